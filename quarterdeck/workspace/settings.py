@@ -1,0 +1,82 @@
+"""The settings in `quarterdeck.yml`: where the data lives and how money and time are read.
+
+Every setting is documented in docs/configuration.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Annotated
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WarehouseSettings(_Strict):
+    url: str = Field(
+        "duckdb://data/warehouse.duckdb",
+        description="Ibis connection URL of the warehouse. A relative duckdb path is inside the "
+        "workspace.",
+    )
+    memory_limit: str = Field(
+        "2GB", description="Memory the embedded DuckDB may use before it spills to disk."
+    )
+    threads: int | None = Field(None, description="Worker threads; empty = one per core.", ge=1)
+
+
+class AppDatabaseSettings(_Strict):
+    url: str = Field(
+        "sqlite:///data/app.db",
+        description="SQLAlchemy URL of the app database. A relative sqlite path is inside the "
+        "workspace; PostgreSQL is `postgresql+psycopg://user@host/db`.",
+    )
+
+
+class ServerSettings(_Strict):
+    host: str = Field("127.0.0.1", description="Address `quarterdeck serve` listens on.")
+    port: int = Field(8000, description="Port `quarterdeck serve` listens on.", ge=1, le=65535)
+
+
+class WorkspaceSettings(_Strict):
+    name: str = Field("Quarterdeck", description="Company or workspace name shown in the app.")
+    base_currency: str = Field("USD", description="ISO 4217 currency all money is reported in.")
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = Field(
+        1, description="Month (1–12) the fiscal year starts in."
+    )
+    timezone: str = Field(
+        "UTC", description="IANA time zone that decides which day a timestamp falls on."
+    )
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    app_database: AppDatabaseSettings = Field(default_factory=AppDatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("base_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if pycountry.currencies.get(alpha_3=value) is None:
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)") from exc
+        return value
+
+
+def resolve_url(url: str, root: Path) -> str:
+    """Make a relative embedded-database path (duckdb, sqlite) absolute under `root`."""
+    for scheme in ("duckdb://", "sqlite:///"):
+        if url.startswith(scheme):
+            path = url[len(scheme):]
+            if path and path != ":memory:" and not path.startswith("/"):
+                return scheme + str((root / path).resolve())
+    return url

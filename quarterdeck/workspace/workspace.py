@@ -1,0 +1,106 @@
+"""A workspace: a folder holding `quarterdeck.yml`, definitions and the data it manages.
+
+Layout::
+
+    quarterdeck.yml          settings (see docs/configuration.md)
+    definitions/tiers.yml    account tiers by ARR
+    data/landing/            every accepted input, append-only (see quarterdeck.landing)
+    data/rejects/            problems found in refused rows, as CSV
+    data/warehouse.duckdb    the embedded warehouse (default)
+    data/app.db              the app database (default)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from quarterdeck.errors import WorkspaceError
+from quarterdeck.workspace.settings import WorkspaceSettings, resolve_url
+from quarterdeck.workspace.yaml_source import load_model
+
+CONFIG_FILE = "quarterdeck.yml"
+ENV_WORKSPACE = "QUARTERDECK_WORKSPACE"
+ENV_WAREHOUSE_URL = "QUARTERDECK_WAREHOUSE_URL"
+ENV_APP_DATABASE_URL = "QUARTERDECK_APP_DATABASE_URL"
+
+
+class Tier(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="Tier name shown in the app, e.g. Tier 1.")
+    min_arr: float = Field(0, ge=0, description="Lowest ARR (base currency) in this tier.")
+
+
+class TierDefinitions(BaseModel):
+    """`definitions/tiers.yml`: an account gets the first tier whose `min_arr` its ARR meets."""
+
+    model_config = ConfigDict(extra="forbid")
+    tiers: list[Tier] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _descending(self) -> TierDefinitions:
+        floors = [t.min_arr for t in self.tiers]
+        if floors != sorted(floors, reverse=True):
+            raise ValueError("tiers must be listed from the highest min_arr to the lowest")
+        return self
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    settings: WorkspaceSettings
+    tiers: TierDefinitions
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.data_dir / "rejects"
+
+    @property
+    def warehouse_url(self) -> str:
+        url = os.environ.get(ENV_WAREHOUSE_URL) or self.settings.warehouse.url
+        return resolve_url(url, self.root)
+
+    @property
+    def app_database_url(self) -> str:
+        url = os.environ.get(ENV_APP_DATABASE_URL) or self.settings.app_database.url
+        return resolve_url(url, self.root)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The workspace folder: $QUARTERDECK_WORKSPACE, else `start` or the nearest parent with
+    a quarterdeck.yml."""
+    if start is None and os.environ.get(ENV_WORKSPACE):
+        start = Path(os.environ[ENV_WORKSPACE])
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).exists():
+            return folder
+    raise WorkspaceError(
+        str(here / CONFIG_FILE), None, None,
+        "no workspace here: run `quarterdeck init` or pass --workspace",
+    )
+
+
+def open_workspace(root: Path | None = None) -> Workspace:
+    """Read and validate every workspace file; the first problem raises WorkspaceError."""
+    folder = find_root(root)
+    settings = load_model(folder / CONFIG_FILE, WorkspaceSettings)
+    tiers = load_model(folder / "definitions" / "tiers.yml", TierDefinitions)
+    ws = Workspace(folder, settings, tiers)
+    ws.data_dir.mkdir(parents=True, exist_ok=True)
+    return ws
