@@ -24,7 +24,7 @@ class WarehouseSettings(_Strict):
         "workspace.",
     )
     memory_limit: str = Field(
-        "2GB", description="Memory the embedded DuckDB may use before it spills to disk."
+        "1GB", description="Memory the embedded DuckDB may use before it spills to disk."
     )
     threads: int | None = Field(None, description="Worker threads; empty = one per core.", ge=1)
 

@@ -1,0 +1,206 @@
+"""The app database's tables: users and their API tokens, published snapshots, runs, audit log.
+
+The pipeline publishes one row per account per `as_of` date into `account_snapshots` (and its
+monthly ARR into `account_arr_history`); the web app reads only these tables. Money is
+`Numeric(18, 2)` in the workspace base currency. Timestamps are stored and returned in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+#: The roles a user can have, from most to least powerful.
+ROLES: tuple[str, ...] = ("admin", "manager", "ops", "csm", "viewer")
+
+# Named constraints keep migrations portable: SQLite batch mode and PostgreSQL both need names
+# to alter or drop a constraint later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware.
+
+    SQLite has no time zones, so without this a value would come back naive there and aware on
+    PostgreSQL; pages and the API must see the same thing on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp {value.isoformat()} has no time zone; pass UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Money = Numeric(18, 2)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every app database table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    """A person who can sign in: a CSM, a manager, CS Ops, an admin or a read-only viewer."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'manager', 'ops', 'csm', 'viewer')", name="role_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"User(email={self.email!r}, role={self.role!r}, active={self.active!r})"
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API. Only a hash of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class PipelineRun(Base):
+    """One attempt to publish the results for an `as_of` date, successful or not."""
+
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # "succeeded" or "failed"
+    account_count: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountSnapshot(Base):
+    """An account as it stood on `as_of`: who it is, what it pays, how it uses the product.
+
+    `mrr` and `arr` are in `currency`, the workspace base currency; ARR = 12 × MRR.
+    """
+
+    __tablename__ = "account_snapshots"
+    __table_args__ = (
+        Index(None, "as_of", "owner_email"),
+        Index(None, "as_of", "segment"),
+    )
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    domain: Mapped[str | None] = mapped_column(String(500))
+    segment: Mapped[str | None] = mapped_column(String(100))
+    tier: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(100))
+    industry: Mapped[str | None] = mapped_column(String(200))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    parent_account_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str | None] = mapped_column(String(50))
+    mrr: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    arr: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_since: Mapped[date | None] = mapped_column(Date)
+    renewal_date: Mapped[date | None] = mapped_column(Date)
+    events_30d: Mapped[int] = mapped_column(Integer, default=0)
+    active_users_30d: Mapped[int] = mapped_column(Integer, default=0)
+    open_tickets: Mapped[int] = mapped_column(Integer, default=0)
+    tickets_30d: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AccountArrHistory(Base):
+    """An account's ARR at the end of each month, as known on `as_of` (for the trend chart)."""
+
+    __tablename__ = "account_arr_history"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["as_of", "account_id"],
+            ["account_snapshots.as_of", "account_snapshots.account_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    arr: Mapped[Decimal] = mapped_column(Money)
+
+
+class AuditLogEntry(Base):
+    """Who did what to what, and when. Never holds a secret."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(500))
+    detail: Mapped[Any] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,125 @@
+"""Publishing the pipeline's results for one day into the app database.
+
+A publish replaces everything known for its `as_of` date in one transaction: the web app sees
+either the previous results or the new ones, never half of each. Every attempt, failed or not,
+leaves a `pipeline_runs` row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+
+from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, PipelineRun, utcnow
+from quarterdeck.errors import QuarterdeckError
+
+#: The columns of the `accounts` table given to `publish_snapshot`, in table order.
+ACCOUNT_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in AccountSnapshot.__table__.columns if c.name != "as_of"
+)
+#: The columns of the `arr_history` table given to `publish_snapshot`.
+ARR_HISTORY_COLUMNS: tuple[str, ...] = ("account_id", "month", "arr")
+
+# Rows per INSERT round trip: large enough to amortise the driver, small enough that one batch
+# of Python values stays a few megabytes.
+BATCH_ROWS = 5_000
+
+
+class PublishError(QuarterdeckError):
+    """The tables handed to `publish_snapshot` do not have the columns the app database needs."""
+
+
+def publish_snapshot(
+    engine: Engine,
+    *,
+    as_of: date,
+    accounts: pa.Table,
+    arr_history: pa.Table,
+    run_started_at: datetime,
+) -> int:
+    """Replace the published accounts and ARR history of `as_of`; return the accounts published.
+
+    `accounts` has exactly the `account_snapshots` columns but `as_of` (see `ACCOUNT_COLUMNS`),
+    `arr_history` has `account_id`, `month`, `arr`. If anything fails, the previous results
+    of that day stay as they were and a failed run is recorded before the error is re-raised.
+
+    >>> publish_snapshot(engine, as_of=date(2024, 6, 30), accounts=t, arr_history=h,
+    ...                  run_started_at=started)  # doctest: +SKIP
+    1250
+    """
+    _check_columns("accounts", accounts, ACCOUNT_COLUMNS)
+    _check_columns("arr_history", arr_history, ARR_HISTORY_COLUMNS)
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(AccountArrHistory).where(AccountArrHistory.as_of == as_of))
+            connection.execute(delete(AccountSnapshot).where(AccountSnapshot.as_of == as_of))
+            _insert_arrow(connection, AccountSnapshot.__table__, accounts, as_of)
+            _insert_arrow(connection, AccountArrHistory.__table__, arr_history, as_of)
+            connection.execute(
+                insert(PipelineRun).values(
+                    as_of=as_of,
+                    started_at=run_started_at,
+                    finished_at=utcnow(),
+                    status="succeeded",
+                    account_count=accounts.num_rows,
+                    message=f"published {accounts.num_rows} accounts",
+                )
+            )
+    except Exception as exc:
+        _record_failure(engine, as_of, run_started_at, exc)
+        raise
+    return accounts.num_rows
+
+
+def latest_as_of(engine: Engine) -> date | None:
+    """The most recent `as_of` date successfully published, or None if nothing is yet."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.max(PipelineRun.as_of)).where(PipelineRun.status == "succeeded")
+        ).scalar()
+
+
+def _check_columns(what: str, table: pa.Table, expected: tuple[str, ...]) -> None:
+    missing = [c for c in expected if c not in table.column_names]
+    extra = [c for c in table.column_names if c not in expected]
+    if missing or extra:
+        raise PublishError(
+            f"{what} to publish: missing columns {missing}, unexpected columns {extra}; "
+            f"expected exactly {list(expected)}"
+        )
+
+
+def _insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: date) -> None:
+    """Insert an Arrow table with one executemany per batch (the driver's fastest path)."""
+    for rows in _rows(data, as_of):
+        connection.execute(insert(table), rows)
+
+
+def _rows(data: pa.Table, as_of: date) -> Iterator[list[dict[str, Any]]]:
+    names = data.column_names
+    for batch in data.to_batches(max_chunksize=BATCH_ROWS):
+        if batch.num_rows == 0:
+            continue
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        yield [{"as_of": as_of, **dict(zip(names, values, strict=True))} for values in zip(*columns)]
+
+
+def _record_failure(engine: Engine, as_of: date, started_at: datetime, exc: Exception) -> None:
+    # Its own transaction: the failed publish has been rolled back, the record of it must stay.
+    # Only the exception type and first line are kept: a driver message can quote row values.
+    first_line = (str(exc).splitlines() or [""])[0][:500]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(PipelineRun).values(
+                as_of=as_of,
+                started_at=started_at,
+                finished_at=utcnow(),
+                status="failed",
+                account_count=0,
+                message=f"{type(exc).__name__}: {first_line}",
+            )
+        )

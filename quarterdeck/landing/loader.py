@@ -1,0 +1,230 @@
+"""Loading contract files: validate every row, land a version, update the canonical table.
+
+One file is one unit of work:
+
+1. its rows are read and checked in one vectorised pass (types, required values, allowed
+   values, ranges, date order), then checked as a set (duplicate ids, references);
+2. if any row is wrong the file is refused whole (or, with `skip_invalid`, only the wrong rows
+   are), and every problem is written to a rejects CSV as file, row, field, value, reason;
+3. the valid rows land as a new Parquet version (atomic, append-only);
+4. in ONE warehouse transaction the canonical table gets the version's rows (rows whose ids
+   already exist are replaced) and the load is recorded in the manifest. A crash before the
+   commit leaves the warehouse as it was; the orphaned version is removed by the next load.
+
+The same bytes loaded again are recognised by their hash and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from quarterdeck.contract.entities import ENTITIES, Entity
+from quarterdeck.errors import Problem
+from quarterdeck.landing import landing_area
+from quarterdeck.landing.input_files import InputFile, discover, sha256
+from quarterdeck.landing.manifest import Manifest
+from quarterdeck.landing.row_checks import (
+    ColumnSQL,
+    column_sql,
+    literal,
+    problems_list_sql,
+    quote,
+)
+from quarterdeck.landing.set_checks import set_problems_sql
+
+ROW = "__qd_row"
+PROBLEMS = "__qd_problems"
+SHOWN_PROBLEMS = 200
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    file: str
+    entity: str
+    status: str  # loaded | unchanged | rejected
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    total_problems: int = 0
+    rejects_file: str | None = None
+    version: str | None = None
+
+
+@dataclass
+class LoadReport:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == "rejected" or f.rows_rejected for f in self.files)
+
+
+def ensure_canonical_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every canonical table (empty) and the manifest, so readers never miss one."""
+    for ent in ENTITIES.values():
+        cols = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in ent.columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {quote(ent.name)} ({cols})")
+    Manifest(con).ensure()
+
+
+class Loader:
+    """Loads contract files into a DuckDB warehouse and its landing area."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, landing_dir: Path, rejects_dir: Path,
+                 *, progress: Progress | None = None) -> None:
+        self.con = con
+        self.landing_dir = landing_dir
+        self.rejects_dir = rejects_dir
+        self.manifest = Manifest(con)
+        self.progress = progress or (lambda file, stage: None)
+        ensure_canonical_tables(con)
+        landing_area.remove_orphans(landing_dir, self.manifest.committed_versions())
+
+    def load(self, paths: list[Path], *, entity: str | None = None,
+             skip_invalid: bool = False) -> LoadReport:
+        report = LoadReport()
+        for input_file in discover(paths, entity):
+            report.files.append(self.load_file(input_file, skip_invalid=skip_invalid))
+        return report
+
+    def load_file(self, f: InputFile, *, skip_invalid: bool = False) -> FileResult:
+        ent = ENTITIES[f.entity]
+        name = str(f.path)
+        self.progress(name, "hashing")
+        digest = sha256(f.path)
+        if self.manifest.has(f.entity, digest):
+            return FileResult(name, f.entity, "unchanged")
+        self.progress(name, "reading and checking rows")
+        try:
+            source_types = self._source_columns(f)
+        except duckdb.Error as exc:
+            problem = Problem(name, None, None, None, f"cannot read the file: {exc}")
+            return FileResult(name, f.entity, "rejected", problems=[problem], total_problems=1)
+        missing = [c.name for c in ent.columns if c.required and c.name not in source_types]
+        if missing:
+            problems = [Problem(name, None, c, None, "required column is missing from the header")
+                        for c in missing]
+            return FileResult(name, f.entity, "rejected", problems=problems,
+                              total_problems=len(problems))
+        custom = [c for c in source_types if c not in ent.column_names]
+        self._stage(f, ent, source_types, custom)
+        self.progress(name, "checking ids and references")
+        self._collect_problems(ent, name)
+        rows_read = self.con.execute("SELECT count(*) FROM _qd_stage").fetchall()[0][0]
+        total, bad_rows = self.con.execute(
+            f"SELECT count(*), count(DISTINCT {ROW}) FROM _qd_problems").fetchall()[0]
+        result = FileResult(name, f.entity, "loaded", rows_read=rows_read,
+                            total_problems=total, rows_rejected=bad_rows)
+        if total:
+            result.problems = self._shown_problems(name)
+            result.rejects_file = str(self._write_rejects(f, name))
+            if not skip_invalid:
+                result.status = "rejected"
+                return result
+        self.progress(name, "landing")
+        version = self._land(f, ent, custom, digest)
+        self.progress(name, "updating the warehouse")
+        result.rows_loaded = self._commit(f, ent, custom, digest, version, rows_read, bad_rows)
+        result.version = str(version.relative_to(self.landing_dir))
+        return result
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _source_columns(self, f: InputFile) -> dict[str, str]:
+        """Source columns by normalised name (trimmed, lower-case) → (original, DuckDB type)."""
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM {f.reader_sql()}").fetchall()
+        self._originals = {}
+        out: dict[str, str] = {}
+        for col_name, col_type, *_ in rows:
+            key = col_name.strip().lower()
+            if key in out or not key:
+                continue
+            self._originals[key] = col_name
+            out[key] = col_type
+        return out
+
+    def _stage(self, f: InputFile, ent: Entity, source_types: dict[str, str],
+               custom: list[str]) -> None:
+        """One pass over the file: typed values and each row's problems, into a temp table."""
+        renamed = ", ".join(f"{quote(self._originals[k])} AS {quote(k)}" for k in source_types)
+        cols: dict[str, ColumnSQL] = {
+            c.name: column_sql(c, source_types.get(c.name)) for c in ent.columns}
+        typed = [f"{cs.typed} AS {quote(n)}" for n, cs in cols.items()]
+        typed += [f"NULLIF(TRIM(CAST({quote(c)} AS VARCHAR)), '') AS {quote(c)}"
+                  if not source_types[c].startswith("STRUCT")
+                  else f"to_json({quote(c)})::VARCHAR AS {quote(c)}" for c in custom]
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _qd_stage AS SELECT {ROW}, {', '.join(typed)}, "
+            f"{problems_list_sql(ent, cols)} AS {PROBLEMS} FROM ("
+            f"SELECT row_number() OVER () AS {ROW}, {renamed} FROM {f.reader_sql()})")
+
+    def _collect_problems(self, ent: Entity, name: str) -> None:
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _qd_problems AS "
+            f"SELECT {ROW}, p.field, p.value, p.reason FROM ("
+            f"SELECT {ROW}, unnest({PROBLEMS}) AS p FROM _qd_stage WHERE len({PROBLEMS}) > 0)")
+        for sql in set_problems_sql(ent, "_qd_stage", ROW):
+            self.con.execute(f"INSERT INTO _qd_problems {sql}")
+
+    def _shown_problems(self, name: str) -> list[Problem]:
+        rows = self.con.execute(
+            f"SELECT {ROW}, field, value, reason FROM _qd_problems "
+            f"ORDER BY {ROW}, field LIMIT {SHOWN_PROBLEMS}").fetchall()
+        return [Problem(name, r, fld, val, why) for r, fld, val, why in rows]
+
+    def _write_rejects(self, f: InputFile, name: str) -> Path:
+        self.rejects_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.rejects_dir / f"{f.entity}-{stamp}-{f.path.stem}.rejects.csv"
+        self.con.execute(
+            f"COPY (SELECT {literal(name)} AS file, {ROW} AS row, field, value, reason "
+            f"FROM _qd_problems ORDER BY {ROW}, field) TO {literal(str(path))} (HEADER)")
+        return path
+
+    def _land(self, f: InputFile, ent: Entity, custom: list[str], digest: str) -> Path:
+        final = landing_area.version_path(self.landing_dir, f.entity, digest)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = landing_area.temp_path(final)
+        cols = ", ".join(quote(c) for c in ent.column_names + custom)
+        self.con.execute(
+            f"COPY (SELECT {cols} FROM _qd_stage WHERE {ROW} NOT IN "
+            f"(SELECT {ROW} FROM _qd_problems) ORDER BY {ROW}) TO {literal(str(tmp))} "
+            f"(FORMAT parquet, COMPRESSION zstd)")
+        landing_area.publish_version(tmp, final)
+        return final
+
+    def _commit(self, f: InputFile, ent: Entity, custom: list[str], digest: str, version: Path,
+                rows_read: int, rows_rejected: int) -> int:
+        table = quote(ent.name)
+        src = f"read_parquet({literal(str(version))})"
+        keys = " AND ".join(f"t.{quote(k)} = n.{quote(k)}" for k in ent.key)
+        key_cols = ", ".join(quote(k) for k in ent.key)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for c in custom:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote(c)} VARCHAR")
+            if con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+                con.execute(f"DELETE FROM {table} t USING (SELECT DISTINCT {key_cols} FROM {src})"
+                            f" n WHERE {keys}")
+            loaded = con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM {src}").fetchall()[0][0]
+            self.manifest.record(
+                entity=ent.name, source=str(f.path), digest=digest,
+                version=str(version.relative_to(self.landing_dir)),
+                rows_read=rows_read, rows_loaded=loaded, rows_rejected=rows_rejected)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return loaded

@@ -1,0 +1,64 @@
+"""`quarterdeck init`: write a new workspace with commented, valid defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quarterdeck.errors import WorkspaceError
+from quarterdeck.workspace.workspace import CONFIG_FILE
+
+CONFIG_TEMPLATE = """\
+# Quarterdeck workspace settings. Every setting is described in docs/configuration.md.
+name: {name}
+
+# ISO 4217 currency every amount is reported in; other currencies convert through fx_rates.
+base_currency: {base_currency}
+
+# Month (1-12) the fiscal year starts in; fiscal quarters and years follow it.
+fiscal_year_start_month: 1
+
+# IANA time zone that decides which day a timestamp falls on.
+timezone: UTC
+
+warehouse:
+  # Ibis URL; the default is an embedded DuckDB file inside this workspace.
+  url: duckdb://data/warehouse.duckdb
+  # Memory DuckDB may use before spilling to disk (loads stream, so this bounds them).
+  memory_limit: 1GB
+
+app_database:
+  # SQLAlchemy URL; default SQLite inside this workspace. PostgreSQL:
+  # postgresql+psycopg://user@host:5432/quarterdeck
+  url: sqlite:///data/app.db
+
+server:
+  host: 127.0.0.1
+  port: 8000
+"""
+
+TIERS_TEMPLATE = """\
+# Account tiers by ARR in the base currency: an account gets the first tier whose
+# min_arr its ARR meets. List them from the highest floor to the lowest.
+tiers:
+  - name: Tier 1
+    min_arr: 100000
+  - name: Tier 2
+    min_arr: 20000
+  - name: Tier 3
+    min_arr: 0
+"""
+
+
+def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str = "USD") -> Path:
+    """Write quarterdeck.yml and the default definitions under `root`; never overwrite."""
+    config = root / CONFIG_FILE
+    if config.exists():
+        raise WorkspaceError(str(config), None, None, "a workspace already exists here")
+    (root / "definitions").mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(exist_ok=True)
+    config.write_text(CONFIG_TEMPLATE.format(name=name, base_currency=base_currency))
+    tiers = root / "definitions" / "tiers.yml"
+    if not tiers.exists():
+        tiers.write_text(TIERS_TEMPLATE)
+    (root / ".gitignore").write_text("data/\n")
+    return config
