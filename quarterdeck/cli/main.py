@@ -1,0 +1,242 @@
+"""The `quarterdeck` command: a thin layer over the Python API.
+
+Every command is documented in docs/cli.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from quarterdeck.errors import QuarterdeckError
+
+app = typer.Typer(
+    help="Quarterdeck: customer success operations from your own data.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder (default: the current one or "
+                 "$QUARTERDECK_WORKSPACE).", show_default=False),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Compute as of this date (YYYY-MM-DD; default today in the "
+                 "workspace time zone).", show_default=False),
+]
+
+
+def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn Quarterdeck's errors into a readable message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QuarterdeckError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except FileNotFoundError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def parse_as_of(value: str | None, tz: str = "UTC") -> date:
+    if value is None:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(tz)).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)",
+                                 param_hint="--as-of") from None
+
+
+@app.command()
+@friendly_errors
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+    name: Annotated[str, typer.Option(help="Company or workspace name.")] = "Quarterdeck",
+    base_currency: Annotated[str, typer.Option(help="ISO 4217 reporting currency.")] = "USD",
+) -> None:
+    """Write a new workspace: quarterdeck.yml and default definitions."""
+    from quarterdeck.workspace.init import init_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    config = init_workspace(directory, name=name, base_currency=base_currency)
+    open_workspace(directory)  # what init writes must validate
+    console.print(f"Workspace written: {config}")
+
+
+@app.command()
+@friendly_errors
+def validate(workspace: WorkspaceOpt = None) -> None:
+    """Check every workspace file against its schema."""
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    console.print(f"[green]ok[/] {ws.config_path} and its definitions are valid")
+
+
+@app.command()
+@friendly_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder to write the demo company into.")] = Path(
+        "demo-company"),
+    accounts: Annotated[int, typer.Option(help="Number of customer accounts.", min=10)] = 2000,
+    years: Annotated[int, typer.Option(help="Years of history.", min=1, max=10)] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    today: Annotated[str, typer.Option(help="The demo's today (YYYY-MM-DD).")] = "2026-09-30",
+) -> None:
+    """Write a realistic demo B2B SaaS company in the data contract (Parquet)."""
+    from quarterdeck.cli.progress import stage_progress
+    from quarterdeck.demo import generate_demo
+
+    with stage_progress(console, "Generating the demo company") as progress:
+        summary = generate_demo(out, accounts=accounts, years=years, seed=seed,
+                                today=date.fromisoformat(today), progress=progress)
+    console.print(f"Demo company written to {out / 'data'} (ground truth in {out / 'truth'}), "
+                  f"today = {summary.today}")
+    for entity, rows in summary.row_counts.items():
+        console.print(f"  {entity:<14} {rows:>12,} rows")
+
+
+@app.command()
+@friendly_errors
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders in the data contract.")],
+    entity: Annotated[str | None, typer.Option(help="Entity of the files, when their names do "
+                                               "not say it.")] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        help="Load the valid rows of a file that has invalid ones, and write the rejects file.",
+    )] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Validate files against the data contract and load them into the warehouse."""
+    from quarterdeck.cli.load_report import print_load_report
+    from quarterdeck.ingest import load_into_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    with console.status("Loading…") as status:
+        report = load_into_workspace(
+            ws, paths, entity=entity, skip_invalid=skip_invalid,
+            progress=lambda file, stage: status.update(f"{Path(file).name}: {stage}…"))
+    print_load_report(console, report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
+    """Run the pipeline as of a date and publish the results to the app database."""
+    from quarterdeck.cli.progress import stage_progress
+    from quarterdeck.pipeline import run_pipeline
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    day = parse_as_of(as_of, ws.settings.timezone)
+    with stage_progress(console, f"Pipeline as of {day}") as progress:
+        result = run_pipeline(ws, day, progress=progress)
+    console.print(f"Published {result.accounts:,} accounts as of {day} "
+                  f"(total ARR {result.total_arr:,.2f} {ws.settings.base_currency}) "
+                  f"in {result.seconds:.1f} s")
+
+
+@app.command()
+@friendly_errors
+def export(
+    table: Annotated[str, typer.Argument(help="Table to export (see docs/cli.md).")],
+    as_of: AsOfOpt = None,
+    format: Annotated[str, typer.Option("--format", help="csv, parquet or json (NDJSON).")
+                      ] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Output file (default: standard output "
+                                             "for csv and json).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write a warehouse or published table, so any number can be checked outside."""
+    from quarterdeck.exports import export_table
+    from quarterdeck.workspace.workspace import open_workspace
+
+    if format not in ("csv", "parquet", "json"):
+        raise typer.BadParameter("use csv, parquet or json", param_hint="--format")
+    ws = open_workspace(workspace)
+    day = parse_as_of(as_of, ws.settings.timezone)
+    rows = export_table(ws, table, as_of=day, fmt=format, out=out)
+    if out is not None:
+        err_console.print(f"{rows:,} rows written to {out}")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Start the web app."""
+    import uvicorn
+
+    from quarterdeck.serving import build_app
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    host = host or ws.settings.server.host
+    port = port or ws.settings.server.port
+    web = build_app(ws)
+    console.print(f"Quarterdeck is serving {ws.settings.name} at [bold]http://{host}:{port}/[/]")
+    sys.stdout.flush()
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@user_app.command("add")
+@friendly_errors
+def user_add(
+    email: Annotated[str, typer.Argument(help="Email to sign in with.")],
+    name: Annotated[str | None, typer.Option(help="Full name (default: from the email).")] = None,
+    role: Annotated[str, typer.Option(help="admin, manager, ops, csm or viewer.")] = "admin",
+    password: Annotated[str | None, typer.Option(
+        help="Password; prefer --password-stdin or the prompt (shell history keeps options).",
+    )] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Create a user who can sign in to the web app."""
+    from quarterdeck.appdb.database import make_engine, migrate
+    from quarterdeck.appdb.users import add_user
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise typer.BadParameter("use at least 8 characters", param_hint="password")
+    engine = make_engine(ws.app_database_url)
+    migrate(engine)
+    add_user(engine, email, name or email.split("@")[0].replace(".", " ").title(), role, password)
+    console.print(f"User {email} ({role}) added")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
