@@ -1,0 +1,109 @@
+"""Publishing a day replaces that day's results atomically and leaves a run record."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from conftest import accounts_table, history_table
+from sqlalchemy import Engine, select
+
+from quarterdeck.appdb import latest_as_of, publish_snapshot, session
+from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, PipelineRun
+from quarterdeck.appdb.publish import PublishError
+
+DAY = date(2024, 6, 30)
+STARTED = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
+
+
+def _publish(engine: Engine, as_of: date, accounts: pa.Table, history: pa.Table) -> int:
+    return publish_snapshot(
+        engine, as_of=as_of, accounts=accounts, arr_history=history, run_started_at=STARTED
+    )
+
+
+def _published(engine: Engine, as_of: date) -> dict[str, Decimal]:
+    with session(engine) as db:
+        rows = db.execute(
+            select(AccountSnapshot.account_id, AccountSnapshot.arr).where(
+                AccountSnapshot.as_of == as_of
+            )
+        )
+        return {account_id: arr for account_id, arr in rows}
+
+
+def test_publish_stores_accounts_and_history_with_exact_money(engine: Engine) -> None:
+    accounts = accounts_table([("a1", "Acme", "1000.10"), ("a2", "Globex", "250.00")])
+    history = history_table(
+        [("a1", date(2024, 5, 1), "11000.00"), ("a1", date(2024, 6, 1), "12001.20")]
+    )
+    assert _publish(engine, DAY, accounts, history) == 2
+    assert _published(engine, DAY) == {"a1": Decimal("12001.20"), "a2": Decimal("3000.00")}
+    with session(engine) as db:
+        months = db.scalars(select(AccountArrHistory.month).order_by(AccountArrHistory.month))
+        assert list(months) == [date(2024, 5, 1), date(2024, 6, 1)]
+        run = db.scalars(select(PipelineRun)).one()
+    assert (run.status, run.account_count, run.as_of) == ("succeeded", 2, DAY)
+    assert run.started_at == STARTED
+    assert latest_as_of(engine) == DAY
+
+
+def test_republishing_a_day_replaces_it_and_leaves_other_days(engine: Engine) -> None:
+    empty_history = history_table([])
+    _publish(engine, date(2024, 6, 29), accounts_table([("a1", "Acme", "10")]), empty_history)
+    _publish(engine, DAY, accounts_table([("a1", "Acme", "10"), ("a2", "Gone", "5")]),
+             empty_history)
+    _publish(engine, DAY, accounts_table([("a1", "Acme", "20")]), empty_history)
+    assert _published(engine, DAY) == {"a1": Decimal("240.00")}
+    assert _published(engine, date(2024, 6, 29)) == {"a1": Decimal("120.00")}
+
+
+def test_failed_publish_leaves_the_previous_results_intact(engine: Engine) -> None:
+    history = history_table([("a1", date(2024, 6, 1), "120.00")])
+    _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
+
+    # The third account has no name: the database refuses it after the first two were written.
+    bad = accounts_table([("a1", "Acme", "99"), ("a2", "Globex", "5"), ("a3", None, "1")])
+    with pytest.raises(Exception, match="(?i)null"):
+        _publish(engine, DAY, bad, history_table([]))
+
+    assert _published(engine, DAY) == {"a1": Decimal("120.00")}
+    with session(engine) as db:
+        assert db.scalars(select(AccountArrHistory.arr)).all() == [Decimal("120.00")]
+        statuses = db.scalars(select(PipelineRun.status).order_by(PipelineRun.id)).all()
+    assert statuses == ["succeeded", "failed"]
+    assert latest_as_of(engine) == DAY
+
+
+def test_history_for_an_unpublished_account_is_refused(engine: Engine) -> None:
+    history = history_table([("nobody", date(2024, 6, 1), "1.00")])
+    with pytest.raises(PublishError, match="nobody"):
+        _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
+    assert _published(engine, DAY) == {}
+
+
+def test_wrong_columns_name_what_is_missing_and_extra(engine: Engine) -> None:
+    accounts = accounts_table([("a1", "Acme", "10")]).drop_columns(["tier"])
+    accounts = accounts.append_column("colour", pa.array(["red"]))
+    with pytest.raises(PublishError, match=r"missing columns \['tier'\].*\['colour'\]"):
+        _publish(engine, DAY, accounts, history_table([]))
+
+
+def test_latest_as_of_is_none_before_anything_is_published(engine: Engine) -> None:
+    assert latest_as_of(engine) is None
+
+
+def test_latest_as_of_ignores_an_older_backfill(engine: Engine) -> None:
+    _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history_table([]))
+    _publish(engine, date(2024, 1, 31), accounts_table([("a1", "Acme", "10")]), history_table([]))
+    assert latest_as_of(engine) == DAY
+
+
+def test_float_money_columns_are_accepted(engine: Engine) -> None:
+    accounts = accounts_table([("a1", "Acme", "10")])
+    index = accounts.column_names.index("arr")
+    accounts = accounts.set_column(index, "arr", pa.array([120.5], pa.float64()))
+    _publish(engine, DAY, accounts, history_table([]))
+    assert _published(engine, DAY) == {"a1": Decimal("120.50")}

@@ -1,0 +1,26 @@
+"""Shared fixtures: a fresh workspace per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quarterdeck.workspace.init import init_workspace
+from quarterdeck.workspace.workspace import Workspace, open_workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    root = tmp_path / "ws"
+    init_workspace(root, name="Test Co")
+    return open_workspace(root)
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a small input file (dedented, trailing newline)."""
+    import textwrap
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
