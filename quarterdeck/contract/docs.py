@@ -17,17 +17,19 @@ REGENERATE = "python -m quarterdeck.contract.docs > docs/data-contract.md"
 TYPE_FORMATS: dict[str, str] = {
     "string": "Any text. Ids are strings: `007` stays `007`.",
     "email": "An email address, as text.",
-    "currency": "An ISO 4217 code, e.g. `USD`, `EUR`, `JPY`.",
+    "currency": "An ISO 4217 code, e.g. `USD`, `EUR`, `JPY`; any case, stored upper-case.",
     "date": "ISO 8601 date `YYYY-MM-DD`, e.g. `2024-03-01`.",
     "timestamp": "ISO 8601 date and time, e.g. `2024-03-01T09:30:00Z` or "
-    "`2024-03-01T11:30:00+02:00` (the same instant). No offset means UTC. Stored in UTC.",
+    "`2024-03-01T11:30:00+02:00` (the same instant); `T` or a space between date and time. "
+    "No offset means UTC; a bare date means midnight UTC. Stored in UTC.",
     "decimal": "A decimal number with `.` as separator, e.g. `49.99`. Kept exactly "
     "(6 decimal places).",
     "rate": "A decimal number kept exactly to 12 decimal places, e.g. `1.083472`.",
     "integer": "A whole number, e.g. `12`.",
     "number": "A number, e.g. `3` or `0.75` (floating point).",
-    "boolean": "`true`/`false`, `1`/`0` or `yes`/`no`.",
-    "json": "A JSON object; in a CSV cell, its JSON text (quote the cell).",
+    "boolean": "`true`/`false`, `1`/`0` or `yes`/`no` (also `t`/`f`, `y`/`n`); any case.",
+    "json": "A JSON object: in a CSV cell its JSON text (quote the cell), in NDJSON or Parquet "
+    "a nested object or its JSON text.",
 }
 
 # Rules the registry cannot say by itself, stated once per entity.
@@ -57,6 +59,7 @@ ENTITY_NOTES: dict[str, tuple[str, ...]] = {
     "accounts": (
         "A child account (`parent_account_id` set) rolls up to its parent when a report asks "
         "for parent-level numbers. The parent may be in the same file.",
+        "An account with an empty `created_at` exists as of any date.",
     ),
     "usage_daily": (
         "Use this entity when the warehouse already holds usage aggregated per day; "
@@ -153,14 +156,26 @@ with every problem named by file, row and field.
 
 ## Files
 
-- **Formats**: CSV with a header row (UTF-8, comma-separated), Parquet, or NDJSON (one JSON
-  object per line, keys are column names).
+- **Formats**, told by the file extension:
+
+  | format | extensions |
+  |---|---|
+  | CSV with a header row (UTF-8, comma-separated; tab-separated for `.tsv`) | \
+`.csv`, `.tsv`, `.csv.gz` |
+  | Parquet | `.parquet`, `.pq` |
+  | NDJSON: one JSON object per line, keys are column names | \
+`.ndjson`, `.jsonl`, `.json`, `.ndjson.gz`, `.jsonl.gz` |
+
 - **One file per entity, named after it**: `accounts.csv`, `subscriptions.parquet`,
-  `events.ndjson`. A folder may hold several; they load in [loading order](#loading-order), so
-  a file may reference rows of a file loaded in the same command.
-- A file whose name is not an entity name can be loaded by naming the entity:
+  `events.ndjson`. The name may carry a suffix after `-`, `_` or a space, in any case:
+  `subscriptions-2024.parquet` and `Subscriptions_EU.csv` both hold subscriptions.
+- **A folder may hold several files**, in sub-folders too; they load in
+  [loading order](#loading-order), so a file may reference rows of a file loaded in the same
+  command. Files in a folder whose format or entity cannot be told from the name are skipped.
+- **Any other name**: give the entity, e.g.
   `quarterdeck load exports/crm_dump.csv --entity accounts`.
-- Column order does not matter. Optional columns may be left out entirely.
+- Column order does not matter. Optional columns may be left out entirely. Parquet columns may
+  hold native types (dates, timestamps, numbers) or text in the formats below.
 
 ## General rules
 
@@ -170,8 +185,9 @@ with every problem named by file, row and field.
 - **Ids are strings**: `00042` and `42` are different ids.
 - **Money** is in the row's `currency` and is converted to the workspace's base currency only
   when metrics are computed.
-- **Empty values**: an empty CSV cell, a JSON `null` or a missing key is a missing value. A
-  missing value takes the column's default when it has one.
+- **Values are trimmed**; an empty or blank CSV cell, a JSON `null` or a missing key is a
+  missing value. A missing value takes the column's default when it has one.
+- **Allowed values** (such as `role` or `kind`) are matched in any case and stored lower-case.
 - **Unknown columns** are kept as custom attributes of the row, stored as text.
 - **Booleans** are `true`/`false`, `1`/`0` or `yes`/`no`.
 
@@ -186,8 +202,10 @@ _VALIDATION = """\
 
 Every row of a file is checked before anything of it is loaded:
 
+- the header has every required column (column names match in any case); a missing one
+  refuses the file at once, with an empty `row`;
 - each value parses as its column's type;
-- required columns are present in the file and not empty in any row;
+- required values are not empty;
 - values are among the allowed values, and numbers within the stated range;
 - date order holds within the row (e.g. a subscription's `start_date` is before its `end_date`);
 - currency codes are ISO 4217; amounts and quantities are not negative;
@@ -196,9 +214,10 @@ Every row of a file is checked before anything of it is loaded:
 - no id (the entity's key) appears twice in the file.
 
 **A file with any invalid row is rejected whole**: nothing of it is loaded. Every problem is
-printed and written to a rejects file in `data/rejects/`, a CSV with the columns
+printed and written to a rejects file,
+`data/rejects/<entity>-<UTC time>-<file name>.rejects.csv`, with the columns
 `file,row,field,value,reason`. `row` is the 1-based record number in the file: the first data
-row after the CSV header is row 1. For example, loading this `subscriptions.csv`:
+row after the CSV header is row 1. For example, this `subscriptions.csv`:
 
 ```csv
 subscription_id,account_id,plan,quantity,unit_price,currency,interval_months,start_date
@@ -206,21 +225,27 @@ S-1,A-001,Pro,10,50,USD,1,2024-01-01
 S-2,A-999,Pro,5,50,EURO,1,2024-01-01
 ```
 
-is refused with two problems on row 2, shown as
+is refused, when no account `A-999` has been loaded, with two problems on row 2:
 
 ```text
-subscriptions.csv: 2 problems with the data contract
-  subscriptions.csv, row 2, field 'account_id': no account with this id (value 'A-999')
-  subscriptions.csv, row 2, field 'currency': not an ISO 4217 currency code (value 'EURO')
+$ quarterdeck load /srv/acme/in/subscriptions.csv
+/srv/acme/in/subscriptions.csv: 2 problem(s), refused: nothing of it was loaded
+  /srv/acme/in/subscriptions.csv, row 2, field 'account_id': unknown account: no accounts row \
+has this account_id (value 'A-999')
+  /srv/acme/in/subscriptions.csv, row 2, field 'currency': not an ISO 4217 currency code \
+(e.g. USD, EUR) (value 'EURO')
 ```
 
-and written to the rejects file as
+and the rejects file holds
 
 ```csv
 file,row,field,value,reason
-subscriptions.csv,2,account_id,A-999,no account with this id
-subscriptions.csv,2,currency,EURO,not an ISO 4217 currency code
+/srv/acme/in/subscriptions.csv,2,account_id,A-999,unknown account: no accounts row has this \
+account_id
+/srv/acme/in/subscriptions.csv,2,currency,EURO,"not an ISO 4217 currency code (e.g. USD, EUR)"
 ```
+
+The command exits with status 1 when a file is refused.
 
 With `--skip-invalid`, the valid rows load and the rejected ones go to the rejects file only.
 
@@ -257,7 +282,7 @@ def _column_rules(ent: Entity, col: Column) -> str:
     if col.minimum is not None and col.maximum is not None:
         parts.append(f"{_num(col.minimum)}–{_num(col.maximum)}")
     elif col.minimum is not None:
-        parts.append(f"≥ {_num(col.minimum)}")
+        parts.append(f"{'>' if col.minimum_exclusive else '≥'} {_num(col.minimum)}")
     elif col.maximum is not None:
         parts.append(f"≤ {_num(col.maximum)}")
     for rk in ent.ranges_by_kind:

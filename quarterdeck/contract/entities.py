@@ -6,7 +6,7 @@ This one registry drives file validation, the canonical warehouse tables, the do
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Logical column types and their warehouse types (DuckDB spelling; Ibis maps them elsewhere).
 SQL_TYPES = {
@@ -32,6 +32,7 @@ class Column:
     description: str = ""
     allowed: tuple[str, ...] = ()
     minimum: float | None = None
+    minimum_exclusive: bool = False  # the value must be strictly above `minimum`
     maximum: float | None = None
     default: str | None = None  # SQL literal used when the value is missing
     references: str | None = None  # "entity.column" that must hold this value
@@ -183,7 +184,7 @@ _register(Entity(
         C("date", "date", True, "First day the rate is in effect."),
         C("currency", "currency", True, "ISO 4217 code."),
         C("rate_to_base", "rate", True, "Base-currency units per unit of the currency.",
-          minimum=0),
+          minimum=0, minimum_exclusive=True),
     ),
     key=("date", "currency"), point_in_time="date", order=15,
 ))
@@ -272,7 +273,7 @@ _register(Entity(
         C("close_date", "date", description="Expected or actual close date."),
         C("outcome", allowed=("won", "lost", "open"), description="Result."),
     ),
-    key=("opportunity_id",), point_in_time="close_date", order=50,
+    key=("opportunity_id",), order=50,
 ))
 
 _register(Entity(
@@ -296,7 +297,7 @@ def entity(name: str) -> Entity:
     """The entity called `name` (also accepts the singular, e.g. `account`)."""
     if name in ENTITIES:
         return ENTITIES[name]
-    for candidate in (name + "s", name + "es"):
+    for candidate in (name + "s", name + "es", name.removesuffix("y") + "ies"):
         if candidate in ENTITIES:
             return ENTITIES[candidate]
     raise KeyError(name)

@@ -139,8 +139,13 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
         checks.append((f"{typed} IS NOT NULL AND {typed} NOT IN ({allowed})",
                        f"must be one of: {', '.join(col.allowed)}"))
     if col.minimum is not None:
-        floor = "must not be negative" if col.minimum == 0 else f"must be at least {col.minimum:g}"
-        checks.append((f"{typed} < {col.minimum}", floor))
+        if col.minimum_exclusive:
+            floor = "must be positive" if col.minimum == 0 else f"must be above {col.minimum:g}"
+            checks.append((f"{typed} <= {col.minimum}", floor))
+        else:
+            floor = ("must not be negative" if col.minimum == 0
+                     else f"must be at least {col.minimum:g}")
+            checks.append((f"{typed} < {col.minimum}", floor))
     if col.maximum is not None:
         checks.append((f"{typed} > {col.maximum}", f"must be at most {col.maximum:g}"))
     if col.required:

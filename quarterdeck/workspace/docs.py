@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from quarterdeck.workspace import workspace as workspace_module
+from quarterdeck.workspace.init import TIERS_TEMPLATE
 from quarterdeck.workspace.settings import WorkspaceSettings
 from quarterdeck.workspace.workspace import (
     CONFIG_FILE,
@@ -31,6 +32,18 @@ from quarterdeck.workspace.workspace import (
 )
 
 REGENERATE = "python -m quarterdeck.workspace.docs > docs/configuration.md"
+
+# Descriptions for fields whose model leaves them out.
+_FALLBACK_DESCRIPTIONS = {
+    "tiers": "The tiers, from the highest `min_arr` to the lowest.",
+}
+
+# What the code does beyond a field's description, stated where the reader looks.
+_NOTES = {
+    "timezone": "In this version it decides only which date is today, the default `--as-of`; "
+    "the day of a timestamp in the data is always its UTC date "
+    "([reference rules](reference-rules.md#days)).",
+}
 
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
@@ -105,7 +118,11 @@ def setting_names() -> list[str]:
 def _table(rows: Iterator[tuple[str, FieldInfo]]) -> str:
     lines = ["| setting | type | default | allowed | description |", "|---|---|---|---|---|"]
     for dotted, info in rows:
-        description = (info.description or "").replace("|", "\\|")
+        leaf = dotted.rsplit(".", 1)[-1]
+        text = info.description or _FALLBACK_DESCRIPTIONS.get(leaf, "")
+        if dotted in _NOTES:
+            text += " " + _NOTES[dotted]
+        description = text.replace("|", "\\|")
         if _is_model(info.annotation):
             description = f"Section; see [`{dotted}`](#{dotted.replace('.', '')})."
         lines.append(f"| `{dotted}` | {type_name(info.annotation)} | {_default(info)} | "
@@ -163,16 +180,19 @@ server:
   port: 8080
 """
 
-_TIERS = """\
-# definitions/tiers.yml
-tiers:
-  - name: Tier 1
-    min_arr: 100000
-  - name: Tier 2
-    min_arr: 25000
-  - name: Tier 3
-    min_arr: 0
-"""
+
+
+def _tier_examples() -> str:
+    """Which ARR lands in which tier, for the tiers `quarterdeck init` writes."""
+    tiers = TierDefinitions.model_validate(yaml.safe_load(TIERS_TEMPLATE)).tiers
+    lines = ["| account ARR | tier |", "|---|---|"]
+    ceiling: float | None = None
+    for tier in tiers:
+        low = f"{tier.min_arr:,.0f}"
+        arr = f"≥ {low}" if ceiling is None else f"{low} to under {ceiling:,.0f}"
+        lines.append(f"| {arr} | {tier.name} |")
+        ceiling = tier.min_arr
+    return "\n".join(lines) + "\n"
 
 
 def render_configuration_markdown() -> str:
@@ -187,8 +207,8 @@ def render_configuration_markdown() -> str:
      {REGENERATE} -->
 
 A workspace is a folder holding `{CONFIG_FILE}`, the definition files and the data Quarterdeck
-manages. It is meant to live in version control (leave `data/` out of it). `quarterdeck init`
-writes one with the defaults below.
+manages. It is meant to live in version control. `quarterdeck init` writes one with the
+defaults below, and a `.gitignore` that leaves `data/` out.
 
 ```text
 {_layout()}```
@@ -237,12 +257,14 @@ Account tiers by ARR. An account gets the first tier, in file order, whose `min_
 lowest; any other order is an error. End with `min_arr: 0` so that every account has a tier.
 
 {_table(iter(tier_rows))}
+The file `quarterdeck init` writes:
+
 ```yaml
-{_TIERS}```
+{TIERS_TEMPLATE}```
 
-With this file an account with ARR 100,000 is Tier 1 (it meets 100,000), one with ARR 30,000 is
-Tier 2, and one with ARR 24,999.99 is Tier 3.
+gives
 
+{_tier_examples()}
 ## Full example
 
 Every setting at its default, with its description:

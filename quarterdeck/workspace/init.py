@@ -17,7 +17,7 @@ base_currency: {base_currency}
 # Month (1-12) the fiscal year starts in; fiscal quarters and years follow it.
 fiscal_year_start_month: 1
 
-# IANA time zone that decides which day a timestamp falls on.
+# IANA time zone of the company: it decides what "today" is (the default as-of date).
 timezone: UTC
 
 warehouse:

@@ -49,7 +49,8 @@ class WorkspaceSettings(_Strict):
         1, description="Month (1–12) the fiscal year starts in."
     )
     timezone: str = Field(
-        "UTC", description="IANA time zone that decides which day a timestamp falls on."
+        "UTC", description="IANA time zone of the company: it decides what 'today' is (the "
+        "default as-of date). Stored timestamps are UTC and a timestamp's day is its UTC date."
     )
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     app_database: AppDatabaseSettings = Field(default_factory=AppDatabaseSettings)

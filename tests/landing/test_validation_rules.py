@@ -73,7 +73,9 @@ CASES = [
     ("accounts.csv", "account_id,name,parent_account_id\na9,Nine,nope\n",
      1, "parent_account_id", "unknown account"),
     ("fx_rates.csv", "date,currency,rate_to_base\n2024-01-01,EUR,-1.1\n",
-     1, "rate_to_base", "must not be negative"),
+     1, "rate_to_base", "must be positive"),
+    ("fx_rates.csv", "date,currency,rate_to_base\n2024-01-01,EUR,0\n",
+     1, "rate_to_base", "must be positive"),
     ("contacts.csv", "contact_id,account_id,persona,created_at,left_at\n"
      "c1,a1,boss,2024-01-01,2023-01-01\n", 1, "persona", "one of: champion"),
 ]
