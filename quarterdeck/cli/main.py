@@ -238,5 +238,26 @@ def user_add(
     console.print(f"User {email} ({role}) added")
 
 
+@user_app.command("list")
+@friendly_errors
+def user_list(workspace: WorkspaceOpt = None) -> None:
+    """List the users who can sign in."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from quarterdeck.appdb.database import make_engine, migrate, session
+    from quarterdeck.appdb.models import User
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    engine = make_engine(ws.app_database_url)
+    migrate(engine)
+    table = Table("email", "name", "role", "active")
+    with session(engine) as s:
+        for user in s.scalars(select(User).order_by(User.email)):
+            table.add_row(user.email, user.name, user.role, "yes" if user.active else "no")
+    console.print(table)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -1,0 +1,33 @@
+"""Serving a workspace's web app: its app database and a secret key kept in the workspace."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from fastapi import FastAPI
+
+from quarterdeck.workspace.workspace import Workspace
+
+SECRET_FILE = "secret_key"
+
+
+def secret_key(ws: Workspace) -> str:
+    """The workspace's session-signing key, created once (readable by its owner only)."""
+    path = ws.data_dir / SECRET_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def build_app(ws: Workspace) -> FastAPI:
+    from quarterdeck.app import create_app
+    from quarterdeck.appdb.database import make_engine, migrate
+
+    engine = make_engine(ws.app_database_url)
+    migrate(engine)
+    engine.dispose()
+    return create_app(ws.app_database_url, secret_key=secret_key(ws),
+                      workspace_name=ws.settings.name)
