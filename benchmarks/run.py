@@ -92,7 +92,8 @@ def main() -> None:
         secs, rss, _ = measure([BIN, "demo", "--out", company, "--accounts", str(accounts),
                                 "--years", str(years)])
         meta = json.loads((company / "demo.json").read_text())
-        counts = meta["row_counts"]
+        counts = {Path(k).name.split(".")[0]: v for k, v in meta["rows"].items()
+                  if k.startswith("data/")}
         total_rows = sum(counts.values())
         rows.append(("demo generation", secs, rss, f"{total_rows / secs:,.0f} rows/s, "
                      f"{counts['events']:,} events"))

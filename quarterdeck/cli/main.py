@@ -115,8 +115,8 @@ def demo(
                                 today=date.fromisoformat(today), progress=progress)
     console.print(f"Demo company written to {out / 'data'} (ground truth in {out / 'truth'}), "
                   f"today = {summary.today}")
-    for entity, rows in summary.row_counts.items():
-        console.print(f"  {entity:<14} {rows:>12,} rows")
+    for path, rows in summary.rows.items():
+        console.print(f"  {path:<32} {rows:>12,} rows")
 
 
 @app.command()

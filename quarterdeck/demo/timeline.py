@@ -33,7 +33,7 @@ def from_day(day: int) -> date:
 
 
 def add_months(day: int, months: int) -> int:
-    """The same day of the month `months` later, clipped to the month's end (Jan 31 + 1 = Feb 28)."""
+    """The same day of the month `months` later, clipped to the month end (Jan 31 + 1: Feb 28)."""
     d = from_day(day)
     m = d.month - 1 + months
     year, month = d.year + m // 12, m % 12 + 1
@@ -92,12 +92,14 @@ class Timeline:
 
 
 def scatter_in_weeks(
-    counts: np.ndarray, timeline: Timeline, rng: np.random.Generator, hour_mean: float = 14.0
+    counts: np.ndarray, timeline: Timeline, rng: np.random.Generator, hour_mean: float = 14.0,
+    not_before_day: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Spread `counts[row, week]` happenings over their weeks at believable times.
 
     Returns the row of each happening and its instant (microseconds), weekdays favoured and times
-    around `hour_mean` UTC; instants from `today` on are dropped.
+    around `hour_mean` UTC; instants from `today` on, or before the row's `not_before_day`, are
+    dropped.
     """
     rows, weeks = np.nonzero(counts)
     n = counts[rows, weeks].astype(np.int64)
@@ -108,6 +110,8 @@ def scatter_in_weeks(
     day = timeline.week0 + 7 * weeks + weekday
     instant = day.astype(np.int64) * DAY_US + (hours * 3_600_000_000).astype(np.int64)
     keep = instant < timeline.now_us
+    if not_before_day is not None:
+        keep &= day >= not_before_day[rows]
     return rows[keep], instant[keep]
 
 

@@ -49,6 +49,10 @@ def to_arrow(values: Any, logical_type: str) -> pa.Array:
     arrow_type = ARROW_TYPES[logical_type]
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values.cast(arrow_type)
+    if isinstance(values, list) and logical_type in ("date", "timestamp", "integer"):
+        values = [NULL_INT if v is None else v for v in values]
+    if isinstance(values, list) and logical_type in DECIMAL_PLACES:
+        values = [np.nan if v is None else v for v in values]
     if logical_type in ("date", "timestamp", "integer"):
         ints = np.asarray(values, dtype=np.int64)
         storage = pa.int32() if logical_type == "date" else pa.int64()
@@ -59,8 +63,8 @@ def to_arrow(values: Any, logical_type: str) -> pa.Array:
         return pa.array(floats, mask=np.isnan(floats)).cast(arrow_type)
     if logical_type == "number":
         return pa.array(np.asarray(values, dtype=np.float64), type=arrow_type)
-    if logical_type == "boolean":
-        return pa.array(np.asarray(values, dtype=bool), type=arrow_type)
+    if logical_type == "boolean" and isinstance(values, np.ndarray):
+        return pa.array(values.astype(bool), type=arrow_type)
     return pa.array(list(values) if isinstance(values, np.ndarray) else values, type=arrow_type)
 
 
