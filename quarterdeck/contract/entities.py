@@ -71,6 +71,9 @@ class Entity:
     one_of_required: tuple[tuple[str, ...], ...] = ()  # at least one column of each group
     point_in_time: str | None = None  # the column that dates a row's existence
     order: int = 100  # loading order: referenced entities first
+    # "warehouse": copied into a warehouse table; "landing": a view over the landed versions
+    # (for the heaviest, append-mostly entities, so loading never copies them twice)
+    storage: str = "warehouse"
 
     @property
     def column_names(self) -> list[str]:
@@ -201,7 +204,7 @@ _register(Entity(
         C("properties", "json", description="Further properties, a JSON object."),
     ),
     key=("event_id",), one_of_required=(("account_id", "user_id"),),
-    point_in_time="timestamp", order=60,
+    point_in_time="timestamp", order=60, storage="landing",
 ))
 
 _register(Entity(

@@ -31,7 +31,7 @@ class InputFile:
     entity: str
     format: str
 
-    def reader_sql(self) -> str:
+    def reader_sql(self, *, row_numbers: bool = False) -> str:
         """A DuckDB table function reading the file, every CSV field as text."""
         p = literal(str(self.path))
         if self.format == "csv":
@@ -39,7 +39,7 @@ class InputFile:
             return (f"read_csv({p}, header = true, all_varchar = true, delim = {delim}, "
                     "quote = '\"', escape = '\"', null_padding = false, auto_detect = true)")
         if self.format == "parquet":
-            return f"read_parquet({p})"
+            return f"read_parquet({p}, file_row_number = {str(row_numbers).lower()})"
         return f"read_json({p}, format = 'newline_delimited', sample_size = -1)"
 
 

@@ -25,7 +25,7 @@ import duckdb
 
 from quarterdeck.contract.entities import ENTITIES, Entity
 from quarterdeck.errors import Problem
-from quarterdeck.landing import landing_area
+from quarterdeck.landing import landing_area, landing_views
 from quarterdeck.landing.input_files import InputFile, discover, sha256
 from quarterdeck.landing.manifest import Manifest
 from quarterdeck.landing.row_checks import (
@@ -70,12 +70,17 @@ class LoadReport:
         return not any(f.status == "rejected" for f in self.files)
 
 
-def ensure_canonical_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every canonical table (empty) and the manifest, so readers never miss one."""
+def ensure_canonical_tables(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> None:
+    """Create every canonical table (empty) and the manifest, so readers never miss one;
+    (re)create the views over landed versions (the workspace may have moved)."""
+    manifest = Manifest(con)
+    manifest.ensure()
     for ent in ENTITIES.values():
+        if ent.storage == "landing":
+            landing_views.refresh_view(con, ent, landing_dir, manifest.versions(ent.name))
+            continue
         cols = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in ent.columns)
         con.execute(f"CREATE TABLE IF NOT EXISTS {quote(ent.name)} ({cols})")
-    Manifest(con).ensure()
 
 
 class Loader:
@@ -88,7 +93,8 @@ class Loader:
         self.rejects_dir = rejects_dir
         self.manifest = Manifest(con)
         self.progress = progress or (lambda file, stage: None)
-        ensure_canonical_tables(con)
+        con.execute("SET enable_progress_bar = false")
+        ensure_canonical_tables(con, landing_dir)
         landing_area.remove_orphans(landing_dir, self.manifest.committed_versions())
 
     def load(self, paths: list[Path], *, entity: str | None = None,
@@ -164,10 +170,13 @@ class Loader:
         typed += [f"NULLIF(TRIM(CAST({quote(c)} AS VARCHAR)), '') AS {quote(c)}"
                   if not source_types[c].startswith("STRUCT")
                   else f"to_json({quote(c)})::VARCHAR AS {quote(c)}" for c in custom]
+        # Parquet numbers its rows while reading in parallel; other formats need a window.
+        numbered = (f"SELECT file_row_number + 1 AS {ROW}, {renamed} FROM "
+                    f"{f.reader_sql(row_numbers=True)}" if f.format == "parquet" else
+                    f"SELECT row_number() OVER () AS {ROW}, {renamed} FROM {f.reader_sql()}")
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _qd_stage AS SELECT {ROW}, {', '.join(typed)}, "
-            f"{problems_list_sql(ent, cols)} AS {PROBLEMS} FROM ("
-            f"SELECT row_number() OVER () AS {ROW}, {renamed} FROM {f.reader_sql()})")
+            f"{problems_list_sql(ent, cols)} AS {PROBLEMS} FROM ({numbered})")
 
     def _collect_problems(self, ent: Entity, name: str) -> None:
         self.con.execute(
@@ -199,7 +208,7 @@ class Loader:
         cols = ", ".join(quote(c) for c in ent.column_names + custom)
         self.con.execute(
             f"COPY (SELECT {cols} FROM _qd_stage WHERE {ROW} NOT IN "
-            f"(SELECT {ROW} FROM _qd_problems) ORDER BY {ROW}) TO {literal(str(tmp))} "
+            f"(SELECT {ROW} FROM _qd_problems)) TO {literal(str(tmp))} "
             f"(FORMAT parquet, COMPRESSION zstd)")
         landing_area.publish_version(tmp, final)
         return final
@@ -207,12 +216,26 @@ class Loader:
     def _commit(self, f: InputFile, ent: Entity, custom: list[str], digest: str, version: Path,
                 rows_read: int, rows_rejected: int) -> int:
         table = quote(ent.name)
-        src = f"read_parquet({literal(str(version))})"
+        # The staged rows are exactly what the version holds; reading them from the temp
+        # table spares decoding the Parquet file again.
+        src = f"(SELECT * EXCLUDE ({ROW}, {PROBLEMS}) FROM _qd_stage WHERE {ROW} NOT IN " \
+              f"(SELECT {ROW} FROM _qd_problems))"
         keys = " AND ".join(f"t.{quote(k)} = n.{quote(k)}" for k in ent.key)
         key_cols = ", ".join(quote(k) for k in ent.key)
         con = self.con
+        relative = str(version.relative_to(self.landing_dir))
         con.execute("BEGIN TRANSACTION")
         try:
+            if ent.storage == "landing":
+                older = self.manifest.versions(ent.name)
+                landing_views.supersede(con, ent, self.landing_dir, older, src)
+                loaded = rows_read - rows_rejected
+                landing_views.refresh_view(con, ent, self.landing_dir, [*older, relative])
+                self.manifest.record(
+                    entity=ent.name, source=str(f.path), digest=digest, version=relative,
+                    rows_read=rows_read, rows_loaded=loaded, rows_rejected=rows_rejected)
+                con.execute("COMMIT")
+                return loaded
             for c in custom:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote(c)} VARCHAR")
             if con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
@@ -221,8 +244,7 @@ class Loader:
             loaded = con.execute(
                 f"INSERT INTO {table} BY NAME SELECT * FROM {src}").fetchall()[0][0]
             self.manifest.record(
-                entity=ent.name, source=str(f.path), digest=digest,
-                version=str(version.relative_to(self.landing_dir)),
+                entity=ent.name, source=str(f.path), digest=digest, version=relative,
                 rows_read=rows_read, rows_loaded=loaded, rows_rejected=rows_rejected)
             con.execute("COMMIT")
         except BaseException:

@@ -28,6 +28,11 @@ class Manifest:
             f"SELECT count(*) FROM {TABLE} WHERE entity = ? AND sha256 = ?",
             [entity, digest]).fetchall()[0][0])
 
+    def versions(self, entity: str) -> list[str]:
+        """The entity's committed versions (relative to the landing folder), oldest first."""
+        return [r[0] for r in self.con.execute(
+            f"SELECT version FROM {TABLE} WHERE entity = ? ORDER BY load_id", [entity]).fetchall()]
+
     def committed_versions(self) -> set[str]:
         return {r[0] for r in self.con.execute(f"SELECT version FROM {TABLE}").fetchall()}
 

@@ -63,6 +63,27 @@ def test_changed_file_updates_rows_and_lands_a_new_version(workspace):
     assert pq.read_table(versions[0]).num_rows == 2  # the first version is kept as it was
 
 
+def test_events_resent_with_the_same_ids_replace_the_earlier_ones(workspace):
+    inbox = workspace.root / "in"
+    load_into_workspace(workspace, [write(inbox / "accounts.csv", ACCOUNTS)])
+    write(inbox / "events-1.csv", """
+        event_id,timestamp,event,account_id,value
+        e1,2024-01-05T10:00:00Z,login,a1,1
+        e2,2024-01-05T11:00:00Z,export,a1,2
+    """)
+    write(inbox / "events-2.csv", """
+        event_id,timestamp,event,account_id,value
+        e2,2024-01-05T11:00:00Z,export,a2,5
+        e3,2024-01-06T09:00:00Z,login,a2,1
+    """)
+    load_into_workspace(workspace, [inbox / "events-1.csv"])
+    load_into_workspace(workspace, [inbox / "events-2.csv"])
+    events = table(workspace, "events")
+    assert list(events.event_id) == ["e1", "e2", "e3"]
+    assert events.set_index("event_id").loc["e2", "account_id"] == "a2"
+    assert events.set_index("event_id").loc["e2", "value"] == 5
+
+
 def test_parquet_and_ndjson_load_like_csv(workspace):
     inbox = workspace.root / "in"
     write(inbox / "accounts.csv", ACCOUNTS)

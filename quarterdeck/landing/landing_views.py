@@ -1,0 +1,74 @@
+"""Canonical tables that stay in the landing area: a view over their Parquet versions.
+
+The heaviest entity (usage events: hundreds of millions of rows) is not copied into the
+warehouse: its landed versions already are compressed, columnar and immutable, so the
+canonical `events` is a view reading them where they lie. A row replaced by a later version
+(same id) is listed in `_quarterdeck_superseded` and left out of the view.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from quarterdeck.contract.entities import Entity
+from quarterdeck.landing.row_checks import literal, quote
+
+SUPERSEDED = "_quarterdeck_superseded"
+
+
+def ensure_superseded(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SUPERSEDED} "
+                "(entity VARCHAR, version VARCHAR, key VARCHAR)")
+
+
+def key_sql(ent: Entity, alias: str = "") -> str:
+    """The row's id as one string (parts of a composite id joined by a unit separator)."""
+    prefix = f"{alias}." if alias else ""
+    parts = [f"CAST({prefix}{quote(k)} AS VARCHAR)" for k in ent.key]
+    return parts[0] if len(parts) == 1 else " || chr(31) || ".join(parts)
+
+
+def _versions_sql(paths: list[Path]) -> str:
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+
+
+def view_sql(ent: Entity, landing_dir: Path, versions: list[str]) -> str:
+    """SELECT of the entity's live rows across its committed versions (relative paths)."""
+    if not versions:
+        cols = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {quote(c.name)}" for c in ent.columns)
+        return f"SELECT {cols} WHERE false"
+    paths = [landing_dir / v for v in versions]
+    prefix = literal(str(landing_dir) + "/")
+    return (
+        f"SELECT * EXCLUDE (filename) FROM read_parquet({_versions_sql(paths)}, "
+        f"filename = true, union_by_name = true) v WHERE NOT EXISTS (SELECT 1 FROM {SUPERSEDED} s "
+        f"WHERE s.entity = {literal(ent.name)} AND s.version = replace(v.filename, {prefix}, '') "
+        f"AND s.key = {key_sql(ent, 'v')})")
+
+
+def refresh_view(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
+                 versions: list[str]) -> None:
+    ensure_superseded(con)
+    exists = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+        [ent.name]).fetchall()
+    if exists and exists[0][0] != "VIEW":
+        con.execute(f"DROP TABLE {quote(ent.name)}")
+    body = view_sql(ent, landing_dir, versions)
+    con.execute(f"CREATE OR REPLACE VIEW {quote(ent.name)} AS {body}")
+
+
+def supersede(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
+              older: list[str], new_rows_sql: str) -> None:
+    """Record the rows of older versions whose ids the new rows replace."""
+    if not older:
+        return
+    prefix = literal(str(landing_dir) + "/")
+    paths = _versions_sql([landing_dir / v for v in older])
+    con.execute(
+        f"INSERT INTO {SUPERSEDED} SELECT {literal(ent.name)}, replace(v.filename, {prefix}, ''), "
+        f"{key_sql(ent, 'v')} FROM read_parquet({paths}, filename = true, union_by_name = true) v "
+        f"SEMI JOIN (SELECT {key_sql(ent)} AS key FROM {new_rows_sql}) n "
+        f"ON {key_sql(ent, 'v')} = n.key")
