@@ -170,3 +170,20 @@ def _loads(ws):
         return con.sql("SELECT * FROM _quarterdeck_loads").execute().to_dict("records")
     finally:
         con.disconnect()
+
+
+@pytest.mark.slow
+def test_row_numbers_follow_the_file_in_a_large_csv_read_in_parallel(workspace):
+    import duckdb
+
+    load_into_workspace(workspace, [write(workspace.root / "in" / "accounts.csv", ACCOUNTS)])
+    path = workspace.root / "in" / "events.csv"
+    bad_row = 1_234_567
+    duckdb.sql(f"""COPY (SELECT 'e' || i AS event_id,
+        CASE WHEN i = {bad_row} THEN 'not-a-time'
+             ELSE strftime(TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND, '%Y-%m-%dT%H:%M:%SZ')
+        END AS timestamp, 'login' AS event, 'a1' AS account_id
+        FROM range(1, 1_500_001) t(i)) TO '{path}' (HEADER)""")
+    result = load_into_workspace(workspace, [path]).files[0]
+    assert [(p.row, p.field, p.value) for p in result.problems] == [
+        (bad_row, "timestamp", "not-a-time")]
