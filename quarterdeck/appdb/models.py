@@ -18,7 +18,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -89,9 +88,7 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('admin', 'manager', 'ops', 'csm', 'viewer')", name="role_known"
-        ),
+        CheckConstraint("role IN ('admin', 'manager', 'ops', 'csm', 'viewer')", name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -178,14 +175,10 @@ class AccountSnapshot(Base):
 class AccountArrHistory(Base):
     """An account's ARR at the end of each month, as known on `as_of` (for the trend chart)."""
 
+    # No foreign key to account_snapshots: `publish_snapshot` checks every history row names a
+    # published account before inserting, and a per-row database check would double the time
+    # of a large publish.
     __tablename__ = "account_arr_history"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["as_of", "account_id"],
-            ["account_snapshots.as_of", "account_snapshots.account_id"],
-            ondelete="CASCADE",
-        ),
-    )
 
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -4,18 +4,63 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import pytest
-from conftest import accounts_table, history_table
 from sqlalchemy import Engine, select
 
 from quarterdeck.appdb import latest_as_of, publish_snapshot, session
 from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, PipelineRun
-from quarterdeck.appdb.publish import PublishError
+from quarterdeck.appdb.publish import ACCOUNT_COLUMNS, PublishError
 
 DAY = date(2024, 6, 30)
 STARTED = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
+
+
+def accounts_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """Accounts to publish from (account_id, name, monthly MRR as a decimal string) triples.
+
+    Every other column gets a plain value; ARR is 12 × MRR.
+    """
+    n = len(rows)
+    mrr = [Decimal(m) for _, _, m in rows]
+    columns = {
+        "account_id": [r[0] for r in rows],
+        "name": [r[1] for r in rows],
+        "domain": [None] * n,
+        "segment": ["smb"] * n,
+        "tier": ["standard"] * n,
+        "region": ["emea"] * n,
+        "country": ["FR"] * n,
+        "industry": [None] * n,
+        "owner_email": ["ana@example.com"] * n,
+        "parent_account_id": [None] * n,
+        "status": ["active"] * n,
+        "mrr": pa.array(mrr, pa.decimal128(18, 2)),
+        "arr": pa.array([m * 12 for m in mrr], pa.decimal128(18, 2)),
+        "currency": ["EUR"] * n,
+        "customer_since": [date(2022, 3, 1)] * n,
+        "renewal_date": [date(2025, 3, 1)] * n,
+        "events_30d": [10] * n,
+        "active_users_30d": [2] * n,
+        "open_tickets": [0] * n,
+        "tickets_30d": [1] * n,
+        "last_activity_at": pa.array([None] * n, pa.timestamp("us", tz="UTC")),
+    }
+    assert tuple(columns) == ACCOUNT_COLUMNS
+    return pa.table(columns)
+
+
+def history_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """Monthly ARR history from (account_id, month, ARR as a decimal string) triples."""
+    return pa.table(
+        {
+            "account_id": pa.array([r[0] for r in rows], pa.string()),
+            "month": pa.array([r[1] for r in rows], pa.date32()),
+            "arr": pa.array([Decimal(r[2]) for r in rows], pa.decimal128(18, 2)),
+        }
+    )
 
 
 def _publish(engine: Engine, as_of: date, accounts: pa.Table, history: pa.Table) -> int:
@@ -53,8 +98,9 @@ def test_publish_stores_accounts_and_history_with_exact_money(engine: Engine) ->
 def test_republishing_a_day_replaces_it_and_leaves_other_days(engine: Engine) -> None:
     empty_history = history_table([])
     _publish(engine, date(2024, 6, 29), accounts_table([("a1", "Acme", "10")]), empty_history)
-    _publish(engine, DAY, accounts_table([("a1", "Acme", "10"), ("a2", "Gone", "5")]),
-             empty_history)
+    _publish(
+        engine, DAY, accounts_table([("a1", "Acme", "10"), ("a2", "Gone", "5")]), empty_history
+    )
     _publish(engine, DAY, accounts_table([("a1", "Acme", "20")]), empty_history)
     assert _published(engine, DAY) == {"a1": Decimal("240.00")}
     assert _published(engine, date(2024, 6, 29)) == {"a1": Decimal("120.00")}
@@ -82,6 +128,9 @@ def test_history_for_an_unpublished_account_is_refused(engine: Engine) -> None:
     with pytest.raises(PublishError, match="nobody"):
         _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
     assert _published(engine, DAY) == {}
+    with session(engine) as db:
+        run = db.scalars(select(PipelineRun)).one()
+    assert run.status == "failed" and "nobody" in (run.message or "")
 
 
 def test_wrong_columns_name_what_is_missing_and_extra(engine: Engine) -> None:
@@ -107,3 +156,13 @@ def test_float_money_columns_are_accepted(engine: Engine) -> None:
     accounts = accounts.set_column(index, "arr", pa.array([120.5], pa.float64()))
     _publish(engine, DAY, accounts, history_table([]))
     assert _published(engine, DAY) == {"a1": Decimal("120.50")}
+
+
+def test_timestamps_without_a_zone_are_read_as_utc(engine: Engine) -> None:
+    accounts = accounts_table([("a1", "Acme", "10")])
+    index = accounts.column_names.index("last_activity_at")
+    naive = pa.array([datetime(2024, 6, 29, 15, 30)], pa.timestamp("us"))
+    _publish(engine, DAY, accounts.set_column(index, "last_activity_at", naive), history_table([]))
+    with session(engine) as db:
+        stored = db.scalars(select(AccountSnapshot.last_activity_at)).one()
+    assert stored == datetime(2024, 6, 29, 15, 30, tzinfo=UTC)

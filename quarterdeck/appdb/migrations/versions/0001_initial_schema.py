@@ -46,7 +46,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_TIMESTAMP, nullable=False),
         sa.Column("last_used_at", UTC_TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_api_tokens_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
@@ -108,12 +110,6 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(200), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("arr", MONEY, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["as_of", "account_id"],
-            ["account_snapshots.as_of", "account_snapshots.account_id"],
-            name=op.f("fk_account_arr_history_as_of_account_id_account_snapshots"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "as_of", "account_id", "month", name=op.f("pk_account_arr_history")
         ),

@@ -1,0 +1,119 @@
+"""The web app: pages and REST API over the app database, behind a sign-in.
+
+`create_app` is what `quarterdeck serve` runs; tests call it directly.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from quarterdeck import __version__
+from quarterdeck.app import api, health
+from quarterdeck.app.auth import NotAuthenticated
+from quarterdeck.app.pages import accounts, login
+from quarterdeck.app.rendering import HERE, render
+from quarterdeck.appdb.database import make_engine, migrate
+from quarterdeck.errors import QuarterdeckError
+
+SESSION_COOKIE = "quarterdeck_session"
+SESSION_MAX_AGE = timedelta(days=14)
+
+
+def create_app(
+    database_url: str, *, secret_key: str | None = None, workspace_name: str = "Quarterdeck"
+) -> FastAPI:
+    """The Quarterdeck web app on the app database at `database_url` (migrated on start).
+
+    `secret_key` signs session cookies. Pass the workspace's persistent key: without one a
+    random key is made, so sessions end when the process restarts and are not shared between
+    worker processes.
+
+    >>> app = create_app("sqlite:////srv/qd/data/app.db", secret_key=key)  # doctest: +SKIP
+    """
+    engine = make_engine(database_url)
+    migrate(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=f"{workspace_name} API",
+        version=__version__,
+        description="Customer success data published by the Quarterdeck pipeline. "
+        "Authenticate with `Authorization: Bearer <token>` or a signed-in session.",
+        lifespan=lifespan,
+        # The docs UIs load scripts from a CDN; the spec itself is served, behind sign-in,
+        # at /api/openapi.json by the API router.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.workspace_name = workspace_name
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key or secrets.token_urlsafe(32),
+        session_cookie=SESSION_COOKIE,
+        max_age=int(SESSION_MAX_AGE.total_seconds()),
+        # Lax keeps the cookie off cross-site form posts, which is the CSRF defence for
+        # /login and /logout.
+        same_site="lax",
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(health.router)
+    app.include_router(login.router)
+    app.include_router(accounts.router)
+    app.include_router(api.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path == "/api" or request.url.path.startswith("/api/")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, _exc: NotAuthenticated) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": "NotAuthenticated", "message": "Sign in or send a bearer token."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            name = "NotFound" if exc.status_code == 404 else "HTTPError"
+            return JSONResponse(
+                {"error": name, "message": exc.detail},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.detail},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(QuarterdeckError)
+    async def quarterdeck_error(request: Request, exc: QuarterdeckError) -> Response:
+        if _is_api(request):
+            return JSONResponse(exc.as_dict(), status_code=400)
+        return render(request, "error.html", {"status": 400, "message": str(exc)}, 400)

@@ -1,0 +1,51 @@
+"""Rendering pages: the Jinja2 templates shipped in the package and the filters they use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from quarterdeck.app import formatting
+from quarterdeck.app.charts import arr_line_chart
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters.update(
+    money=formatting.money,
+    compact_money=formatting.compact_money,
+    day=formatting.day,
+    number=formatting.number,
+    # Account ids are free text; "/" and "?" must not end the URL path segment.
+    path_segment=lambda value: quote(str(value), safe=""),
+)
+templates.env.globals.update(days_until=formatting.days_until, arr_line_chart=arr_line_chart)
+
+# Statuses with a colour of their own; anything else is shown neutral.
+STATUS_STYLES = {
+    "active": "good",
+    "onboarding": "info",
+    "trial": "info",
+    "at_risk": "warn",
+    "churned": "bad",
+    "cancelled": "bad",
+    "canceled": "bad",
+}
+templates.env.filters["status_style"] = lambda s: STATUS_STYLES.get((s or "").lower(), "neutral")
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """A page from `templates/`, with the workspace name and signed-in user always available."""
+    base = {
+        "workspace_name": request.app.state.workspace_name,
+        "user": getattr(request.state, "user", None),
+    }
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )

@@ -1,0 +1,119 @@
+"""The app in real headless Chromium: sign in, list, filter, open an account, see its chart."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import uvicorn
+
+from quarterdeck.app import create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"needs Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_url(sqlite_world_url: str) -> Iterator[str]:
+    """The app over the hand-made world, served by uvicorn on a free local port."""
+    app = create_app(sqlite_world_url, secret_key="browser-test", workspace_name="Example Co")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_sign_in_filter_and_open_an_account(
+    live_url: str, browser: Browser, password: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_url + "/accounts")
+    expect(page).to_have_url(live_url + "/login?next=%2Faccounts")
+
+    page.fill("input[name=email]", "ana@example.com")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    page.screenshot(path=tmp_path / "login.png")
+
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live_url + "/accounts")
+    rows = page.locator("table.data tbody tr")
+    expect(rows).to_have_count(6)
+    expect(rows.first).to_contain_text("Acme Corp")
+    expect(page.locator(".stats")).to_contain_text("$304,000")
+    page.screenshot(path=tmp_path / "accounts.png", full_page=True)
+
+    page.select_option("select[name=segment]", "enterprise")
+    page.click("form.filters button[type=submit]")
+    expect(rows).to_have_count(3)
+    page.fill("input[name=q]", "europe")
+    page.click("form.filters button[type=submit]")
+    expect(rows).to_have_count(1)
+    page.screenshot(path=tmp_path / "filtered.png", full_page=True)
+
+    page.click("a:text('Clear')")
+    page.click("a:text('Acme Corp')")
+    expect(page).to_have_url(live_url + "/accounts/acme")
+    expect(page.locator("h1")).to_contain_text("Acme Corp")
+    chart = page.locator("svg.chart")
+    expect(chart).to_be_visible()
+    expect(chart.locator("circle")).to_have_count(24)
+    expect(page.get_by_text("Acme Europe GmbH")).to_be_visible()
+    page.screenshot(path=tmp_path / "account.png", full_page=True)
+    assert (tmp_path / "account.png").stat().st_size > 10_000
+
+    page.click("text=Sign out")
+    expect(page).to_have_url(live_url + "/login")
+    page.close()
