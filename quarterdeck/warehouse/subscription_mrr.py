@@ -43,6 +43,15 @@ def day_after(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time())
 
 
+def as_decimal(value: ir.NumericValue, to: dt.Decimal) -> ir.DecimalValue:
+    """`value` cast to the decimal type `to`, rounding half up at its scale."""
+    # Ibis drops a cast to the type it infers, but engines infer other decimal types (DuckDB
+    # adds the scales of a product), so the cast goes through a wider type to reach the SQL.
+    if value.type() == to:
+        value = value.cast(dt.Decimal(38, min(to.scale + 6, 38)))
+    return value.cast(to)
+
+
 def divide_half_up(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
                    places: int = 2) -> ir.DecimalValue:
     """`numerator / divisor` rounded half up to `places` decimals, exactly, for numerator ≥ 0.
@@ -56,8 +65,10 @@ def divide_half_up(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
     half = ibis.literal(unit / 2, dt.Decimal(38, places + 1))
     step = ibis.literal(unit, target)
     approx = (numerator.cast(dt.float64) / divisor.cast(dt.float64)).cast(target)
-    low = (approx - half) * divisor  # the smallest numerator that rounds to `approx`
-    high = (approx + half) * divisor  # the smallest numerator that rounds above it
+    # Bounds in the numerator's own type, so that the comparison is exact on every engine.
+    exact = numerator.type()
+    low = as_decimal((approx - half) * divisor, exact)  # least numerator rounding to `approx`
+    high = as_decimal((approx + half) * divisor, exact)  # least numerator rounding above it
     return (
         ibis.cases(
             (numerator < low, approx - step),
@@ -98,8 +109,9 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     s = s.mutate(
         end_date=ibis.ifelse(canceled_later, ibis.null(dt.date), s.end_date),
         trial=s.trial.fill_null(False),
-        net=((s.quantity * s.unit_price).cast(_NET)
-             * (ibis.literal(1) - s.discount.fill_null(0))).cast(_NET),
+        net=as_decimal(
+            as_decimal(s.quantity * s.unit_price, _NET) * (1 - s.discount.fill_null(0)), _NET
+        ),
     )
     foreign = s.filter(s.currency != base_currency).select("currency", "start_date").distinct()
     rates = _rates_at_start(foreign, fx_rates)
@@ -111,7 +123,8 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     months = s.interval_months
     mrr_local = ibis.ifelse(s.trial, zero, divide_half_up(s.net, months))
     # A trial needs no conversion, so a missing rate does not make its (zero) MRR unknown.
-    mrr = ibis.ifelse(s.trial, zero, divide_half_up((s.net * fx_rate).cast(_CONVERTED), months))
+    converted = as_decimal(s.net * fx_rate, _CONVERTED)
+    mrr = ibis.ifelse(s.trial, zero, divide_half_up(converted, months))
     return s.select(
         "account_id", "subscription_id", "plan", "currency", "interval_months", "start_date",
         "end_date", "trial",

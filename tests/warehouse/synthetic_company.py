@@ -16,7 +16,8 @@ AS_OF = date(2024, 12, 31)
 
 
 def build(con: BaseBackend, *, accounts: int = 20_000, events: int = 10_000_000) -> None:
-    """Create the canonical tables of the synthetic company on a DuckDB connection."""
+    """Create the canonical tables of the synthetic company on a DuckDB connection
+    (DuckDB SQL: the generator only, never the engine under test)."""
     sql = f"""
     CREATE OR REPLACE TABLE accounts AS
     SELECT 'a' || i AS account_id, 'Account ' || i AS name, NULL::VARCHAR AS domain,

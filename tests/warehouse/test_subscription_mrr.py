@@ -1,0 +1,115 @@
+"""MRR per subscription row: the reference rule, rates at the row's start, point in time."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from quarterdeck.errors import MissingRateError
+from quarterdeck.testing import worlds
+from quarterdeck.warehouse.subscription_mrr import check_rates, missing_rates, subscription_mrr
+
+D = Decimal
+
+
+def mrr_rows(backend, world, as_of=date(2024, 6, 30)):
+    t = backend.load(world)
+    expr = subscription_mrr(t["subscriptions"], t["fx_rates"], as_of=as_of, base_currency="USD")
+    return {r["subscription_id"]: r for r in backend.rows(expr, "subscription_id")}
+
+
+def test_annual_prepaid_is_a_twelfth_a_month(on_backend):
+    row = mrr_rows(on_backend, worlds.annual_prepaid())["annual-1"]
+    assert (row["mrr_local"], row["fx_rate"], row["mrr"]) == (D("100.00"), D(1), D("100.00"))
+
+
+def test_three_year_contract_is_a_thirty_sixth_a_month(on_backend):
+    row = mrr_rows(on_backend, worlds.three_year_contract())["three-year-1"]
+    assert row["mrr"] == D("1000.00")
+    assert row["end_date"] == date(2027, 1, 1)
+
+
+def test_discount_applies_before_rounding_half_up_per_row(on_backend):
+    rows = mrr_rows(on_backend, worlds.discounts())
+    assert rows["discounted-1"]["mrr"] == D("850.00")
+    assert rows["discounted-2"]["mrr"] == D("52.49")  # 629.937 / 12 = 52.49475
+
+
+def test_exact_half_cents_round_up_even_where_floats_would_not(on_backend):
+    # 2.675 and 1.005 are just below their half cent as binary floats.
+    world = worlds.world(subscriptions=[
+        {"subscription_id": "h1", "account_id": "a", "plan": "p", "quantity": 1,
+         "unit_price": "2.675", "currency": "USD", "interval_months": 1,
+         "start_date": "2024-01-01"},
+        {"subscription_id": "h2", "account_id": "a", "plan": "p", "quantity": 1,
+         "unit_price": "1.005", "currency": "USD", "interval_months": 1,
+         "start_date": "2024-01-01"},
+        {"subscription_id": "h3", "account_id": "a", "plan": "p", "quantity": 1,
+         "unit_price": "1.5", "currency": "USD", "interval_months": 12,
+         "start_date": "2024-01-01"},
+        {"subscription_id": "h4", "account_id": "a", "plan": "p", "quantity": 3,
+         "unit_price": "333.33", "currency": "EUR", "interval_months": 12,
+         "start_date": "2024-01-01"},
+    ], fx_rates=[{"date": "2023-12-01", "currency": "EUR", "rate_to_base": "1.1"}])
+    rows = mrr_rows(on_backend, world)
+    assert [rows[k]["mrr"] for k in ("h1", "h2", "h3", "h4")] == [
+        D("2.68"), D("1.01"), D("0.13"), D("91.67")]  # h4: 91.66575
+    assert rows["h4"]["mrr_local"] == D("83.33")
+
+
+def test_trial_has_no_mrr(on_backend):
+    rows = mrr_rows(on_backend, worlds.trial_then_paid())
+    assert rows["trial-1"]["trial"] is True
+    assert rows["trial-1"]["mrr"] == D("0.00")
+    assert rows["trial-2"]["mrr"] == D("100.00")
+
+
+def test_rate_is_the_one_in_effect_on_the_rows_start(on_backend):
+    rows = mrr_rows(on_backend, worlds.euro_rate_change())
+    assert (rows["euro-1"]["fx_rate"], rows["euro-1"]["mrr"]) == (D("1.1"), D("110.00"))
+    assert (rows["euro-2"]["fx_rate"], rows["euro-2"]["mrr"]) == (D("1.2"), D("60.00"))
+    assert rows["euro-2"]["mrr_local"] == D("50.00")
+
+
+def test_end_is_unknown_before_the_cancellation_is(on_backend):
+    world = worlds.cancellation_known_later()
+    assert mrr_rows(on_backend, world, date(2024, 6, 30))["canceled-1"]["end_date"] is None
+    later = mrr_rows(on_backend, world, date(2024, 7, 15))["canceled-1"]
+    assert later["end_date"] == date(2024, 5, 1)
+
+
+def test_rows_starting_after_as_of_do_not_exist_yet(on_backend):
+    rows = mrr_rows(on_backend, worlds.euro_rate_change(), date(2024, 4, 9))
+    assert set(rows) == {"euro-1"}
+
+
+def test_missing_rate_is_an_error_naming_currency_and_date(on_backend):
+    t = on_backend.load(worlds.missing_rate())
+    expr = subscription_mrr(t["subscriptions"], t["fx_rates"], as_of=date(2024, 6, 30),
+                            base_currency="USD")
+    assert on_backend.rows(expr, "subscription_id")[0]["mrr"] is None
+    assert on_backend.rows(missing_rates(expr), "currency") == [
+        {"currency": "GBP", "start_date": date(2024, 3, 1)}]
+    with pytest.raises(MissingRateError) as raised:
+        check_rates(on_backend.con, expr, "USD")
+    assert (raised.value.currency, raised.value.date) == ("GBP", "2024-03-01")
+    assert "GBP" in str(raised.value) and "2024-03-01" in str(raised.value)
+
+
+def test_rate_dated_after_the_start_does_not_count(on_backend):
+    world = worlds.merge(worlds.missing_rate(), worlds.world(
+        fx_rates=[{"date": "2024-03-02", "currency": "GBP", "rate_to_base": "1.3"}]))
+    t = on_backend.load(world)
+    expr = subscription_mrr(t["subscriptions"], t["fx_rates"], as_of=date(2024, 6, 30),
+                            base_currency="USD")
+    with pytest.raises(MissingRateError):
+        check_rates(on_backend.con, expr, "USD")
+
+
+def test_all_rates_present_passes(on_backend):
+    t = on_backend.load(worlds.reference_world())
+    expr = subscription_mrr(t["subscriptions"], t["fx_rates"], as_of=date(2024, 6, 30),
+                            base_currency="USD")
+    check_rates(on_backend.con, expr, "USD")
