@@ -33,6 +33,7 @@ RATE = dt.Decimal(24, 12)
 # digits so that the multiplication by a 12-decimal rate still fits 38 digits.
 _NET = dt.Decimal(38, 12)
 _CONVERTED = dt.Decimal(38, 24)
+_WIDE = dt.Decimal(38, 6)
 
 
 def day_after(as_of: date) -> datetime:
@@ -109,8 +110,12 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     s = s.mutate(
         end_date=ibis.ifelse(canceled_later, ibis.null(dt.date), s.end_date),
         trial=s.trial.fill_null(False),
+        # Widen before multiplying: engines may multiply two 18-digit decimals in 64 bits
+        # (DuckDB does), which overflows for ordinary seats × prices at 6 decimals.
         net=as_decimal(
-            as_decimal(s.quantity * s.unit_price, _NET) * (1 - s.discount.fill_null(0)), _NET
+            as_decimal(s.quantity.cast(_WIDE) * s.unit_price.cast(_WIDE), _NET)
+            * (1 - s.discount.fill_null(0).cast(_WIDE)),
+            _NET,
         ),
     )
     foreign = s.filter(s.currency != base_currency).select("currency", "start_date").distinct()

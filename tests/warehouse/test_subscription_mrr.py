@@ -113,3 +113,23 @@ def test_all_rates_present_passes(on_backend):
     expr = subscription_mrr(t["subscriptions"], t["fx_rates"], as_of=date(2024, 6, 30),
                             base_currency="USD")
     check_rates(on_backend.con, expr, "USD")
+
+
+def test_large_seat_counts_and_prices_do_not_overflow():
+    import ibis
+
+    from quarterdeck.testing.worlds import load_world, world
+    from quarterdeck.warehouse.subscription_mrr import subscription_mrr
+
+    con = ibis.duckdb.connect()
+    w = world(
+        accounts=[{"account_id": "a1", "name": "Big"}],
+        subscriptions=[{"subscription_id": "s1", "account_id": "a1", "plan": "Ent",
+                        "quantity": "899", "unit_price": "1632", "currency": "USD",
+                        "interval_months": 36, "start_date": "2024-01-01"}],
+    )
+    tables = load_world(con, w)
+    out = con.execute(subscription_mrr(tables["subscriptions"], tables["fx_rates"],
+                                       as_of=__import__("datetime").date(2024, 6, 1),
+                                       base_currency="USD"))
+    assert str(out.mrr[0]) == "40754.67"  # 899 × 1632 / 36 = 40754.666… → half up
