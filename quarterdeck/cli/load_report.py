@@ -14,8 +14,11 @@ SHOWN = 50
 
 def print_load_report(console: Console, report: LoadReport) -> None:
     table = Table(title="Load")
-    for col in ("file", "entity", "status", "rows read", "loaded", "rejected"):
-        table.add_column(col, justify="right" if col[0] in "rl" and col != "rejected" else "left")
+    table.add_column("file", overflow="fold", ratio=1)
+    table.add_column("entity", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for col in ("rows read", "loaded", "rejected"):
+        table.add_column(col, justify="right", no_wrap=True)
     for f in report.files:
         colour = {"loaded": "green", "unchanged": "dim", "rejected": "red"}[f.status]
         status = f.status if not (f.status == "loaded" and f.rows_rejected) else "loaded (partly)"

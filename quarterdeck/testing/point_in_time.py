@@ -57,12 +57,20 @@ def write_as_it_stood(source: Path, target: Path, as_of: date) -> list[Path]:
     from quarterdeck.landing.input_files import entity_from_name
 
     target.mkdir(parents=True, exist_ok=True)
+    files = {entity_from_name(p): p for p in sorted(source.glob("*.parquet"))}
+    files.pop(None, None)
+    cut = {name: as_it_stood(name, pq.read_table(path), as_of) for name, path in files.items()}
+    # A row of an account that did not exist yet (e.g. an undated opportunity) did not either.
+    if "accounts" in cut:
+        known = cut["accounts"]["account_id"]
+        for name, table in cut.items():
+            if name != "accounts" and "account_id" in table.column_names:
+                keep = pc.or_(pc.is_null(table["account_id"]),
+                              pc.is_in(table["account_id"], value_set=known.combine_chunks()))
+                cut[name] = table.filter(keep)
     written = []
-    for path in sorted(source.glob("*.parquet")):
-        entity = entity_from_name(path)
-        if entity is None:
-            continue
-        out = target / path.name
-        pq.write_table(as_it_stood(entity, pq.read_table(path), as_of), out)
+    for name, table in cut.items():
+        out = target / files[name].name
+        pq.write_table(table, out)
         written.append(out)
     return written

@@ -1,0 +1,74 @@
+"""The pipeline: warehouse stages as of a date, then publishing to the app database.
+
+Stages run in data-flow order; each is a pure Ibis computation over the warehouse, and the
+only writes are the derived warehouse tables (replaced whole) and the published snapshot
+(one transaction), so re-running a day yields the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pyarrow.compute as pc
+
+from quarterdeck.appdb.database import make_engine, migrate
+from quarterdeck.appdb.publish import publish_snapshot
+from quarterdeck.warehouse.account_daily import account_daily
+from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
+from quarterdeck.warehouse.canonical import canonical_tables
+from quarterdeck.warehouse.connection import connect
+from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
+from quarterdeck.workspace.workspace import Workspace
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class RunResult:
+    as_of: date
+    accounts: int
+    total_arr: float
+    seconds: float
+
+
+def open_warehouse(ws: Workspace, *, read_only: bool = False):
+    return connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
+                   threads=ws.settings.warehouse.threads, read_only=read_only)
+
+
+def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None) -> RunResult:
+    """Compute every stage as of `as_of` and publish the account snapshot."""
+    step = progress or (lambda stage, fraction: None)
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    base = ws.settings.base_currency
+    con = open_warehouse(ws)
+    try:
+        tables = canonical_tables(con)
+        step("checking exchange rates", 0.05)
+        check_rates(con, subscription_mrr(tables["subscriptions"], tables["fx_rates"],
+                                          as_of=as_of, base_currency=base), base)
+        step("account_daily", 0.1)
+        daily = account_daily(tables, as_of=as_of, base_currency=base)
+        con.create_table("account_daily", daily, overwrite=True)
+        daily = con.table("account_daily")
+        step("account_snapshot", 0.6)
+        tiers = [(t.name, t.min_arr) for t in ws.tiers.tiers]
+        snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of,
+                                                   base_currency=base, tiers=tiers))
+        history = con.to_pyarrow(arr_history(daily, as_of=as_of))
+    finally:
+        con.disconnect()
+    step("publishing", 0.8)
+    engine = make_engine(ws.app_database_url)
+    try:
+        migrate(engine)
+        publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
+                         run_started_at=started_at)
+    finally:
+        engine.dispose()
+    total_arr = float(pc.sum(snapshot.column("arr")).as_py() or 0)
+    return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started)
