@@ -117,13 +117,17 @@ def test_entity_comes_from_the_option_when_the_name_does_not_say(workspace):
     assert load_into_workspace(workspace, [path], entity="accounts").ok
 
 
-def _events_csv(path: Path, rows: int) -> Path:
+def _big_csv(path: Path, entity: str, rows: int) -> Path:
     import duckdb
 
-    duckdb.sql(f"""COPY (SELECT 'e' || i AS event_id,
-        TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND AS timestamp, 'login' AS event,
-        CASE WHEN i % 2 = 0 THEN 'a1' ELSE 'a2' END AS account_id
-        FROM range({rows}) t(i)) TO '{path}' (HEADER)""")
+    select = {
+        "events": "'e' || i AS event_id, TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND "
+                  "AS timestamp, 'login' AS event",
+        "usage_daily": "DATE '2020-01-01' + CAST(i // 2 AS INTEGER) AS date, "
+                       "'m' || (i % 2) AS metric, i AS value",
+    }[entity]
+    duckdb.sql(f"""COPY (SELECT {select}, CASE WHEN i % 2 = 0 THEN 'a1' ELSE 'a2' END
+        AS account_id FROM range({rows}) t(i)) TO '{path}' (HEADER)""")
     return path
 
 
@@ -138,30 +142,38 @@ def progress(file, stage):
 load_into_workspace(ws, [Path(sys.argv[2])], progress=progress)
 print("finished", flush=True)
 """
+ROWS = 1_500_000
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_at", ["reading and checking rows", "landing",
-                                     "updating the warehouse"])
-def test_kill_9_mid_load_leaves_the_warehouse_as_it_was(workspace, kill_at):
+@pytest.mark.parametrize("entity", ["events", "usage_daily"])
+@pytest.mark.parametrize(("kill_at", "delay"), [("reading and checking rows", 0.3),
+                                                ("landing", 0.2),
+                                                ("updating the warehouse", 0.0)])
+def test_kill_9_mid_load_leaves_all_or_nothing(workspace, entity, kill_at, delay):
+    """Whenever the load dies, the warehouse holds the whole file or none of it, and the next
+    load finishes the job with one landed version."""
     load_into_workspace(workspace, [write(workspace.root / "in" / "accounts.csv", ACCOUNTS)])
-    events = _events_csv(workspace.root / "in" / "events.csv", 1_500_000)
+    big = _big_csv(workspace.root / "in" / f"{entity}.csv", entity, ROWS)
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(workspace.root),
-                             str(events)], stdout=subprocess.PIPE, text=True)
+                             str(big)], stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if line.strip() == kill_at:
-            time.sleep(0.3)  # let it get into the stage
+            time.sleep(delay)
             os.kill(proc.pid, signal.SIGKILL)
             break
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the load finished before it could be killed"
 
-    assert len(table(workspace, "events")) == 0
-    assert [r["entity"] for r in _loads(workspace)] == ["accounts"]
-    # The next load cleans up what the killed one left and loads everything.
-    report = load_into_workspace(workspace, [events])
-    assert report.files[0].rows_loaded == 1_500_000
-    assert len(list((workspace.landing_dir / "events").iterdir())) == 1
+    rows = len(table(workspace, entity))
+    recorded = [r for r in _loads(workspace) if r["entity"] == entity]
+    assert (rows, len(recorded)) in ((0, 0), (ROWS, 1))
+    if kill_at != "updating the warehouse":
+        assert rows == 0  # killed before the commit could start
+    report = load_into_workspace(workspace, [big])
+    assert len(table(workspace, entity)) == ROWS
+    assert report.files[0].status == ("unchanged" if recorded else "loaded")
+    assert len(list((workspace.landing_dir / entity).iterdir())) == 1
 
 
 def _loads(ws):
