@@ -59,9 +59,9 @@ class WorkspaceSettings(_Strict):
     @field_validator("base_currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
-        if pycountry.currencies.get(alpha_3=value) is None:
+        if len(value) != 3 or pycountry.currencies.get(alpha_3=value) is None:
             raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR)")
-        return value
+        return value.upper()
 
     @field_validator("timezone")
     @classmethod
