@@ -61,7 +61,7 @@ def load_model(path: Path, model: type[M]) -> M:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
         field = ".".join(str(p) for p in loc) or None
-        reason = err["msg"]
+        reason = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             reason = "unknown setting (check the spelling; see docs/configuration.md)"
         raise WorkspaceError(str(path), _line_of(node, loc), field, reason) from exc
