@@ -1,0 +1,1 @@
+"""Revenue retention metrics: MRR movements, the ARR bridge, retention and cohorts."""
