@@ -34,6 +34,12 @@ app_database:
 server:
   host: 127.0.0.1
   port: 8000
+
+metrics:
+  # A move to a zero-priced plan counts as churn (reference rule) or as contraction.
+  free_plan: churn
+  # Days past due after which an unpaid invoice stops MRR; empty = keep MRR until cancelled.
+  past_due_churn_days:
 """
 
 TIERS_TEMPLATE = """\

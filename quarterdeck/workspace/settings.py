@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -42,6 +42,18 @@ class ServerSettings(_Strict):
     port: int = Field(8000, description="Port `quarterdeck serve` listens on.", ge=1, le=65535)
 
 
+class MetricSettings(_Strict):
+    free_plan: Literal["churn", "contraction"] = Field(
+        "churn", description="What a paying account moving to a zero-priced plan (or a 100% "
+        "discount) counts as: `churn` (the reference rule: MRR fell to 0) or `contraction` "
+        "(the logo is retained while it keeps a subscription).")
+    past_due_churn_days: int | None = Field(
+        None, ge=1, le=365, description="Empty: an account keeps its MRR until its "
+        "subscription is cancelled, however late it pays. A number N: an account with an "
+        "invoice unpaid N days after its due date has no MRR from day N + 1 past due until the "
+        "invoice is paid (needs invoices).")
+
+
 class WorkspaceSettings(_Strict):
     name: str = Field("Quarterdeck", description="Company or workspace name shown in the app.")
     base_currency: str = Field("USD", description="ISO 4217 currency all money is reported in.")
@@ -55,6 +67,7 @@ class WorkspaceSettings(_Strict):
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     app_database: AppDatabaseSettings = Field(default_factory=AppDatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    metrics: MetricSettings = Field(default_factory=MetricSettings)
 
     @field_validator("base_currency")
     @classmethod
