@@ -57,7 +57,7 @@ def measure(cmd: list[str], **kwargs) -> tuple[float, float, str]:
     sampler.join()
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{out}")
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{out}")
     return seconds, peak, out
 
 
@@ -68,7 +68,8 @@ from quarterdeck.pipeline import open_warehouse
 from quarterdeck.warehouse.account_daily import account_daily
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.workspace.workspace import open_workspace
-ws = open_workspace(sys.argv[1])
+from pathlib import Path
+ws = open_workspace(Path(sys.argv[1]))
 con = open_warehouse(ws)
 t = time.perf_counter()
 expr = account_daily(canonical_tables(con), as_of=date.fromisoformat(sys.argv[2]),
@@ -76,6 +77,20 @@ expr = account_daily(canonical_tables(con), as_of=date.fromisoformat(sys.argv[2]
 con.create_table("account_daily", expr, overwrite=True)
 print(con.table("account_daily").count().execute())
 """
+
+
+class Report:
+    """Prints each phase as soon as it is measured (a long run shows progress)."""
+
+    def __init__(self, scale: str, accounts: int, years: int) -> None:
+        print(f"Quarterdeck foundation benchmark, scale {scale}: {accounts:,} accounts, "
+              f"{years} years, {psutil.cpu_count()} cores")
+        print(f"{'phase':<24}{'seconds':>10}{'peak RSS MB':>14}  figures", flush=True)
+
+    def append(self, row: tuple[str, float, float, str]) -> None:
+        name, secs, rss, note = row
+        flag = "  OVER BOUND" if rss > RSS_BOUND_MB else ""
+        print(f"{name:<24}{secs:>10.1f}{rss:>14.0f}  {note}{flag}", flush=True)
 
 
 def main() -> None:
@@ -88,7 +103,7 @@ def main() -> None:
     try:
         ws, company = root / "ws", root / "company"
         subprocess.run([BIN, "init", ws], check=True, capture_output=True)
-        rows = []
+        rows = Report(args.scale, accounts, years)
         secs, rss, _ = measure([BIN, "demo", "--out", company, "--accounts", str(accounts),
                                 "--years", str(years)])
         meta = json.loads((company / "demo.json").read_text())
@@ -109,12 +124,6 @@ def main() -> None:
         rows.append(("account_daily build", secs, rss, f"{int(out.split()[-1]):,} rows"))
         secs, rss, _ = measure([BIN, "run", "--as-of", meta["today"], "--workspace", ws])
         rows.append(("pipeline run (publish)", secs, rss, ""))
-        print(f"\nQuarterdeck foundation benchmark, scale {args.scale}: {accounts:,} accounts, "
-              f"{years} years, {psutil.cpu_count()} cores")
-        print(f"{'phase':<24}{'seconds':>10}{'peak RSS MB':>14}  figures")
-        for name, secs, rss, note in rows:
-            flag = "  OVER BOUND" if rss > RSS_BOUND_MB else ""
-            print(f"{name:<24}{secs:>10.1f}{rss:>14.0f}  {note}{flag}")
     finally:
         if args.keep:
             print(f"workspace kept in {root}")

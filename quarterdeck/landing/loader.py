@@ -94,6 +94,8 @@ class Loader:
         self.manifest = Manifest(con)
         self.progress = progress or (lambda file, stage: None)
         con.execute("SET enable_progress_bar = false")
+        # CSV and NDJSON rows are numbered in file order, which needs insertion order kept.
+        con.execute("SET preserve_insertion_order = true")
         ensure_canonical_tables(con, landing_dir)
         landing_area.remove_orphans(landing_dir, self.manifest.committed_versions())
 

@@ -25,6 +25,9 @@ def connect(url: str, *, memory_limit: str | None = None, threads: int | None = 
             config["threads"] = threads
         con = ibis.duckdb.connect(path, read_only=read_only, **config)
         con.raw_sql("SET TimeZone = 'UTC'")
+        # Derived tables never rely on row order; not keeping it lets big aggregations spill.
+        con.raw_sql("SET preserve_insertion_order = false")
+        con.raw_sql("SET enable_progress_bar = false")
         return con
     return ibis.connect(url)
 
