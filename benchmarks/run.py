@@ -62,20 +62,17 @@ def measure(cmd: list[str], **kwargs) -> tuple[float, float, str]:
 
 
 DAILY_SNIPPET = """
-import sys, time
+import sys
 from datetime import date
-from quarterdeck.pipeline import open_warehouse
-from quarterdeck.warehouse.account_daily import account_daily
+from pathlib import Path
+from quarterdeck.pipeline import build_daily_tables, open_warehouse
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.workspace.workspace import open_workspace
-from pathlib import Path
 ws = open_workspace(Path(sys.argv[1]))
 con = open_warehouse(ws)
-t = time.perf_counter()
-expr = account_daily(canonical_tables(con), as_of=date.fromisoformat(sys.argv[2]),
-                     base_currency=ws.settings.base_currency)
-con.create_table("account_daily", expr, overwrite=True)
-print(con.table("account_daily").count().execute())
+daily = build_daily_tables(con, canonical_tables(con), as_of=date.fromisoformat(sys.argv[2]),
+                           base_currency=ws.settings.base_currency)
+print(daily.count().execute())
 """
 
 

@@ -14,7 +14,7 @@ def load_into_workspace(ws: Workspace, paths: list[Path], *, entity: str | None 
                         skip_invalid: bool = False, progress: Progress | None = None
                         ) -> LoadReport:
     """Validate and load `paths` (files or folders) into the workspace's warehouse."""
-    con = connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
+    con = connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.load_memory_limit,
                   threads=ws.settings.warehouse.threads)
     try:
         if not is_duckdb(con):

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import ibis.expr.types as ir
 import pyarrow.compute as pc
+from ibis.backends import BaseBackend
 
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
-from quarterdeck.warehouse.account_daily import account_daily
+from quarterdeck.warehouse.account_daily import account_daily, account_usage_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
@@ -34,9 +36,28 @@ class RunResult:
     seconds: float
 
 
-def open_warehouse(ws: Workspace, *, read_only: bool = False):
+def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
     return connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
                    threads=ws.settings.warehouse.threads, read_only=read_only)
+
+
+def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: date,
+                       base_currency: str, progress: Progress | None = None) -> ir.Table:
+    """Materialise `account_usage_daily`, then `account_daily`, in the warehouse.
+
+    The usage aggregation (the biggest: every event) runs on its own so that each step fits
+    the warehouse's memory limit, spilling to disk where needed.
+    """
+    step = progress or (lambda stage, fraction: None)
+    step("account_usage_daily", 0.1)
+    con.create_table("account_usage_daily",
+                     account_usage_daily(tables["events"], tables["users"], as_of=as_of),
+                     overwrite=True)
+    step("account_daily", 0.35)
+    daily = account_daily(tables, as_of=as_of, base_currency=base_currency,
+                          usage=con.table("account_usage_daily"))
+    con.create_table("account_daily", daily, overwrite=True)
+    return con.table("account_daily")
 
 
 def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None) -> RunResult:
@@ -51,10 +72,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         step("checking exchange rates", 0.05)
         check_rates(con, subscription_mrr(tables["subscriptions"], tables["fx_rates"],
                                           as_of=as_of, base_currency=base), base)
-        step("account_daily", 0.1)
-        daily = account_daily(tables, as_of=as_of, base_currency=base)
-        con.create_table("account_daily", daily, overwrite=True)
-        daily = con.table("account_daily")
+        daily = build_daily_tables(con, tables, as_of=as_of, base_currency=base, progress=step)
         step("account_snapshot", 0.6)
         tiers = [(t.name, t.min_arr) for t in ws.tiers.tiers]
         snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of,

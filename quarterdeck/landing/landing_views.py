@@ -34,15 +34,22 @@ def _versions_sql(paths: list[Path]) -> str:
     return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
 
 
-def view_sql(ent: Entity, landing_dir: Path, versions: list[str]) -> str:
-    """SELECT of the entity's live rows across its committed versions (relative paths)."""
+def view_sql(ent: Entity, landing_dir: Path, versions: list[str],
+             has_superseded: bool = True) -> str:
+    """SELECT of the entity's live rows across its committed versions (relative paths).
+
+    Without superseded rows the view is a plain scan, which the engine streams and spills
+    freely; the anti-join is only added when some rows were replaced.
+    """
     if not versions:
         cols = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {quote(c.name)}" for c in ent.columns)
         return f"SELECT {cols} WHERE false"
-    paths = [landing_dir / v for v in versions]
+    paths = _versions_sql([landing_dir / v for v in versions])
+    if not has_superseded:
+        return f"SELECT * FROM read_parquet({paths}, union_by_name = true)"
     prefix = literal(str(landing_dir) + "/")
     return (
-        f"SELECT * EXCLUDE (filename) FROM read_parquet({_versions_sql(paths)}, "
+        f"SELECT * EXCLUDE (filename) FROM read_parquet({paths}, "
         f"filename = true, union_by_name = true) v WHERE NOT EXISTS (SELECT 1 FROM {SUPERSEDED} s "
         f"WHERE s.entity = {literal(ent.name)} AND s.version = replace(v.filename, {prefix}, '') "
         f"AND s.key = {key_sql(ent, 'v')})")
@@ -56,7 +63,9 @@ def refresh_view(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
         [ent.name]).fetchall()
     if exists and exists[0][0] != "VIEW":
         con.execute(f"DROP TABLE {quote(ent.name)}")
-    body = view_sql(ent, landing_dir, versions)
+    replaced = con.execute(f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = ?",
+                           [ent.name]).fetchall()[0][0]
+    body = view_sql(ent, landing_dir, versions, has_superseded=replaced > 0)
     con.execute(f"CREATE OR REPLACE VIEW {quote(ent.name)} AS {body}")
 
 

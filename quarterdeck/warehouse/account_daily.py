@@ -69,24 +69,29 @@ def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.ifelse(condition, 1, 0).cast(dt.int64)
 
 
-def _usage(events: ir.Table, users: ir.Table, as_of: date) -> ir.Table:
-    """Events per account and day, aggregated first per account, user and day where they live."""
+def account_usage_daily(events: ir.Table, users: ir.Table, *, as_of: date) -> ir.Table:
+    """Usage per account and day through `as_of`: events, event_value and active_users.
+
+    An event without account_id belongs to its user's account (users known at `as_of`).
+
+    Counts and the distinct users are two separate aggregations on purpose: each spills to
+    disk on its own, while one aggregation carrying both ran out of memory on 100M events.
+    """
     e = events.filter(events.timestamp < day_after(as_of))
-    per_user = e.group_by(
-        account_id=e.account_id, user_id=e.user_id, date=e.timestamp.date()
-    ).agg(n=e.count(), value=e.value.fill_null(1.0).sum())
     known_users = users.filter(users.created_at.isnull() | (users.created_at < day_after(as_of)))
     u = known_users.select(user_id=known_users.user_id, user_account_id=known_users.account_id)
-    mapped = per_user.left_join(u, "user_id")
-    mapped = mapped.mutate(account_id=mapped.account_id.fill_null(mapped.user_account_id))
+    j = e.left_join(u, "user_id")
+    mapped = j.select(account_id=j.account_id.fill_null(j.user_account_id), user_id=j.user_id,
+                      date=j.timestamp.date(), value=j.value.fill_null(1.0))
     mapped = mapped.filter(mapped.account_id.notnull())
-    daily = mapped.group_by("account_id", "date").agg(
-        events=mapped.n.sum(),
-        event_value=mapped.value.sum(),
-        active_users=mapped.user_id.nunique(),
-    )
-    return _facts(daily, daily.account_id, daily.date, events=daily.events,
-                  event_value=daily.event_value, active_users=daily.active_users)
+    counts = mapped.group_by("account_id", "date").agg(
+        events=mapped.count(), event_value=mapped.value.sum())
+    seen = mapped.filter(mapped.user_id.notnull()).select("account_id", "user_id", "date")
+    seen = seen.distinct()
+    people = seen.group_by("account_id", "date").agg(active_users=seen.count())
+    daily = counts.left_join(people, ["account_id", "date"])
+    return daily.select("account_id", "date", "events", "event_value",
+                        active_users=daily.active_users.fill_null(0))
 
 
 def _first_days(accounts: ir.Table, mrr: ir.Table, as_of: date, start: date | None) -> ir.Table:
@@ -151,13 +156,16 @@ def _support(tickets: ir.Table, first: ir.Table, as_of: date) -> list[ir.Table]:
 
 
 def account_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
-                  start: date | None = None) -> ir.Table:
+                  start: date | None = None, usage: ir.Table | None = None) -> ir.Table:
     """The state and activity of every account on every day through `as_of` (see the module).
 
     `tables` maps entity names to canonical tables; a missing entity counts as empty.
     Columns: account_id, date, mrr, arr, paying, subscriptions (running paid rows), on_trial,
     events, event_value, active_users, tickets_opened, tickets_solved, open_tickets,
     urgent_open_tickets, survey_responses, activities. Rows come in no particular order.
+
+    `usage` is `account_usage_daily` for the same `as_of` when the caller has already
+    materialised it (the pipeline does, so the heaviest aggregation runs on its own).
 
     Example: account_daily(tables, as_of=date(2024, 6, 30), base_currency="USD").
     """
@@ -172,8 +180,11 @@ def account_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     surveys = surveys.filter(surveys.responded_at < day_after(as_of))
     activities = table("activities")
     activities = activities.filter(activities.occurred_at < day_after(as_of))
+    if usage is None:
+        usage = account_usage_daily(table("events"), table("users"), as_of=as_of)
     parts = [
-        _usage(table("events"), table("users"), as_of),
+        _facts(usage, usage.account_id, usage.date, events=usage.events,
+               event_value=usage.event_value, active_users=usage.active_users),
         _clamped(_revenue_changes(mrr, as_of), first),
         *_support(table("tickets"), first, as_of),
         _facts(surveys, surveys.account_id, surveys.responded_at.date(), survey_responses=1),

@@ -23,8 +23,9 @@ timezone: UTC
 warehouse:
   # Ibis URL; the default is an embedded DuckDB file inside this workspace.
   url: duckdb://data/warehouse.duckdb
-  # Memory DuckDB may use before spilling to disk (loads stream, so this bounds them).
-  memory_limit: 1GB
+  # Memory DuckDB may use for computations, and while loading, before spilling to disk.
+  memory_limit: 4GB
+  load_memory_limit: 1GB
 
 app_database:
   # SQLAlchemy URL; default SQLite inside this workspace. PostgreSQL:

@@ -24,8 +24,12 @@ class WarehouseSettings(_Strict):
         "workspace.",
     )
     memory_limit: str = Field(
-        "1GB", description="Memory the embedded DuckDB may use before it spills to disk."
-    )
+        "4GB", description="Memory the embedded DuckDB may use for the pipeline's "
+        "computations before it spills to disk (20,000 accounts with 100M events need about "
+        "3 GB; small companies far less).")
+    load_memory_limit: str = Field(
+        "1GB", description="Memory the embedded DuckDB may use while loading files; loads "
+        "stream and spill, so this bounds their footprint whatever the file size.")
     threads: int | None = Field(None, description="Worker threads; empty = one per core.", ge=1)
 
 
