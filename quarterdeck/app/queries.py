@@ -185,7 +185,8 @@ def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
     with engine.connect() as connection:
         row = (
             connection.execute(
-                select(snapshot, User.name.label("owner_name"))
+                select(*(c for c in snapshot.__table__.c if c.name != "owner_name"),
+                       func.coalesce(User.name, snapshot.owner_name).label("owner_name"))
                 .outerjoin(User, User.email == snapshot.owner_email)
                 .where(snapshot.as_of == as_of, snapshot.account_id == account_id)
             )
@@ -246,7 +247,8 @@ def filter_options(engine: Engine, as_of: date | None) -> FilterOptions:
         ).all()
         owners = (
             connection.execute(
-                select(AccountSnapshot.owner_email.label("email"), User.name)
+                select(AccountSnapshot.owner_email.label("email"),
+                       func.coalesce(User.name, AccountSnapshot.owner_name).label("name"))
                 .outerjoin(User, User.email == AccountSnapshot.owner_email)
                 .where(published, AccountSnapshot.owner_email.is_not(None))
                 .distinct()
@@ -268,7 +270,7 @@ def _summary_select() -> Select[tuple[object, ...]]:
         s.segment,
         s.tier,
         s.owner_email,
-        User.name.label("owner_name"),
+        func.coalesce(User.name, s.owner_name).label("owner_name"),
         s.arr,
         s.currency,
         s.status,

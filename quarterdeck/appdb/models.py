@@ -158,6 +158,7 @@ class AccountSnapshot(Base):
     country: Mapped[str | None] = mapped_column(String(100))
     industry: Mapped[str | None] = mapped_column(String(200))
     owner_email: Mapped[str | None] = mapped_column(String(320))
+    owner_name: Mapped[str | None] = mapped_column(String(200))  # from the team file
     parent_account_id: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str | None] = mapped_column(String(50))
     mrr: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))

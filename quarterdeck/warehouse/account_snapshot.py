@@ -55,9 +55,11 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
     acts = acts.filter(acts.occurred_at.date() <= as_of)
     last_activity = acts.group_by("account_id").agg(last_activity_at=acts.occurred_at.max())
 
+    team = tables["team"].select(owner_email="email", owner_name="name")
     j = accounts
     for other in (on_day, recent, first_paid, renewals, users_30d, last_activity):
         j = j.left_join(other, "account_id").drop("account_id_right")
+    j = j.left_join(team, "owner_email").drop("owner_email_right")
     mrr = j.mrr.fill_null(0)
     arr = j.arr.fill_null(0)
     status = ibis.cases(
@@ -70,7 +72,8 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
         "account_id", "name", "domain", "segment",
         tier=_tier_expr(arr, tiers),
         region=j.region, country=j.country, industry=j.industry,
-        owner_email=j.owner_email, parent_account_id=j.parent_account_id,
+        owner_email=j.owner_email, owner_name=j.owner_name,
+        parent_account_id=j.parent_account_id,
         status=status, mrr=mrr, arr=arr, currency=ibis.literal(base_currency),
         customer_since=j.customer_since, renewal_date=j.renewal_date,
         events_30d=j.events_30d.fill_null(0).cast("int64"),

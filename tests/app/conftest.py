@@ -64,6 +64,8 @@ def accounts_table() -> pa.Table:
             "country": ["DE" if r[0] == "acme-eu" else "US" for r in rows],
             "industry": ["Manufacturing"] * n,
             "owner_email": [r[4] for r in rows],
+            # the team file names only Ben; Ana's name comes from her user account
+            "owner_name": ["Ben Wyatt" if r[4] == "ben@example.com" else None for r in rows],
             "parent_account_id": [r[5] for r in rows],
             "status": [r[6] for r in rows],
             "mrr": pa.array(mrr, pa.decimal128(18, 2)),

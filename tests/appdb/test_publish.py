@@ -35,6 +35,7 @@ def accounts_table(rows: list[tuple[Any, ...]]) -> pa.Table:
         "country": ["FR"] * n,
         "industry": [None] * n,
         "owner_email": ["ana@example.com"] * n,
+        "owner_name": ["Ana Lima"] * n,
         "parent_account_id": [None] * n,
         "status": ["active"] * n,
         "mrr": pa.array(mrr, pa.decimal128(18, 2)),

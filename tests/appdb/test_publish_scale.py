@@ -27,7 +27,8 @@ def _large_tables() -> tuple[pa.Table, pa.Table]:
             "account_id": ids,
             "name": pa.array([f"Company {i}" for i in range(n)]),
             **{c: pa.array(["x"] * n) for c in ("domain", "segment", "tier", "region")},
-            **{c: pa.array(["x"] * n) for c in ("country", "industry", "owner_email")},
+            **{c: pa.array(["x"] * n)
+               for c in ("country", "industry", "owner_email", "owner_name")},
             "parent_account_id": pa.nulls(n, pa.string()),
             "status": pa.array(["active"] * n),
             "mrr": pa.array([100.5] * n),
