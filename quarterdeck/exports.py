@@ -3,6 +3,9 @@
 Exportable tables, by name:
 - every canonical entity (`accounts`, `subscriptions`, `events`, …) as loaded;
 - `subscription_mrr`, `account_daily`, `account_snapshot`: computed as of the date;
+- `account_mrr_daily`, `account_dimensions`, `mrr_movements`, `mrr_bridge`, `retention`,
+  `cohorts`, `survival`: the revenue metrics (see docs/metrics-*.md), shaped by `grain`,
+  `window`, `by` and the workspace's metric settings;
 - `loads`: the load manifest;
 - `account_snapshots`, `account_arr_history`, `pipeline_runs`: what the app database holds
   (the snapshots of the as-of date).
@@ -11,6 +14,7 @@ Exportable tables, by name:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -55,14 +59,42 @@ COMPUTED: dict[str, Computed] = {
     "account_snapshot": _snapshot,
 }
 PUBLISHED = ("account_snapshots", "account_arr_history", "pipeline_runs")
+# The metric registry's names (quarterdeck.metrics.registry.METRICS; a test keeps them equal).
+METRIC_TABLES = ("account_mrr_daily", "account_dimensions", "mrr_movements", "mrr_bridge",
+                 "retention", "cohorts", "survival")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a metric export is cut: period grain, retention window, dimensions, roll-up."""
+
+    grain: str = "month"
+    window_months: int = 12
+    by: tuple[str, ...] = ()
+    start: date | None = None
+    roll_up_parents: bool = False
 
 
 def exportable_tables() -> list[str]:
-    return sorted([*ENTITIES, *COMPUTED, *PUBLISHED, "loads"])
+    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, "loads"])
+
+
+def metric_options(ws: Workspace, as_of: date, shape: Shape):
+    """The registry's options for this workspace's settings and the requested shape."""
+    from quarterdeck.metrics.registry import MetricOptions
+
+    settings = ws.settings
+    return MetricOptions(
+        as_of=as_of, base_currency=settings.base_currency, grain=shape.grain,
+        window_months=shape.window_months, by=shape.by, start=shape.start,
+        fiscal_start_month=settings.fiscal_year_start_month,
+        free_plan=settings.metrics.free_plan,
+        past_due_churn_days=settings.metrics.past_due_churn_days,
+        roll_up_parents=shape.roll_up_parents)
 
 
 def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
-                 out: Path | None = None) -> int:
+                 out: Path | None = None, shape: Shape | None = None) -> int:
     """Write table `name` to `out` (standard output when None); returns the rows written."""
     if name not in exportable_tables():
         raise UnknownTableError(
@@ -74,18 +106,25 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
     con = open_warehouse(ws, read_only=True)
     try:
         if name in COMPUTED:
-            sql = str(con.compile(COMPUTED[name](ws, con, as_of)))
+            expr = COMPUTED[name](ws, con, as_of)
+        elif name in METRIC_TABLES:
+            from quarterdeck.metrics.registry import metric
+
+            options = metric_options(ws, as_of, shape or Shape())
+            expr = metric(name, canonical_tables(con), options)
         elif name == "loads":
-            sql = f"SELECT * FROM {MANIFEST_TABLE} ORDER BY load_id"
+            expr = con.sql(f"SELECT * FROM {MANIFEST_TABLE} ORDER BY load_id")
         else:
-            sql = str(con.compile(canonical_tables(con)[name]))
-        return _copy(con.con, sql, fmt, out)
+            expr = canonical_tables(con)[name]
+        # Batches stream from whichever backend computes the table into DuckDB's writer,
+        # so an export of any size runs in bounded memory.
+        return _write_batches(con.to_pyarrow_batches(expr, chunk_size=100_000), fmt, out)
     finally:
         con.disconnect()
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, fmt: str, out: Path | None) -> int:
-    """Stream a query to a file with DuckDB's COPY (bounded memory for any size)."""
+    """Write a query's rows to a file with DuckDB's COPY."""
     target = str(out) if out is not None else "/dev/stdout"
     options = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet, COMPRESSION zstd",
                "json": "FORMAT json"}[fmt]
@@ -93,6 +132,18 @@ def _copy(con: duckdb.DuckDBPyConnection, sql: str, fmt: str, out: Path | None) 
         out.parent.mkdir(parents=True, exist_ok=True)
     result = con.execute(f"COPY ({sql}) TO {literal(target)} ({options})").fetchall()
     return int(result[0][0]) if result else 0
+
+
+def _write_batches(batches: pa.RecordBatchReader, fmt: str, out: Path | None) -> int:
+    # Engines may hand back a batch in a wider type than the expression declares (DuckDB
+    # sums integers as 128-bit decimals); every batch is cast to the declared schema so the
+    # writer never reads one type as another.
+    schema = batches.schema
+    conformed = pa.RecordBatchReader.from_batches(
+        schema, (b if b.schema.equals(schema) else b.cast(schema) for b in batches))
+    con = duckdb.connect()
+    con.register("export_rows", conformed)
+    return _copy(con, "SELECT * FROM export_rows", fmt, out)
 
 
 def _write_arrow(table: pa.Table, fmt: str, out: Path | None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,34 @@ def test_a_bad_file_exits_non_zero_and_names_row_and_field(tmp_path):
     result = runner.invoke(app, ["load", str(bad), "--workspace", str(tmp_path / "ws")])
     assert result.exit_code == 1
     assert "row 2, field 'account_id': duplicate id" in result.output
+
+
+def _money(value: str) -> Decimal:
+    return Decimal(value or "0")
+
+
+def test_exported_bridge_chains_and_balances_to_the_cent(company, tmp_path):
+    """Through the CLI on the demo company: every month of the ARR bridge balances, months
+    chain, and the last month ends on the MRR and customers of account_mrr_daily."""
+    import csv
+
+    out, today = company
+    ws = _workspace(tmp_path / "ws", out / "data")
+    bridge, daily = tmp_path / "bridge.csv", tmp_path / "daily.csv"
+    qd("export", "mrr_bridge", "--as-of", today, "--out", bridge, "--workspace", ws)
+    qd("export", "account_mrr_daily", "--as-of", today, "--out", daily, "--workspace", ws)
+    rows = list(csv.DictReader(bridge.open()))
+    assert len(rows) >= 12
+    moves = ("new", "expansion", "contraction", "churn", "reactivation", "fx_adjustment")
+    for row in rows:
+        assert _money(row["starting_mrr"]) + sum(_money(row[m]) for m in moves) == _money(
+            row["ending_mrr"]), row
+        assert (int(row["starting_customers"]) + int(row["new_customers"])
+                + int(row["reactivated_customers"]) - int(row["churned_customers"])
+                == int(row["ending_customers"])), row
+    for before, after in zip(rows, rows[1:], strict=False):
+        assert before["ending_mrr"] == after["starting_mrr"]
+        assert before["ending_customers"] == after["starting_customers"]
+    last_day = [r for r in csv.DictReader(daily.open()) if r["date"] == today.isoformat()]
+    assert _money(rows[-1]["ending_mrr"]) == sum(_money(r["mrr"]) for r in last_day)
+    assert int(rows[-1]["ending_customers"]) == sum(r["customer"] == "true" for r in last_day)

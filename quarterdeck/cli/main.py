@@ -40,6 +40,19 @@ AsOfOpt = Annotated[
 ]
 
 
+GrainOpt = Annotated[str, typer.Option(
+    help="Period grain: day, week, month, quarter, fiscal_quarter, year, fiscal_year.")]
+WindowOpt = Annotated[int, typer.Option(help="Retention window in months (1, 3, 12 …).",
+                                        min=1, max=120)]
+ByOpt = Annotated[str | None, typer.Option(
+    help="Account dimension(s) to break down by, comma-separated (segment, plan, region, "
+    "owner, currency, or a custom attribute).")]
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn Quarterdeck's errors into a readable message and exit code 1."""
 
@@ -171,19 +184,58 @@ def export(
                       ] = "csv",
     out: Annotated[Path | None, typer.Option(help="Output file (default: standard output "
                                              "for csv and json).")] = None,
+    grain: GrainOpt = "month",
+    window: WindowOpt = 12,
+    by: ByOpt = None,
+    start: Annotated[str | None, typer.Option(
+        help="First day reported by period metrics (default: the first paying day).")] = None,
+    roll_up_parents: Annotated[bool, typer.Option(
+        help="Roll child accounts up into their top parent account.")] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write a warehouse or published table, so any number can be checked outside."""
-    from quarterdeck.exports import export_table
+    """Write a warehouse, metric or published table, so any number can be checked outside."""
+    from quarterdeck.exports import Shape, export_table
     from quarterdeck.workspace.workspace import open_workspace
 
     if format not in ("csv", "parquet", "json"):
         raise typer.BadParameter("use csv, parquet or json", param_hint="--format")
     ws = open_workspace(workspace)
     day = parse_as_of(as_of, ws.settings.timezone)
-    rows = export_table(ws, table, as_of=day, fmt=format, out=out)
+    shape = Shape(grain=grain, window_months=window, by=_split(by),
+                  start=parse_as_of(start) if start else None, roll_up_parents=roll_up_parents)
+    rows = export_table(ws, table, as_of=day, fmt=format, out=out, shape=shape)
     if out is not None:
         err_console.print(f"{rows:,} rows written to {out}")
+
+
+@app.command()
+@friendly_errors
+def metrics(
+    as_of: AsOfOpt = None,
+    by: Annotated[str, typer.Option(help="Dimension of the breakdown.")] = "segment",
+    window: WindowOpt = 12,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Print the headline: ARR, NRR, GRR, logo and revenue churn, by segment."""
+    from quarterdeck.cli.metrics_table import print_headline
+    from quarterdeck.exports import Shape, metric_options
+    from quarterdeck.metrics.headline import headline
+    from quarterdeck.metrics.registry import MetricInputs
+    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    day = parse_as_of(as_of, ws.settings.timezone)
+    con = open_warehouse(ws, read_only=True)
+    try:
+        inputs = MetricInputs(canonical_tables(con),
+                              metric_options(ws, day, Shape(window_months=window)))
+        rows = con.to_pyarrow(headline(inputs, by=by)).to_pylist()
+    finally:
+        con.disconnect()
+    print_headline(console, rows, by=by, as_of=day, window=window,
+                   currency=ws.settings.base_currency)
 
 
 @app.command()

@@ -39,3 +39,10 @@ def test_every_exportable_table_is_documented():
     for table in exportable_tables():
         if table not in ENTITIES:
             assert f"| `{table}` |" in section, f"export table {table} is not documented"
+
+
+def test_export_names_every_metric_of_the_registry():
+    from quarterdeck.exports import METRIC_TABLES
+    from quarterdeck.metrics.registry import METRICS
+
+    assert set(METRIC_TABLES) == set(METRICS)
