@@ -30,7 +30,7 @@ from quarterdeck.landing.row_checks import literal
 from quarterdeck.warehouse.account_daily import account_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot
 from quarterdeck.warehouse.canonical import canonical_tables
-from quarterdeck.warehouse.subscription_mrr import subscription_mrr
+from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 from quarterdeck.workspace.workspace import Workspace
 
 Computed = Callable[[Workspace, BaseBackend, date], ir.Table]
@@ -75,6 +75,15 @@ class Shape:
     roll_up_parents: bool = False
 
 
+def rated_tables(con: BaseBackend, as_of: date, base_currency: str) -> dict[str, ir.Table]:
+    """The canonical tables, once every subscription row has its exchange rate: a missing
+    rate stops here with an error naming the currency and date, never a silent 1.0 or 0."""
+    tables = canonical_tables(con)
+    check_rates(con, subscription_mrr(tables["subscriptions"], tables["fx_rates"], as_of=as_of,
+                                      base_currency=base_currency), base_currency)
+    return tables
+
+
 def exportable_tables() -> list[str]:
     return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, "loads"])
 
@@ -106,12 +115,13 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
     con = open_warehouse(ws, read_only=True)
     try:
         if name in COMPUTED:
+            rated_tables(con, as_of, ws.settings.base_currency)
             expr = COMPUTED[name](ws, con, as_of)
         elif name in METRIC_TABLES:
             from quarterdeck.metrics.registry import metric
 
             options = metric_options(ws, as_of, shape or Shape())
-            expr = metric(name, canonical_tables(con), options)
+            expr = metric(name, rated_tables(con, as_of, ws.settings.base_currency), options)
         elif name == "loads":
             expr = con.sql(f"SELECT * FROM {MANIFEST_TABLE} ORDER BY load_id")
         else:

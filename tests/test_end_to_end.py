@@ -106,3 +106,18 @@ def test_exported_bridge_chains_and_balances_to_the_cent(company, tmp_path):
     last_day = [r for r in csv.DictReader(daily.open()) if r["date"] == today.isoformat()]
     assert _money(rows[-1]["ending_mrr"]) == sum(_money(r["mrr"]) for r in last_day)
     assert int(rows[-1]["ending_customers"]) == sum(r["customer"] == "true" for r in last_day)
+
+
+@pytest.mark.parametrize("command", [["metrics"], ["export", "mrr_movements"],
+                                     ["export", "account_daily"]])
+def test_a_missing_exchange_rate_stops_metrics_with_the_currency_and_date(tmp_path, command):
+    ws = tmp_path / "ws"
+    qd("init", ws)
+    (tmp_path / "accounts.csv").write_text("account_id,name\na1,Acme\n")
+    (tmp_path / "subscriptions.csv").write_text(
+        "subscription_id,account_id,plan,quantity,unit_price,currency,interval_months,"
+        "start_date\ns1,a1,Pro,1,100,EUR,1,2024-03-01\n")
+    qd("load", tmp_path / "accounts.csv", tmp_path / "subscriptions.csv", "--workspace", ws)
+    result = runner.invoke(app, [*command, "--as-of", "2024-06-30", "--workspace", str(ws)])
+    assert result.exit_code == 1
+    assert "EUR" in result.output and "2024-03-01" in result.output
