@@ -223,6 +223,8 @@ def account_mrr_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
     # with a calendar rather than an unnested range per row: a filter on the date (a report
     # reading only period ends) then reaches the calendar before the join.
     span = first.agg(first_day=first.first_day.min())
-    calendar = span.select(day=days_between(span.first_day, as_of).unnest().date())
+    # Unnested on its own, then cast: Spark refuses a generator nested in an expression.
+    calendar = span.select(day=days_between(span.first_day, as_of).unnest())
+    calendar = calendar.select(day=calendar.day.date())
     j = days.join(calendar, [calendar.day >= days.date, calendar.day < days.until])
     return j.select("account_id", date=j.day, mrr=j.mrr_after, customer=j.customer_after)

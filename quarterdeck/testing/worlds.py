@@ -82,17 +82,32 @@ def load_world(con: BaseBackend, world: Mapping[str, pa.Table], *,
                database: str | None = None) -> dict[str, ir.Table]:
     """Create one table per contract entity on `con` (empty for entities the world lacks),
     replacing any table of that name, and return them by entity name.
+
+    On Spark the tables are views of the connection's own session (as mirrored canonical
+    tables are), typed as the canonical schema with naive timestamps as TIMESTAMP_NTZ.
     """
     tables = {}
     for name in ENTITIES:
         data = world.get(name)
         if data is None:
             data = canonical_schema(name).to_pyarrow().empty_table()
+        if con.name == "pyspark":
+            tables[name] = _spark_view(con, name, data)
+            continue
         qualified = sg.table(name, db=database, quoted=True).sql(con.dialect)
         # A plain DROP: Ibis's own overwrite path is broken with recent sqlglot releases.
         con.raw_sql(f"DROP TABLE IF EXISTS {qualified}")
         tables[name] = con.create_table(name, ibis.memtable(data), database=database)
     return tables
+
+
+def _spark_view(con: BaseBackend, name: str, data: pa.Table) -> ir.Table:
+    from quarterdeck.warehouse.mirror import spark_types
+
+    schema = ibis.Schema.from_pyarrow(data.schema)
+    session = con._session  # type: ignore[attr-defined]
+    session.createDataFrame(data, schema=spark_types(schema)).createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def _account(account_id: str, created_at: str | None = "2024-01-01") -> dict[str, Any]:

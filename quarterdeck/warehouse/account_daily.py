@@ -206,7 +206,9 @@ def account_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
         until=busy.date.lead().over(by_account).fill_null(ibis.literal(day_after(as_of).date())),
         **{name: busy[name].sum().over(running).cast(typ) for name, typ in _CHANGES.items()},
     )
-    days = busy.mutate(day=day_range(busy.date, busy.until).unnest().date())
+    # Unnested on its own, then cast: Spark refuses a generator nested in an expression.
+    days = busy.mutate(day=day_range(busy.date, busy.until).unnest())
+    days = days.mutate(day=days.day.date())
     # Counts belong to the busy day only; running totals hold until the next busy day.
     quiet = days.day != days.date
     totals = days.mutate(

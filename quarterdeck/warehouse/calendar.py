@@ -44,4 +44,6 @@ def date_spine(first: date, last: date) -> ir.Table:
     Example: date_spine(2024-01-01, 2024-12-31) has 366 rows.
     """
     one = ibis.memtable({"first": [first]})
-    return one.select(date=days_between(one["first"], last).unnest().date())
+    # Unnested on its own, then cast: Spark refuses a generator nested in an expression.
+    days = one.select(date=days_between(one["first"], last).unnest())
+    return days.select(date=days.date.date())
