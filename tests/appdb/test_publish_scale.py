@@ -1,4 +1,7 @@
-"""A workspace-sized publish (20,000 accounts × 36 months of ARR) takes seconds, not minutes."""
+"""A workspace-sized publish (20,000 accounts × 36 months of ARR) republishes whole.
+
+Its time is printed (`-s`), not asserted: timings belong to the benchmarks.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,6 @@ from quarterdeck.appdb.models import AccountArrHistory
 from quarterdeck.appdb.publish import ACCOUNT_COLUMNS
 
 ACCOUNTS, MONTHS = 20_000, 36
-# Generous for a slow CI machine; a laptop does it in about three seconds on either backend.
-LIMIT_SECONDS = 20
 
 
 def _large_tables() -> tuple[pa.Table, pa.Table]:
@@ -74,4 +75,4 @@ def test_republishing_a_large_day_takes_seconds(engine: Engine) -> None:
     elapsed = time.perf_counter() - clock
     with session(engine) as db:
         assert db.scalar(select(func.count()).select_from(AccountArrHistory)) == 720_000
-    assert elapsed < LIMIT_SECONDS, f"republishing took {elapsed:.1f}s"
+    print(f"republishing {ACCOUNTS:,} accounts × {MONTHS} months took {elapsed:.1f} s")
