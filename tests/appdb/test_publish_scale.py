@@ -54,7 +54,7 @@ def _large_tables() -> tuple[pa.Table, pa.Table]:
 
 
 @pytest.mark.slow
-def test_republishing_a_large_day_takes_seconds(engine: Engine) -> None:
+def test_republishing_a_large_day_replaces_every_row(engine: Engine) -> None:
     accounts, history = _large_tables()
     started = datetime.now(UTC)
     publish_snapshot(
