@@ -14,7 +14,7 @@ SHOWN = 50
 
 def print_load_report(console: Console, report: LoadReport) -> None:
     table = Table(title="Load")
-    table.add_column("file", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("file", overflow="fold", ratio=1)
     table.add_column("entity", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for col in ("rows read", "loaded", "rejected"):
