@@ -3,6 +3,8 @@
 Exportable tables, by name:
 - every canonical entity (`accounts`, `subscriptions`, `events`, …) as loaded;
 - `subscription_mrr`, `account_daily`, `account_snapshot`: computed as of the date;
+- `health_scores`, `churn_risk`, `renewal_outcomes`: health and risk computed as of the date
+  (the churn model trained as of the date, or the one saved for it);
 - `account_mrr_daily`, `account_dimensions`, `mrr_movements`, `mrr_bridge`, `retention`,
   `cohorts`, `survival`: the revenue metrics (see docs/metrics-*.md), shaped by `grain`,
   `window`, `by` and the workspace's metric settings;
@@ -33,7 +35,7 @@ from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 from quarterdeck.workspace.workspace import Workspace
 
-Computed = Callable[[Workspace, BaseBackend, date], ir.Table]
+Computed = Callable[[Workspace, BaseBackend, date], ir.Table | pa.Table]
 
 
 def _daily(ws: Workspace, con: BaseBackend, as_of: date) -> ir.Table:
@@ -53,10 +55,38 @@ def _subscription_mrr(ws: Workspace, con: BaseBackend, as_of: date) -> ir.Table:
                             base_currency=ws.settings.base_currency)
 
 
+def _health_scores(ws: Workspace, con: BaseBackend, as_of: date) -> ir.Table:
+    from quarterdeck.health import feature_table, health_scores
+
+    f = feature_table(canonical_tables(con), as_of=as_of, base_currency=ws.settings.base_currency,
+                      features=ws.health_models.features, lookback=(7, 30))
+    return health_scores(f, ws.health_models, as_of=as_of)
+
+
+def _renewal_outcomes(ws: Workspace, con: BaseBackend, as_of: date) -> ir.Table:
+    from quarterdeck.health import renewal_outcomes
+
+    return renewal_outcomes(canonical_tables(con), as_of=as_of,
+                            base_currency=ws.settings.base_currency)
+
+
+def _churn_risk(ws: Workspace, con: BaseBackend, as_of: date) -> pa.Table:
+    from quarterdeck.health.churn_risk import churn_risk
+    from quarterdeck.health.model_store import churn_models_dir, load_model, saved_dates
+
+    root = churn_models_dir(ws.data_dir)
+    model = load_model(root, as_of) if as_of in saved_dates(root) else None
+    return churn_risk(canonical_tables(con), as_of=as_of,
+                      base_currency=ws.settings.base_currency, model=model)
+
+
 COMPUTED: dict[str, Computed] = {
     "subscription_mrr": _subscription_mrr,
     "account_daily": _daily,
     "account_snapshot": _snapshot,
+    "health_scores": _health_scores,
+    "renewal_outcomes": _renewal_outcomes,
+    "churn_risk": _churn_risk,
 }
 PUBLISHED = ("account_snapshots", "account_arr_history", "pipeline_runs")
 # The metric registry's names (quarterdeck.metrics.registry.METRICS; a test keeps them equal).
@@ -117,6 +147,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
         if name in COMPUTED:
             rated_tables(con, as_of, ws.settings.base_currency)
             expr = COMPUTED[name](ws, con, as_of)
+            if isinstance(expr, pa.Table):  # computed in Python (the churn model)
+                return _write_arrow(expr, fmt, out)
         elif name in METRIC_TABLES:
             from quarterdeck.metrics.registry import metric
 

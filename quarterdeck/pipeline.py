@@ -1,23 +1,28 @@
 """The pipeline: warehouse stages as of a date, then publishing to the app database.
 
 Stages run in data-flow order; each is a pure Ibis computation over the warehouse, and the
-only writes are the derived warehouse tables (replaced whole) and the published snapshot
-(one transaction), so re-running a day yields the same result.
+only writes are the derived warehouse tables (replaced whole), the churn model trained as of
+the date (`data/models/churn/<date>/`), the published snapshot (one transaction) and the
+published health scores and churn risk (one transaction), so re-running a day yields the same
+result. With too little renewal history to learn from, the churn model is skipped and the run
+result says why.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import ibis.expr.types as ir
+import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
+from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.warehouse.account_daily import account_daily, account_usage_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
@@ -34,11 +39,14 @@ class RunResult:
     accounts: int
     total_arr: float
     seconds: float
+    health_scored: int = 0
+    churn_scored: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
     return connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
-                   threads=ws.settings.warehouse.threads, read_only=read_only)
+                   threads=ws.settings.warehouse.threads, read_only=read_only, root=ws.root)
 
 
 def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: date,
@@ -78,6 +86,11 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of,
                                                    base_currency=base, tiers=tiers))
         history = con.to_pyarrow(arr_history(daily, as_of=as_of))
+        step("health_scores", 0.65)
+        usage = con.table("account_usage_daily")
+        scores = health_stage(ws, tables, as_of, usage)
+        step("churn_risk", 0.72)
+        risk, notes = churn_stage(ws, tables, as_of, usage)
     finally:
         con.disconnect()
     step("publishing", 0.8)
@@ -86,7 +99,42 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         migrate(engine)
         publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
                          run_started_at=started_at)
+        scored, risked = publish_health(engine, as_of=as_of, health_scores=scores,
+                                        churn_risk=risk)
     finally:
         engine.dispose()
     total_arr = float(pc.sum(snapshot.column("arr")).as_py() or 0)
-    return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started)
+    return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started,
+                     scored, risked, notes)
+
+
+def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
+                 usage: ir.Table | None = None) -> pa.Table:
+    """The health snapshot of `as_of` by the workspace's health models."""
+    from quarterdeck.health.feature_table import feature_table
+    from quarterdeck.health.health_scores import health_scores
+
+    features = feature_table(tables, as_of=as_of, base_currency=ws.settings.base_currency,
+                             features=ws.health_models.features, lookback=(7, 30), usage=usage)
+    return health_scores(features, ws.health_models, as_of=as_of).to_pyarrow()
+
+
+def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
+                usage: ir.Table | None = None) -> tuple[pa.Table | None, list[str]]:
+    """Train the churn model as of `as_of`, save it, and score the paying accounts; with too
+    little history, no risk and a note saying why."""
+    from quarterdeck.health.churn_model import NotEnoughHistory, train_churn_model
+    from quarterdeck.health.churn_risk import churn_risk
+    from quarterdeck.health.model_store import churn_models_dir, save_model
+
+    base = ws.settings.base_currency
+    try:
+        model = train_churn_model(tables, as_of=as_of, base_currency=base, usage=usage)
+    except NotEnoughHistory as exc:
+        return None, [f"churn model skipped: {exc}"]
+    folder = save_model(model, churn_models_dir(ws.data_dir))
+    risk = churn_risk(tables, as_of=as_of, base_currency=base, model=model, usage=usage)
+    check = model.card["validation"]
+    figure = f"validation AUC {check['auc']:.3f}" if check and check["auc"] else "not validated"
+    return risk, [f"churn model {model.name} trained on {model.card['training']['rows']} "
+                  f"decisions ({figure}), saved in {folder}"]

@@ -1,4 +1,5 @@
-"""The app database's tables: users and their API tokens, published snapshots, runs, audit log.
+"""The app database's tables: users and their API tokens, published snapshots, health scores and
+churn risk, runs, audit log.
 
 The pipeline publishes one row per account per `as_of` date into `account_snapshots` (and its
 monthly ARR into `account_arr_history`); the web app reads only these tables. Money is
@@ -17,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -198,3 +200,37 @@ class AuditLogEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     target: Mapped[str | None] = mapped_column(String(500))
     detail: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class HealthScore(Base):
+    """An account's health on `as_of` by its health model: score 0–100 (NULL when too little
+    data), band, change vs 7 and 30 days earlier, the top reasons (JSON list of sentences) and
+    each component (JSON object: feature → {"value", "points"})."""
+
+    __tablename__ = "health_scores"
+    __table_args__ = (Index(None, "as_of", "band"),)
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(10))
+    change_7d: Mapped[float | None] = mapped_column(Float)
+    change_30d: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    components: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+
+
+class ChurnRisk(Base):
+    """An account's probability, as of `as_of`, of churning at its decision on `horizon`, with
+    the top reasons (JSON list of sentences) and the model (name and version) that said so."""
+
+    __tablename__ = "churn_risk"
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    churn_probability: Mapped[float] = mapped_column(Float)
+    horizon: Mapped[date | None] = mapped_column(Date)
+    reasons: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    model: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str] = mapped_column(String(50))

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from quarterdeck.cli.health import health_app
 from quarterdeck.errors import QuarterdeckError
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
                        no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(health_app, name="health")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -173,6 +175,8 @@ def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
     console.print(f"Published {result.accounts:,} accounts as of {day} "
                   f"(total ARR {result.total_arr:,.2f} {ws.settings.base_currency}) "
                   f"in {result.seconds:.1f} s")
+    for note in result.notes:
+        console.print(note)
 
 
 @app.command()

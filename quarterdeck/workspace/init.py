@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from quarterdeck.errors import WorkspaceError
-from quarterdeck.workspace.workspace import CONFIG_FILE
+from quarterdeck.health.definitions import DEFAULT_HEALTH_MODELS_PATH
+from quarterdeck.workspace.workspace import CONFIG_FILE, HEALTH_MODELS_FILE
 
 CONFIG_TEMPLATE = """\
 # Quarterdeck workspace settings. Every setting is described in docs/configuration.md.
@@ -67,5 +68,8 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     tiers = root / "definitions" / "tiers.yml"
     if not tiers.exists():
         tiers.write_text(TIERS_TEMPLATE)
+    health = root / "definitions" / HEALTH_MODELS_FILE
+    if not health.exists():
+        health.write_text(DEFAULT_HEALTH_MODELS_PATH.read_text())
     (root / ".gitignore").write_text("data/\n")
     return config

@@ -13,16 +13,22 @@ Layout::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quarterdeck.errors import WorkspaceError
+from quarterdeck.health.definitions import (
+    DEFAULT_HEALTH_MODELS_PATH,
+    HealthModels,
+    load_health_models,
+)
 from quarterdeck.workspace.settings import WorkspaceSettings, resolve_url
 from quarterdeck.workspace.yaml_source import load_model
 
 CONFIG_FILE = "quarterdeck.yml"
+HEALTH_MODELS_FILE = "health_models.yml"
 ENV_WORKSPACE = "QUARTERDECK_WORKSPACE"
 ENV_WAREHOUSE_URL = "QUARTERDECK_WAREHOUSE_URL"
 ENV_APP_DATABASE_URL = "QUARTERDECK_APP_DATABASE_URL"
@@ -53,6 +59,8 @@ class Workspace:
     root: Path
     settings: WorkspaceSettings
     tiers: TierDefinitions
+    health_models: HealthModels = field(
+        default_factory=lambda: load_health_models(DEFAULT_HEALTH_MODELS_PATH))
 
     @property
     def config_path(self) -> Path:
@@ -101,6 +109,9 @@ def open_workspace(root: Path | None = None) -> Workspace:
     folder = find_root(root)
     settings = load_model(folder / CONFIG_FILE, WorkspaceSettings)
     tiers = load_model(folder / "definitions" / "tiers.yml", TierDefinitions)
-    ws = Workspace(folder, settings, tiers)
+    # A workspace written before health models existed gets the shipped default.
+    health = folder / "definitions" / HEALTH_MODELS_FILE
+    models = load_health_models(health if health.exists() else DEFAULT_HEALTH_MODELS_PATH)
+    ws = Workspace(folder, settings, tiers, models)
     ws.data_dir.mkdir(parents=True, exist_ok=True)
     return ws

@@ -1,0 +1,95 @@
+"""Saved churn models: one folder per training date, `<root>/<as_of>/`, holding `model.joblib`
+(the fitted `ChurnModel`) and `card.json` (what it is and how well it validated, readable
+without Python). The workspace keeps them under `data/models/churn/`.
+
+A folder is written under a temporary name and renamed into place, so a crash never leaves a
+half-written model; saving the same date again replaces it.
+
+Example: save_model(model, churn_models_dir(ws.data_dir)); load_model(root, date(2026, 9, 30)).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from quarterdeck.errors import QuarterdeckError
+from quarterdeck.health.churn_model import ChurnModel
+
+MODEL_FILE = "model.joblib"
+CARD_FILE = "card.json"
+
+
+class NoSavedModel(QuarterdeckError):
+    """No churn model was saved on or before the date asked for."""
+
+
+def churn_models_dir(data_dir: Path) -> Path:
+    """Where a workspace keeps its churn models. Example: churn_models_dir(ws.data_dir)."""
+    return Path(data_dir) / "models" / "churn"
+
+
+def saved_dates(root: Path) -> list[date]:
+    """The training dates of the saved models, oldest first."""
+    out = []
+    for folder in Path(root).glob("*/"):
+        try:
+            day = date.fromisoformat(folder.name)
+        except ValueError:
+            continue
+        if (folder / MODEL_FILE).exists() and (folder / CARD_FILE).exists():
+            out.append(day)
+    return sorted(out)
+
+
+def save_model(model: ChurnModel, root: Path) -> Path:
+    """Write `model` and its card to `<root>/<model.as_of>/`; returns the folder."""
+    import joblib
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / model.as_of.isoformat()
+    staging = Path(tempfile.mkdtemp(prefix=f".{model.as_of.isoformat()}-", dir=root))
+    try:
+        joblib.dump(replace(model, training=None), staging / MODEL_FILE)
+        (staging / CARD_FILE).write_text(json.dumps(model.card, indent=2) + "\n")
+        if target.exists():
+            old = root / f".{target.name}-old"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _folder(root: Path, as_of: date | None) -> Path:
+    dates = [d for d in saved_dates(root) if as_of is None or d <= as_of]
+    if not dates:
+        when = f" on or before {as_of}" if as_of else ""
+        raise NoSavedModel(f"no churn model saved in {root}{when}: run `quarterdeck health "
+                           "train` (or `quarterdeck run`) first")
+    return Path(root) / dates[-1].isoformat()
+
+
+def load_model(root: Path, as_of: date | None = None) -> ChurnModel:
+    """The newest model trained on or before `as_of` (the newest of all when None)."""
+    import joblib
+
+    model = joblib.load(_folder(root, as_of) / MODEL_FILE)
+    if not isinstance(model, ChurnModel):
+        raise NoSavedModel(f"{root}: {MODEL_FILE} does not hold a churn model")
+    return model
+
+
+def read_card(root: Path, as_of: date | None = None) -> dict[str, Any]:
+    """The card of the newest model trained on or before `as_of`."""
+    return json.loads((_folder(root, as_of) / CARD_FILE).read_text())

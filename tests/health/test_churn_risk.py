@@ -1,0 +1,86 @@
+"""Churn risk per paying account: no look-ahead, horizons, reasons in words, saved models."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from test_churn_model import T, churn_world
+
+from quarterdeck.health.churn_model import train_churn_model
+from quarterdeck.health.churn_risk import churn_risk, quarter_end
+from quarterdeck.health.model_store import (
+    NoSavedModel,
+    load_model,
+    read_card,
+    save_model,
+    saved_dates,
+)
+from quarterdeck.testing.point_in_time import as_it_stood
+
+
+@pytest.fixture(scope="module")
+def data() -> dict:
+    return churn_world()[0]
+
+
+def test_churn_risk_as_of_t_on_full_data_equals_on_the_data_as_it_stood(duck, data):
+    cut = {name: as_it_stood(name, table, T) for name, table in data.items()}
+    now = churn_risk(duck.load(data), as_of=T, base_currency="USD")
+    then = churn_risk(duck.load(cut), as_of=T, base_currency="USD")
+    assert now.num_rows > 50
+    assert now.to_pylist() == then.to_pylist()
+
+
+def test_one_row_per_paying_account_with_its_horizon_and_reasons(duck, data):
+    risk = {r["account_id"]: r for r in churn_risk(duck.load(data), as_of=T,
+                                                   base_currency="USD").to_pylist()}
+    assert risk["m1"]["horizon"] == date(2024, 6, 30)  # monthly: the quarter's last day
+    contract = [r for a, r in risk.items() if a != "m1"]
+    assert all(T < r["horizon"] <= date(2025, 6, 30) for r in contract)  # the next renewal
+    assert all(0 <= r["churn_probability"] <= 1 for r in risk.values())
+    worst = max(contract, key=lambda r: r["churn_probability"])
+    best = min(contract, key=lambda r: r["churn_probability"])
+    assert worst["churn_probability"] > 0.5 > best["churn_probability"]
+    assert worst["reason_1"].startswith("latest NPS ")
+    assert worst["reasons"].split("; ")[0] == worst["reason_1"]
+    assert {r["model"] for r in risk.values()} <= {"logistic", "boosted"}
+    assert {r["model_version"] for r in risk.values()} == {"2024-06-30"}
+
+
+def test_quarter_end():
+    assert quarter_end(date(2026, 8, 9)) == date(2026, 9, 30)
+    assert quarter_end(date(2026, 12, 31)) == date(2026, 12, 31)
+    assert quarter_end(date(2024, 1, 1)) == date(2024, 3, 31)
+
+
+def test_a_saved_model_scores_the_same_and_cannot_look_ahead(duck, data, tmp_path):
+    tables = duck.load(data)
+    model = train_churn_model(tables, as_of=T, base_currency="USD")
+    folder = save_model(model, tmp_path)
+    save_model(model, tmp_path)  # saving the same day again replaces it
+    assert folder == tmp_path / "2024-06-30" and saved_dates(tmp_path) == [T]
+    assert read_card(tmp_path)["training"] == model.card["training"]
+    loaded = load_model(tmp_path, date(2024, 7, 15))
+    x = np.array([[5.0] * len(model.features), [np.nan] * len(model.features)])
+    assert np.array_equal(loaded.probability(x), model.probability(x))
+    later = churn_risk(tables, as_of=date(2024, 7, 15), base_currency="USD", model=loaded)
+    assert set(later["model_version"].to_pylist()) == {"2024-06-30"}
+    with pytest.raises(NoSavedModel, match="on or before 2024-06-29"):
+        load_model(tmp_path, date(2024, 6, 29))
+    with pytest.raises(ValueError, match="look ahead"):
+        churn_risk(tables, as_of=date(2024, 6, 1), base_currency="USD", model=model)
+
+
+def test_the_pipeline_skips_the_churn_model_of_a_young_company_and_says_why(duck, tmp_path):
+    from quarterdeck.pipeline import churn_stage
+    from quarterdeck.workspace.init import init_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    init_workspace(tmp_path)
+    young = churn_world(n=8)[0]
+    risk, notes = churn_stage(open_workspace(tmp_path), duck.load(young), date(2022, 6, 30))
+    assert risk is None
+    assert notes[0].startswith("churn model skipped: ") and "at least 30 decisions" in notes[0]
+    assert not (tmp_path / "data" / "models").exists()
