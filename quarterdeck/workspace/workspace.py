@@ -2,12 +2,15 @@
 
 Layout::
 
-    quarterdeck.yml          settings (see docs/configuration.md)
-    definitions/tiers.yml    account tiers by ARR
-    data/landing/            every accepted input, append-only (see quarterdeck.landing)
-    data/rejects/            problems found in refused rows, as CSV
-    data/warehouse.duckdb    the embedded warehouse (default)
-    data/app.db              the app database (default)
+    quarterdeck.yml                   settings (see docs/configuration.md)
+    definitions/tiers.yml             account tiers by ARR
+    definitions/health_models.yml     health models (see docs/health.md)
+    data/landing/                     every accepted input, append-only (see quarterdeck.landing)
+    data/rejects/                     problems found in refused rows, as CSV
+    data/warehouse.duckdb             the embedded warehouse (default)
+    data/staging.duckdb               staging, when the warehouse is PostgreSQL or Spark
+    data/app.db                       the app database (default)
+    data/models/churn/<date>/         churn models trained as of a date, with their cards
 """
 
 from __future__ import annotations
