@@ -45,6 +45,7 @@ class MetricInputs:
     tables: Mapping[str, ir.Table]
     options: MetricOptions
     _cache: dict[str, ir.Table] = field(default_factory=dict)
+    _days: dict[str, date] = field(default_factory=dict)
 
     def _get(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
         if name not in self._cache:
@@ -73,11 +74,14 @@ class MetricInputs:
 
     @property
     def start(self) -> date:
-        """The first day reported: the option, else the first paying day in the data."""
+        """The first day reported: the option, else the first paying day in the data (the
+        first movement is always an account's first `new`), looked up once per request."""
         if self.options.start is not None:
             return self.options.start
-        first = self.daily.date.min().to_pyarrow().as_py()
-        return first or self.options.as_of
+        if "start" not in self._days:
+            first = self.movements.date.min().to_pyarrow().as_py()
+            self._days["start"] = first or self.options.as_of
+        return self._days["start"]
 
 
 Metric = Callable[[MetricInputs], ir.Table]
