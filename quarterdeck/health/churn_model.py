@@ -3,9 +3,12 @@ renewal decisions of the company's own past.
 
 - Training rows: every renewal decision known by the as-of date T (`renewal_outcomes` as of
   T: its date plus the grace period is on or before T, rows read as known at T), with the
-  account's features as of score_date = period_start − N days (N = 30 by default; the decision
-  date for a contract, the quarter's first day for a monthly account). Label: 1 when the
-  decision was a churn, 0 when renewed or contracted. Only outcomes known by T are seen.
+  account's features as of score_date = period_start − N days (N = 30 by default;
+  period_start is the decision date: a contract's renewal, a monthly term's end). Label: 1
+  when the decision was a churn, 0 when renewed or contracted. Only outcomes known by T are
+  seen. A monthly account decides every month, so its decisions far outnumber the contracts'
+  and churn far less often each; the model sees the term (`term_months`) among its features,
+  and the AUC it is chosen by is rank-based, so the imbalance needs no reweighting.
 - Features: every registered feature with a value on some training row, except
   `days_to_renewal` (about N on every training row, so it carries nothing there and would
   only make far-off renewals extrapolate).
@@ -17,8 +20,9 @@ renewal decisions of the company's own past.
   most recent ~25% by AUC (churned vs renewed); the better one (logistic on a tie or when the
   split has too few churns) is refit on all rows with calibrated probabilities
   (CalibratedClassifierCV: isotonic from 1,000 rows on, sigmoid below, where isotonic overfits).
-- Card: validation AUC and Brier score, base rates, a calibration table (predicted vs observed
-  churn in five bins), training window, features and their mean contribution.
+- Card: validation AUC (overall and per term: contract renewals, monthly terms) and Brier
+  score, base rates, a calibration table (predicted vs observed churn in five bins), training
+  window and decisions per term, features and their mean contribution.
 
 Example: train_churn_model(tables, as_of=date(2026, 9, 30), base_currency="USD").card["name"].
 """
@@ -49,6 +53,7 @@ MIN_CHURNED = 5
 VALIDATION_SHARE = 0.25
 ISOTONIC_MIN_ROWS = 1000
 CALIBRATION_BINS = 5
+TERMS = ("contract", "monthly")
 IMPORTANCE_ROWS = 1000
 SEED = 0
 
@@ -192,6 +197,18 @@ def _auc(y: np.ndarray, p: np.ndarray, renewed: np.ndarray) -> float | None:
     return auc(y[pick], p[pick])
 
 
+def _auc_by_term(y: np.ndarray, p: np.ndarray, renewed: np.ndarray,
+                 term: np.ndarray) -> dict[str, float | None]:
+    """AUC (churned vs renewed) over each kind of decision present: contract, monthly."""
+    return {t: _auc(y[term == t], p[term == t], renewed[term == t])
+            for t in TERMS if (term == t).any()}
+
+
+def _by_term(y: np.ndarray, term: np.ndarray) -> dict[str, dict[str, int]]:
+    return {t: {"rows": int((term == t).sum()), "churned": int(y[term == t].sum())}
+            for t in TERMS if (term == t).any()}
+
+
 def calibration_table(y: np.ndarray, p: np.ndarray,
                       bins: int = CALIBRATION_BINS) -> list[dict[str, Any]]:
     """Rows in `bins` bins of equal size by predicted probability: mean predicted vs observed."""
@@ -227,6 +244,7 @@ def _fit(rows: pa.Table, as_of: date, days_before: int, features: list[str],
         raise NotEnoughHistory("no candidate feature has a value on the past renewals")
     dates = np.array(rows["decision_date"].to_pylist(), dtype=object)
     renewed = np.array(rows["result"].to_pylist(), dtype=object) == "renewed"
+    term = np.array(rows["term"].to_pylist(), dtype=object)
     split = sorted(dates)[int(len(dates) * (1 - VALIDATION_SHARE))]
     old, new = dates < split, dates >= split
     candidates, best, shown = [], "logistic", None
@@ -234,6 +252,7 @@ def _fit(rows: pa.Table, as_of: date, days_before: int, features: list[str],
         for name in ("logistic", "boosted"):
             p = calibrated(name, y[old], seed).fit(x[old], y[old]).predict_proba(x[new])[:, 1]
             figures = {"model": name, "auc": _auc(y[new], p, renewed[new]),
+                       "auc_by_term": _auc_by_term(y[new], p, renewed[new], term[new]),
                        "brier": round(float(brier_score_loss(y[new], p)), 4)}
             candidates.append(figures)
             if shown is None or (figures["auc"] or 0) > (shown["auc"] or 0):
@@ -253,7 +272,8 @@ def _fit(rows: pa.Table, as_of: date, days_before: int, features: list[str],
         "days_before": days_before, "features": features, "calibration_method": method,
         "training": {"rows": len(y), "churned": int(y.sum()),
                      "base_rate": round(float(y.mean()), 4),
-                     "first_decision": str(min(dates)), "last_decision": str(max(dates))},
+                     "first_decision": str(min(dates)), "last_decision": str(max(dates)),
+                     "by_term": _by_term(y, term)},
         "validation": None if shown is None else {
             "from": str(split), "to": str(max(dates)), "train_rows": int(old.sum()),
             "rows": int(new.sum()), "churned": int(y[new].sum()),

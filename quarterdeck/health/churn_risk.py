@@ -6,9 +6,9 @@ with the reasons in words.
   `quarterdeck.health.churn_model`), trained on the decisions known by T unless a model trained
   on or before T is given.
 - horizon: the date of the decision the probability is about, as `renewal_outcomes` dates
-  decisions: for a contract, the next renewal (the earliest end or term boundary of its running
-  rows, `days_to_renewal`); for a monthly account (no contract running), the last day of the
-  current calendar quarter.
+  decisions: the next term end, the earliest end or term boundary of the account's running
+  rows after T (`days_to_renewal`): a contract's next renewal, a monthly account's next
+  monthly term end.
 - reasons: the (up to) three features pushing the account's risk up the most, by the model's
   per-account contributions (`ChurnModel.contributions`: coefficient × standardised deviation
   for the logistic model; the change in probability when the feature is set to its median for
@@ -41,14 +41,6 @@ from quarterdeck.health.feature_table import feature_table_at, paying_accounts, 
 from quarterdeck.health.features import FEATURES
 
 TOP_REASONS = 3
-
-
-def quarter_end(day: date) -> date:
-    """The last day of `day`'s calendar quarter. Example: quarter_end(date(2026, 8, 9)) →
-    date(2026, 9, 30)."""
-    last_month = (day.month - 1) // 3 * 3 + 3
-    after = date(day.year + 1, 1, 1) if last_month == 12 else date(day.year, last_month + 1, 1)
-    return after - timedelta(days=1)
 
 
 def _phrases(account_ids: list[str], features: list[str], values: list[float | None],
@@ -91,12 +83,12 @@ def reasons_in_words(model: ChurnModel, account_ids: list[str], x: np.ndarray,
 def scoring_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                  features: Sequence[str], accounts: Sequence[str] | None = None,
                  usage: ir.Table | None = None) -> pa.Table:
-    """The accounts paying on `as_of` (or only `accounts`) with `features`, days_to_renewal
-    and term_months as of `as_of`, ordered by account_id."""
+    """The accounts paying on `as_of` (or only `accounts`) with `features` and
+    days_to_renewal as of `as_of`, ordered by account_id."""
     paying = paying_accounts(tables, as_of=as_of, base_currency=base_currency)
     if accounts is not None:
         paying = paying.filter(paying.account_id.isin(list(accounts)))
-    wanted = list(dict.fromkeys([*features, "days_to_renewal", "term_months"]))
+    wanted = list(dict.fromkeys([*features, "days_to_renewal"]))
     f = feature_table_at(tables, points_for(paying, [as_of]), base_currency=base_currency,
                          features=wanted, usage=usage)
     return f.order_by("account_id").to_pyarrow()
@@ -121,10 +113,8 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
     x = matrix(rows, model.features)
     probability = model.probability(x) if len(ids) else np.empty(0)
     reasons = reasons_in_words(model, ids, x)
-    days = rows["days_to_renewal"].to_pylist()
-    monthly = [m == 1 for m in rows["term_months"].to_pylist()]
-    horizon = [quarter_end(as_of) if m else (None if d is None else as_of + timedelta(days=d))
-               for m, d in zip(monthly, days, strict=True)]
+    horizon = [None if d is None else as_of + timedelta(days=d)
+               for d in rows["days_to_renewal"].to_pylist()]
     padded = [r + [None] * (TOP_REASONS - len(r)) for r in reasons]
     return pa.table({
         "account_id": pa.array(ids, pa.string()),
@@ -169,3 +159,21 @@ def backtest_churn_risk(tables: Mapping[str, ir.Table], *, base_currency: str, s
             trained[pick] = since
     return rows.append_column("churn_probability", pa.array(probability)).append_column(
         "model_as_of", pa.array(list(trained), pa.date32()))
+
+
+def backtest_auc(backtest: pa.Table) -> dict[str, float | None]:
+    """AUC (churned vs renewed, contracted left out) of a `backtest_churn_risk` result over
+    all its decisions, the contract renewals and the monthly terms.
+
+    Example: backtest_auc(backtest_churn_risk(...)) → {"all": 0.83, "contract": 0.92,
+    "monthly": 0.75}.
+    """
+    from quarterdeck.health.validation import auc
+
+    result = np.array(backtest["result"].to_pylist(), dtype=object)
+    term = np.array(backtest["term"].to_pylist(), dtype=object)
+    p = np.array(backtest["churn_probability"].to_pylist(), dtype=float)
+    pick = np.isin(result, ["churned", "renewed"]) & ~np.isnan(p)
+    groups = {"all": pick, **{t: pick & (term == t) for t in ("contract", "monthly")}}
+    return {name: auc((result[m] == "churned").astype(int), p[m]) if m.any() else None
+            for name, m in groups.items()}

@@ -68,12 +68,23 @@ def _usage(tables: Mapping[str, ir.Table], points: ir.Table,
     last30 = x.ts >= x.end - _days(30)
     week = x.ts >= x.end - _days(7)
     week_before = (x.ts >= x.end - _days(37)) & (x.ts < x.end - _days(30))
+    prev_week = ~week & (x.ts >= x.end - _days(14))
+    last14 = x.ts >= x.end - _days(14)
+    prev14 = ~last14 & (x.ts >= x.end - _days(28))
     windows = x.group_by(["account_id", "as_of"]).agg(
         events_30d=x.count(where=last30),
         events_prev_30d=x.count(where=~last30 & (x.ts >= x.end - _days(60))),
+        events_7d=x.count(where=week),
+        events_prev_7d=x.count(where=prev_week),
+        events_14d=x.count(where=last14),
+        events_prev_14d=x.count(where=prev14),
         active_users_7d=x.user_id.nunique(where=week),
+        active_users_prev_7d=x.user_id.nunique(where=prev_week),
         active_users_7d_before=x.user_id.nunique(where=week_before),
+        active_users_30d=x.user_id.nunique(where=last30),
+        active_days_30d=x.ts.date().nunique(where=last30),
         event_kinds_30d=x.event.nunique(where=last30),
+        event_kinds_7d=x.event.nunique(where=week),
     )
     if usage is None:  # days with usage, over all history up to the latest point
         all_events = _mapped_events(tables, ibis.timestamp("1900-01-01 00:00:00"), until)

@@ -5,10 +5,11 @@
   ARR at stake is the account's ARR the day before; the result compares it with its ARR
   `grace_days` after the decision date, so a renewal row that starts a few days late still
   counts as renewed.
-- A *monthly* account (paid monthly rows and no contract running) decides every month; its
-  decisions are grouped by calendar quarter: one decision per quarter it started paying, dated
-  the quarter's last day, with ARR at stake its ARR on the quarter's first day, compared with
-  its ARR `grace_days` after the quarter ends.
+- A *monthly* account (paid monthly rows and no contract running the day before) decides at
+  the end of every monthly term: a decision on each term boundary (start + whole months) of a
+  monthly row and on its end date, exactly as for a contract: ARR at stake the day before,
+  compared with the ARR `grace_days` after. Renewed when the next month is paid, churned when
+  the MRR ends then, contracted when it drops (a seat change that replaces the row).
 - result: `churned` when the ARR after is 0, `contracted` when lower, `renewed` otherwise;
   compared in the rows' own currency (MRR before conversion), so an exchange rate alone never
   makes a contraction.
@@ -16,8 +17,11 @@
   that ended), NULL for renewals or when not recorded.
 - A decision is listed once its grace period is over by `as_of`; rows are read as known then.
 
+`period_start` is the first day of the period decided on: the decision date, for both kinds.
+
 Example: a 12-month row ending 2025-06-01 with a renewal row from 2025-06-03 → one decision
-dated 2025-06-01, renewed.
+dated 2025-06-01, renewed. A monthly row from 2025-01-15 ending 2025-04-15 → decisions on
+2025-02-15 and 2025-03-15 (renewed) and 2025-04-15 (churned).
 """
 
 from __future__ import annotations
@@ -45,43 +49,37 @@ def _elapsed_months(start: ir.DateValue, end: ir.DateValue) -> ir.IntegerValue:
     return ibis.ifelse(end.day() >= start.day(), m, m - 1).cast(dt.int64)
 
 
-def _contract_decisions(rows: ir.Table, last: date) -> ir.Table:
-    c = rows.filter(rows.interval_months > 1)
-    ends = c.filter(c.end_date.notnull() & (c.end_date <= last)).select(
-        "account_id", decision_date=c.end_date)
-    limit = ibis.ifelse(c.end_date.isnull(), ibis.literal(last), c.end_date - ibis.interval(days=1))
-    n = (_elapsed_months(c.start_date, limit) / c.interval_months).floor().cast(dt.int64)
-    k = c.mutate(k=ibis.range(1, n + 1).unnest())
+def _term_ends(rows: ir.Table, last: date) -> ir.Table:
+    """Each end date of a row, and each term boundary (start + whole billing intervals) before
+    it or, for an open-ended row, up to `last`: account_id, decision_date."""
+    ends = rows.filter(rows.end_date.notnull() & (rows.end_date <= last)).select(
+        "account_id", decision_date=rows.end_date)
+    limit = ibis.ifelse(rows.end_date.isnull(), ibis.literal(last),
+                        rows.end_date - ibis.interval(days=1))
+    n = (_elapsed_months(rows.start_date, limit) / rows.interval_months).floor().cast(dt.int64)
+    k = rows.mutate(k=ibis.range(1, n + 1).unnest())
     inner = k.select("account_id",
                      decision_date=(k.start_date + _months(k.k * k.interval_months)).cast(dt.date))
     inner = inner.filter(inner.decision_date <= last)
-    d = ends.union(inner).distinct()
+    return ends.union(inner).distinct()
+
+
+def _contract_decisions(rows: ir.Table, last: date) -> ir.Table:
+    d = _term_ends(rows.filter(rows.interval_months > 1), last)
     return d.mutate(term=ibis.literal("contract"), period_start=d.decision_date,
-                    before=d.decision_date - ibis.interval(days=1))
+                    before=(d.decision_date - ibis.interval(days=1)).cast(dt.date))
 
 
 def _monthly_decisions(rows: ir.Table, last: date) -> ir.Table:
-    m = rows.filter(rows.interval_months == 1)
-    quarter = m.start_date.truncate("Q")
-    first = ibis.ifelse(quarter == m.start_date, quarter, quarter + _months(ibis.literal(3)))
-    until = m.end_date.fill_null(ibis.literal(last))
-    span = _elapsed_months(first.cast(dt.date), until) / 3
-    q = m.mutate(first=first.cast(dt.date), k=ibis.range(0, span.floor().cast(dt.int64) + 1)
-                 .unnest())
-    q = q.select("account_id", period_start=(q.first + _months(q.k * 3)).cast(dt.date),
-                 end_date=q.end_date)
-    q = q.filter(q.end_date.isnull() | (q.period_start < q.end_date))
-    q = q.select("account_id", "period_start").distinct()
-    q = q.mutate(decision_date=(q.period_start + _months(ibis.literal(3))
-                                - ibis.interval(days=1)).cast(dt.date))
-    q = q.filter(q.decision_date <= last)
-    # Accounts with a contract running at the quarter's start are judged by their contract.
+    d = _term_ends(rows.filter(rows.interval_months == 1), last)
+    d = d.mutate(before=(d.decision_date - ibis.interval(days=1)).cast(dt.date))
+    # An account with a contract running the day before is judged by its contract.
     c = rows.filter(rows.interval_months > 1)
-    on_contract = q.join(c, ["account_id", c.start_date <= q.period_start,
-                             c.end_date.isnull() | (c.end_date > q.period_start)])
-    on_contract = on_contract.select("account_id", "period_start").distinct()
-    q = q.anti_join(on_contract, ["account_id", "period_start"])
-    return q.mutate(term=ibis.literal("monthly"), before=q.period_start)
+    on_contract = d.join(c, ["account_id", c.start_date <= d.before,
+                             c.end_date.isnull() | (c.end_date > d.before)])
+    on_contract = on_contract.select("account_id", "decision_date").distinct()
+    d = d.anti_join(on_contract, ["account_id", "decision_date"])
+    return d.mutate(term=ibis.literal("monthly"), period_start=d.decision_date)
 
 
 def renewal_outcomes(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,

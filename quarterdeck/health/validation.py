@@ -1,12 +1,16 @@
 """Backtest a health model against real renewal outcomes, with no look-ahead.
 
-For each renewal decision dated in [start, end] (`renewal_outcomes`), the account is scored
-as it stood N days before (N = 30, 60, 90 by default): its features as of the period start
-minus N days (the decision date for a contract, the quarter's first day for a monthly account),
-using only data known then. Decisions whose churn or contraction was already notified by then
-are left out by default (a score that only rediscovers a cancellation proves nothing).
+For each renewal decision dated in [start, end] (`renewal_outcomes`: every contract renewal
+and every monthly term end), the account is scored as it stood N days before (N = 30, 60, 90
+by default): its features as of the decision date minus N days, using only data known then.
+Decisions whose churn or contraction was already notified by then are left out by default (a
+score that only rediscovers a cancellation proves nothing).
 
-Metrics, per N and per segment (churned = result `churned`; contracted counts as kept):
+Metrics, per N: over all decisions, per kind of term (segment `term: contract` and
+`term: monthly`, when both are present) and per segment (churned = result `churned`;
+contracted counts as kept). A monthly account has a decision every month, each with a low
+churn rate, so the base rate and the red precision are per decision, not per account-year:
+compare the lift.
 - auc: probability that a churned account scores below a renewed one (contracted left out);
   0.5 is chance, 1 perfect.
 - base_rate: share of decisions that churned. red_share: share scored red.
@@ -54,7 +58,7 @@ class ValidationResult:
     start: date
     end: date
     days_before: tuple[int, ...]
-    summary: list[dict[str, Any]]  # per days_before and segment ("all" first)
+    summary: list[dict[str, Any]]  # per days_before: "all", each term, each segment
     calibration: list[dict[str, Any]]  # per days_before and band
     roc: dict[int, list[tuple[float, float]]]  # per days_before: (false, true positive rate)
     feature_ranking: list[dict[str, Any]]  # at the first days_before
@@ -107,7 +111,7 @@ def _metrics(rows: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def _columns(table: pa.Table, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
     out = {}
-    for name in ("result", "band", "segment"):
+    for name in ("result", "band", "segment", "term"):
         out[name] = np.array(table[name].to_pylist(), dtype=object)
     out["score"] = np.array(table["score"].to_pylist(), dtype=float)
     out["arr"] = np.array(table["arr_at_stake"].to_pylist(), dtype=float)
@@ -210,9 +214,13 @@ def validate_model(tables: Mapping[str, ir.Table], models: HealthModels, *,
     for n in days_before:
         at = cols["days_before"] == n
         segments = sorted({s for s in cols["segment"][at] if s is not None})
-        for seg in ("all", *segments):
-            mask = at if seg == "all" else at & (cols["segment"] == seg)
-            summary.append({"days_before": n, "segment": seg,
+        terms = sorted(set(cols["term"][at].tolist()))
+        groups = [("all", at)]
+        if len(terms) > 1:
+            groups += [(f"term: {t}", at & (cols["term"] == t)) for t in terms]
+        groups += [(seg, at & (cols["segment"] == seg)) for seg in segments]
+        for label, mask in groups:
+            summary.append({"days_before": n, "segment": label,
                             **_metrics({k: v[mask] for k, v in cols.items()})})
         for b in BANDS:
             mask = at & (cols["band"] == b)

@@ -66,6 +66,7 @@ def test_a_feature_that_drives_churn_is_learnt_and_validated_on_a_time_split(duc
     assert v["auc"] > 0.75
     assert v["from"] > model.card["training"]["first_decision"]
     assert {c["model"] for c in model.card["candidates"]} == {"logistic", "boosted"}
+    assert v["auc_by_term"]["contract"] > 0.75
     assert model.card["importance"][0]["feature"] == "latest_nps"
     assert "days_to_renewal" not in model.features
     assert sum(r["rows"] for r in v["calibration"]) == v["rows"]
@@ -83,10 +84,22 @@ def test_training_sees_no_outcome_after_as_of(duck, generated):
                                           rows["decision_date"].to_pylist(), terms,
                                           strict=True) if t == "contract"]
     assert sorted(contract) == sorted(known)
+    monthly = [(d, s) for a, d, s in zip(rows["account_id"].to_pylist(),
+                                          rows["decision_date"].to_pylist(),
+                                          rows["score_date"].to_pylist(), strict=True)
+               if a == "m1"]
+    # m1 pays monthly from 2023-01-01: a decision at each month's start, 30 days ahead.
+    assert [d for d, _ in monthly] == [date(2023 + (k // 12), k % 12 + 1, 1)
+                                       for k in range(1, 18)]
+    assert all(s == d - timedelta(days=30) for d, s in monthly)
     assert max(rows["decision_date"].to_pylist()) <= T - timedelta(days=GRACE_DAYS)
     assert min(rows["score_date"].to_pylist()) < max(rows["score_date"].to_pylist()) < T
     model = train_churn_model(tables, as_of=T, base_currency="USD")
     assert model.card["training"]["rows"] == rows.num_rows == model.training.num_rows
+    assert model.card["training"]["by_term"] == {
+        "contract": {"rows": len(known), "churned": sum(
+            c for _, d, c in decisions if d + timedelta(days=GRACE_DAYS) <= T)},
+        "monthly": {"rows": 17, "churned": 0}}
     assert model.card["training"]["last_decision"] <= str(T - timedelta(days=GRACE_DAYS))
     assert model.explainer.n_features_in_ == len(model.features)
     assert set(model.features) < set(MODEL_FEATURES) and "events_per_seat_30d" not in \

@@ -9,7 +9,7 @@ import pytest
 from test_churn_model import T, churn_world
 
 from quarterdeck.health.churn_model import train_churn_model
-from quarterdeck.health.churn_risk import churn_risk, quarter_end
+from quarterdeck.health.churn_risk import backtest_auc, backtest_churn_risk, churn_risk
 from quarterdeck.health.model_store import (
     NoSavedModel,
     load_model,
@@ -36,7 +36,7 @@ def test_churn_risk_as_of_t_on_full_data_equals_on_the_data_as_it_stood(duck, da
 def test_one_row_per_paying_account_with_its_horizon_and_reasons(duck, data):
     risk = {r["account_id"]: r for r in churn_risk(duck.load(data), as_of=T,
                                                    base_currency="USD").to_pylist()}
-    assert risk["m1"]["horizon"] == date(2024, 6, 30)  # monthly: the quarter's last day
+    assert risk["m1"]["horizon"] == date(2024, 7, 1)  # monthly: the next term end
     contract = [r for a, r in risk.items() if a != "m1"]
     assert all(T < r["horizon"] <= date(2025, 6, 30) for r in contract)  # the next renewal
     assert all(0 <= r["churn_probability"] <= 1 for r in risk.values())
@@ -49,10 +49,19 @@ def test_one_row_per_paying_account_with_its_horizon_and_reasons(duck, data):
     assert {r["model_version"] for r in risk.values()} == {"2024-06-30"}
 
 
-def test_quarter_end():
-    assert quarter_end(date(2026, 8, 9)) == date(2026, 9, 30)
-    assert quarter_end(date(2026, 12, 31)) == date(2026, 12, 31)
-    assert quarter_end(date(2024, 1, 1)) == date(2024, 3, 31)
+def test_the_backtest_scores_each_decision_with_a_model_trained_before_it(duck, data):
+    start, end = date(2024, 1, 1), date(2024, 6, 30)
+    bt = backtest_churn_risk(duck.load(data), base_currency="USD", start=start, end=end,
+                             as_of=date(2024, 7, 15))
+    rows = bt.to_pylist()
+    assert {r["term"] for r in rows} == {"contract", "monthly"}
+    assert all(start <= r["decision_date"] <= end for r in rows)
+    assert all(r["model_as_of"] <= r["score_date"] < r["decision_date"] for r in rows)
+    monthly = sorted(r["decision_date"] for r in rows if r["term"] == "monthly")
+    assert monthly == [date(2024, m, 1) for m in range(1, 7)]  # m1's term ends
+    a = backtest_auc(bt)
+    assert a["contract"] > 0.7 and a["all"] is not None
+    assert a["monthly"] is None  # m1 never churns: no pair to rank
 
 
 def test_a_saved_model_scores_the_same_and_cannot_look_ahead(duck, data, tmp_path):

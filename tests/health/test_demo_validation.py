@@ -30,8 +30,8 @@ def test_default_model_auc_is_clearly_above_chance_30_days_before(tmp_path: Path
     result = validate_model(canonical_tables(con), load_health_models(DEFAULT_HEALTH_MODELS_PATH),
                             base_currency="USD", start=end - timedelta(days=728), end=end,
                             as_of=demo.today, days_before=(30,), exclude_notified=False)
-    # Contract renewals: at 300 accounts the quarterly decisions of monthly accounts are
-    # too few and too far ahead (a quarter plus 30 days) for a stable figure.
+    # Contract renewals: at 300 accounts the monthly term ends hold too few churns (a few
+    # percent of each month's decisions) for a stable figure.
     t = result.scored
     contract = np.array(t["term"].to_pylist()) == "contract"
     kept = contract & np.isin(np.array(t["result"].to_pylist()), ["churned", "renewed"])

@@ -39,6 +39,31 @@ def test_weekly_active_users_per_seat_and_their_trend(duck):
     assert f["active_users_trend_30d"] == -0.5  # 2 / 4 − 1
 
 
+
+def test_short_windows_and_depth_of_use(duck):
+    # Weeks ending on T: Jun 24–30 ("7 days"), Jun 17–23 (the 7 before); Jun 17–30 ("14
+    # days"), Jun 3–16 (the 14 before); Jun 1–30 ("30 days").
+    users = [{"user_id": f"u{i}", "account_id": "a"} for i in range(4)]
+    used = [("2024-06-28", "u0", "login"), ("2024-06-28", "u1", "report"),
+            ("2024-06-29", "u0", "login"),  # last 7 days: 3 events, 2 users, 2 kinds
+            ("2024-06-20", "u0", "login"), ("2024-06-20", "u1", "login"),
+            ("2024-06-20", "u2", "login"), ("2024-06-18", "u3", "export"),  # 4, 4 users
+            ("2024-06-05", "u0", "login"), ("2024-06-05", "u0", "login"),  # the 14 before
+            ("2024-05-20", "u0", "login")]  # outside the 30 days
+    evs = [{"event_id": f"e{i}", "timestamp": f"{d}T12:00:00", "event": e, "user_id": u}
+           for i, (d, u, e) in enumerate(used)]
+    w = world(accounts=[account("a")], users=users, events=evs,
+              subscriptions=[sub("s", "a", "2024-01-01", seats=10)])
+    f = duck.features(w)["a"]
+    assert f["events_per_seat_7d"] == 0.3  # 3 / 10
+    assert f["usage_trend_7d"] == -0.25  # 3 / 4 − 1
+    assert f["usage_trend_14d"] == 2.5  # 7 / 2 − 1
+    assert f["active_users_trend_7d"] == -0.5  # 2 / 4 − 1
+    assert f["active_users_30d_per_seat"] == 0.4  # 4 users / 10 seats
+    assert f["active_days_30d"] == 5  # Jun 5, 18, 20, 28, 29
+    assert f["events_per_active_user_30d"] == 2.25  # 9 events / 4 users
+    assert f["features_used_7d"] == 2
+
 def test_champion_left_40_days_ago_counts_and_100_days_ago_does_not(duck):
     w = world(accounts=[account("a"), account("b")],
               subscriptions=[sub("s1", "a", "2024-01-01"), sub("s2", "b", "2024-01-01")],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pyarrow as pa
 import pytest
 from health_worlds import account, sub
 from rich.console import Console
@@ -61,3 +62,28 @@ def test_validation_reports_auc_precision_and_calibration_by_hand(duck):
     console = Console(record=True, width=160)
     render_validation_rich(result, console)
     assert "events_per_seat_30d" in console.export_text()
+
+
+def test_contract_renewals_and_monthly_terms_are_reported_apart(duck):
+    """The four contracts above plus a monthly account from 2024-10-01 that leaves at its
+    2025-01-01 term end: two monthly decisions in the window (Dec 1 renewed, Jan 1 churned)."""
+    data = _world()
+    monthly = world(accounts=[account("m", "SMB")],
+                    subscriptions=[sub("m-1", "m", "2024-10-01", end_date="2025-01-01")])
+    data = {**data, "accounts": pa.concat_tables([data["accounts"], monthly["accounts"]]),
+            "subscriptions": pa.concat_tables([data["subscriptions"],
+                                               monthly["subscriptions"]])}
+    models = HealthModels.model_validate({"models": [{"name": "usage", "components": [
+        {"feature": "events_per_seat_30d", "weight": 1, "linear": {"from": 0, "to": 10}}]}]})
+    result = validate_model(duck.load(data), models, base_currency="USD",
+                            start=date(2024, 12, 1), end=date(2025, 1, 31),
+                            as_of=date(2025, 2, 15), days_before=(30,))
+    rows = {r["segment"]: r for r in result.summary}
+    assert list(rows) == ["all", "term: contract", "term: monthly", "SMB"]
+    assert (rows["all"]["decisions"], rows["all"]["churned"]) == (6, 3)
+    assert (rows["term: contract"]["decisions"], rows["term: contract"]["churned"]) == (4, 2)
+    assert rows["term: contract"]["auc"] == 0.75  # as above
+    assert (rows["term: monthly"]["decisions"], rows["term: monthly"]["churned"]) == (2, 1)
+    monthly_scored = [r for r in result.scored.to_pylist() if r["term"] == "monthly"]
+    assert sorted((r["decision_date"], r["score_date"]) for r in monthly_scored) == [
+        (date(2024, 12, 1), date(2024, 11, 1)), (date(2025, 1, 1), date(2024, 12, 2))]
