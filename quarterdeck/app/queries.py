@@ -1,7 +1,10 @@
-"""What the pages and the API read: accounts from the latest published snapshot.
+"""What the pages and the API read: accounts from the latest published snapshot, with their
+health score and churn risk.
 
 Both the HTML pages and the JSON API call these functions, so a number on a page and in the
-API always comes from the same query. Everything reads the app database only.
+API always comes from the same query. Everything reads the app database only. Health and churn
+risk are those published on the snapshot's date (or the latest date before it, when the health
+publish of that day has not happened), both from the same day.
 """
 
 from __future__ import annotations
@@ -9,18 +12,27 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, FromClause, RowMapping, Select, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, User
+from quarterdeck.appdb.models import (
+    AccountArrHistory,
+    AccountSnapshot,
+    ChurnRisk,
+    HealthScore,
+    User,
+)
 from quarterdeck.appdb.publish import latest_as_of
 
 CENT = Decimal("0.01")
 PER_PAGE = 50
 MAX_PER_PAGE = 500
 DEFAULT_SORT = "-arr"
+BANDS = ("red", "yellow", "green")
+NO_SCORE = "none"  # the band filter's value for accounts without a score
 
 # The columns a list can be sorted by, by the name used in URLs (prefix "-" for descending).
 SORT_COLUMNS: dict[str, ColumnElement[object]] = {
@@ -32,6 +44,33 @@ SORT_COLUMNS: dict[str, ColumnElement[object]] = {
     "status": AccountSnapshot.status,
     "renewal_date": AccountSnapshot.renewal_date,
     "open_tickets": AccountSnapshot.open_tickets,
+    "health": HealthScore.score,
+    "churn_risk": ChurnRisk.churn_probability,
+}
+
+# How a health component reads on a page: its label and how its raw value is written
+# ("pct": a relative change, "int": a count or days, "num": one decimal, "money": ARR).
+COMPONENT_DISPLAY: dict[str, tuple[str, str]] = {
+    "active_users_per_seat": ("Weekly active users per seat", "num"),
+    "active_users_trend_30d": ("Weekly active users, 30-day trend", "pct"),
+    "events_per_seat_30d": ("Events per seat, 30 days", "num"),
+    "usage_trend_30d": ("Usage, 30-day trend", "pct"),
+    "features_used_30d": ("Features used, 30 days", "int"),
+    "days_since_last_event": ("Days since last product use", "int"),
+    "tickets_30d": ("Tickets, 30 days", "int"),
+    "urgent_tickets_30d": ("Urgent tickets, 30 days", "int"),
+    "open_tickets": ("Open tickets", "int"),
+    "latest_nps": ("Latest NPS", "int"),
+    "csat_90d": ("CSAT, 90 days", "num"),
+    "days_since_last_meeting": ("Days since last meeting", "int"),
+    "days_since_last_qbr": ("Days since last QBR", "int"),
+    "champion_left_90d": ("Champion left, 90 days", "flag"),
+    "overdue_invoices": ("Overdue invoices", "int"),
+    "days_to_renewal": ("Days to renewal", "int"),
+    "mrr_trend_90d": ("MRR, 90-day trend", "pct"),
+    "tenure_days": ("Days as a customer", "int"),
+    "arr": ("ARR", "money"),
+    "term_months": ("Term in months", "int"),
 }
 
 
@@ -41,6 +80,10 @@ class AccountFilters(BaseModel):
     q: str | None = Field(None, description="Part of the account name, any case.")
     segment: str | None = Field(None, description="Only this segment.")
     owner: str | None = Field(None, description="Only accounts owned by this CSM email.")
+    band: str | None = Field(
+        None, description=f"Only this health band: {', '.join(BANDS)}, or '{NO_SCORE}' for "
+        "accounts without a health score."
+    )
     sort: str = Field(
         DEFAULT_SORT,
         description=f"One of {', '.join(SORT_COLUMNS)}; prefix with '-' for descending.",
@@ -63,6 +106,16 @@ class AccountSummary(BaseModel):
     status: str | None
     renewal_date: date | None
     open_tickets: int
+    health_score: float | None = Field(
+        None, description="Health score 0–100 by the account's health model; null when none."
+    )
+    health_band: str | None = Field(None, description="red, yellow or green; null without a score.")
+    no_score_reason: str | None = Field(
+        None, description="Why the account has no health score, when it has none."
+    )
+    churn_probability: float | None = Field(
+        None, description="Calibrated probability (0–1) of churning at the next renewal decision."
+    )
 
 
 class AccountList(BaseModel):
@@ -76,6 +129,9 @@ class AccountList(BaseModel):
     per_page: int
     pages: int
     sort: str
+    health_as_of: date | None = Field(
+        None, description="The date of the health scores and churn risk shown; null before any."
+    )
     accounts: list[AccountSummary]
 
 
@@ -92,6 +148,41 @@ class ArrPoint(BaseModel):
 
     month: date
     arr: Decimal
+
+
+class HealthComponent(BaseModel):
+    """One component of a health score: the feature's raw value and the points it earned."""
+
+    feature: str
+    label: str = Field(description="The feature in words.")
+    kind: str = Field(description="How the value reads: pct, int, num, flag or money.")
+    value: float | None = Field(description="The feature's value; null when it has no data.")
+    points: float = Field(description="Points 0–100 by the model's rule for this feature.")
+
+
+class Health(BaseModel):
+    """An account's health as published on `as_of`."""
+
+    as_of: date | None = Field(description="The date of the published scores; null before any.")
+    model: str | None = Field(description="The health model that scores the account's segment.")
+    score: float | None
+    band: str | None
+    change_7d: float | None = Field(description="Score now minus the score 7 days earlier.")
+    change_30d: float | None = Field(description="Score now minus the score 30 days earlier.")
+    reasons: list[str] = Field(description="The components pulling the score down most.")
+    components: list[HealthComponent] = Field(description="Weakest first.")
+    no_score_reason: str | None
+
+
+class ChurnRiskDetail(BaseModel):
+    """An account's churn risk as published on `as_of`."""
+
+    as_of: date
+    churn_probability: float
+    horizon: date | None = Field(description="The date of the renewal decision it is about.")
+    reasons: list[str] = Field(description="The features pushing the risk up the most.")
+    model: str
+    model_version: str = Field(description="The model's training date.")
 
 
 class AccountDetail(AccountSummary):
@@ -112,6 +203,9 @@ class AccountDetail(AccountSummary):
     parent: AccountRef | None
     children: list[AccountRef]
     arr_history: list[ArrPoint]
+    health: Health
+    churn_risk: ChurnRiskDetail | None
+    no_risk_reason: str | None = Field(description="Why there is no churn risk, when none.")
 
 
 class Owner(BaseModel):
@@ -122,10 +216,36 @@ class Owner(BaseModel):
 
 
 class FilterOptions(BaseModel):
-    """The segments and owners present in a snapshot, for the filter menus."""
+    """The segments and owners present in a snapshot, and the accounts per health band (with
+    `none` for no score), for the filter menus."""
 
     segments: list[str]
     owners: list[Owner]
+    bands: dict[str, int] = Field(default_factory=dict)
+
+
+def latest_health_as_of(engine: Engine, as_of: date | None) -> date | None:
+    """The latest date with published health scores on or before the snapshot's `as_of`."""
+    if as_of is None:
+        return None
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.max(HealthScore.as_of)).where(HealthScore.as_of <= as_of)
+        ).scalar()
+
+
+def no_score_reason(
+    health_as_of: date | None, published: bool, model: str | None, segment: str | None
+) -> str:
+    """Why an account has no health score, in words, from what was published about it."""
+    if health_as_of is None:
+        return "nothing has been published for health yet"
+    if not published:
+        # Health scores cover the accounts paying on the date.
+        return f"not a paying account on {health_as_of.isoformat()}"
+    if model is None:
+        return f"no health model for segment {segment or '(none)'}"
+    return f"too little data for the {model} health model"
 
 
 def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
@@ -144,6 +264,8 @@ def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
             sort=sort,
             accounts=[],
         )
+    health_as_of = latest_health_as_of(engine, as_of)
+    joined = _with_health(health_as_of)
     conditions = _conditions(as_of, filters)
     with engine.connect() as connection:
         total, total_arr, currency = connection.execute(
@@ -151,12 +273,14 @@ def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
                 func.count(),
                 func.coalesce(func.sum(AccountSnapshot.arr), 0),
                 func.min(AccountSnapshot.currency),
-            ).where(*conditions)
+            )
+            .select_from(joined)
+            .where(*conditions)
         ).one()
         pages = max(1, math.ceil(total / filters.per_page))
         page = min(filters.page, pages)
         query = (
-            _summary_select()
+            _summary_select(joined)
             .where(*conditions)
             .order_by(*_order(sort))
             .limit(filters.per_page)
@@ -172,15 +296,18 @@ def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
         per_page=filters.per_page,
         pages=pages,
         sort=sort,
-        accounts=[AccountSummary.model_validate(dict(row)) for row in rows],
+        health_as_of=health_as_of,
+        accounts=[_summary(dict(row), health_as_of) for row in rows],
     )
 
 
 def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
-    """One account of the latest snapshot with its hierarchy and monthly ARR, or None."""
+    """One account of the latest snapshot with its hierarchy, monthly ARR, health and churn
+    risk, or None."""
     as_of = latest_as_of(engine)
     if as_of is None:
         return None
+    health_as_of = latest_health_as_of(engine, as_of)
     snapshot = AccountSnapshot
     with engine.connect() as connection:
         row = (
@@ -223,21 +350,51 @@ def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
             .mappings()
             .all()
         )
+        score = connection.execute(
+            select(HealthScore.__table__).where(
+                HealthScore.as_of == health_as_of, HealthScore.account_id == account_id
+            )
+        ).mappings().first()
+        risk = connection.execute(
+            select(ChurnRisk.__table__).where(
+                ChurnRisk.as_of == health_as_of, ChurnRisk.account_id == account_id
+            )
+        ).mappings().first()
+        any_risk = risk is not None or connection.execute(
+            select(func.count()).where(ChurnRisk.as_of == health_as_of)
+        ).scalar()
+    health = _health(score, health_as_of, row["segment"])
+    no_risk = None
+    if risk is None:
+        no_risk = (no_score_reason(health_as_of, False, None, None)
+                   if health_as_of is None or score is None
+                   else f"no churn model for {health_as_of.isoformat()}: too little renewal "
+                   "history to learn from" if not any_risk
+                   else "not scored by the churn model")
     return AccountDetail.model_validate(
         {
             **row,
             "parent": AccountRef.model_validate(dict(parent)) if parent else None,
             "children": [AccountRef.model_validate(dict(c)) for c in children],
             "arr_history": [ArrPoint.model_validate(dict(h)) for h in history],
+            "health_score": health.score,
+            "health_band": health.band,
+            "no_score_reason": health.no_score_reason,
+            "churn_probability": risk["churn_probability"] if risk else None,
+            "health": health,
+            "churn_risk": _churn_risk(risk),
+            "no_risk_reason": no_risk,
         }
     )
 
 
 def filter_options(engine: Engine, as_of: date | None) -> FilterOptions:
-    """The distinct segments and owners of the snapshot of `as_of`, alphabetically."""
+    """The distinct segments and owners of the snapshot of `as_of`, alphabetically, and how
+    many of its accounts are in each health band."""
     if as_of is None:
         return FilterOptions(segments=[], owners=[])
     published = AccountSnapshot.as_of == as_of
+    health_as_of = latest_health_as_of(engine, as_of)
     with engine.connect() as connection:
         segments = connection.scalars(
             select(AccountSnapshot.segment)
@@ -256,13 +413,35 @@ def filter_options(engine: Engine, as_of: date | None) -> FilterOptions:
             .mappings()
             .all()
         )
+        per_band = connection.execute(
+            select(HealthScore.band, func.count())
+            .select_from(_with_health(health_as_of))
+            .where(published, HealthScore.score.is_not(None))
+            .group_by(HealthScore.band)
+        ).all()
+        total = connection.execute(select(func.count()).where(published)).scalar() or 0
     listed = sorted(
         (Owner.model_validate(dict(o)) for o in owners), key=lambda o: (o.name or o.email).lower()
     )
-    return FilterOptions(segments=list(segments), owners=listed)
+    counts = {band: count for band, count in per_band if band in BANDS}
+    bands = {band: counts.get(band, 0) for band in BANDS}
+    bands[NO_SCORE] = total - sum(counts.values())
+    return FilterOptions(segments=list(segments), owners=listed, bands=bands)
 
 
-def _summary_select() -> Select[tuple[object, ...]]:
+def _with_health(health_as_of: date | None) -> FromClause:
+    """Snapshot rows joined with their health score and churn risk of `health_as_of`."""
+    s = AccountSnapshot
+    return s.__table__.outerjoin(
+        HealthScore.__table__,
+        and_(HealthScore.account_id == s.account_id, HealthScore.as_of == health_as_of),
+    ).outerjoin(
+        ChurnRisk.__table__,
+        and_(ChurnRisk.account_id == s.account_id, ChurnRisk.as_of == health_as_of),
+    )
+
+
+def _summary_select(joined: FromClause) -> Select[tuple[object, ...]]:
     s = AccountSnapshot
     return select(
         s.account_id,
@@ -276,7 +455,53 @@ def _summary_select() -> Select[tuple[object, ...]]:
         s.status,
         s.renewal_date,
         s.open_tickets,
-    ).outerjoin(User, User.email == s.owner_email)
+        HealthScore.account_id.is_not(None).label("health_published"),
+        HealthScore.model.label("health_model"),
+        HealthScore.score.label("health_score"),
+        HealthScore.band.label("health_band"),
+        ChurnRisk.churn_probability,
+    ).select_from(joined.outerjoin(User, User.email == s.owner_email))
+
+
+def _summary(row: dict[str, Any], health_as_of: date | None) -> AccountSummary:
+    published, model = row.pop("health_published"), row.pop("health_model")
+    if row["health_score"] is None:
+        row["health_band"] = None
+        row["no_score_reason"] = no_score_reason(health_as_of, bool(published), model,
+                                                 row["segment"])
+    return AccountSummary.model_validate(row)
+
+
+def _health(score: RowMapping | None, health_as_of: date | None,
+            segment: str | None) -> Health:
+    if score is None:
+        return Health(as_of=health_as_of, model=None, score=None, band=None, change_7d=None,
+                      change_30d=None, reasons=[], components=[],
+                      no_score_reason=no_score_reason(health_as_of, False, None, segment))
+    components = [
+        HealthComponent(feature=feature, label=COMPONENT_DISPLAY.get(feature, (feature, ""))[0],
+                        kind=COMPONENT_DISPLAY.get(feature, ("", "num"))[1],
+                        value=parts.get("value"), points=parts["points"])
+        for feature, parts in (score["components"] or {}).items()
+        # A feature without points belongs to another model's components.
+        if parts.get("points") is not None
+    ]
+    components.sort(key=lambda c: (c.points, c.label))
+    has_score = score["score"] is not None
+    return Health.model_validate({
+        **score,
+        "band": score["band"] if has_score else None,
+        "reasons": list(score["reasons"] or []),
+        "components": components,
+        "no_score_reason": None if has_score
+        else no_score_reason(health_as_of, True, score["model"], segment),
+    })
+
+
+def _churn_risk(risk: RowMapping | None) -> ChurnRiskDetail | None:
+    if risk is None:
+        return None
+    return ChurnRiskDetail.model_validate({**risk, "reasons": list(risk["reasons"] or [])})
 
 
 def _conditions(as_of: date, filters: AccountFilters) -> list[ColumnElement[bool]]:
@@ -288,6 +513,10 @@ def _conditions(as_of: date, filters: AccountFilters) -> list[ColumnElement[bool
         conditions.append(AccountSnapshot.segment == filters.segment)
     if filters.owner:
         conditions.append(AccountSnapshot.owner_email == filters.owner)
+    if filters.band == NO_SCORE:
+        conditions.append(HealthScore.score.is_(None))
+    elif filters.band:
+        conditions.append(and_(HealthScore.band == filters.band, HealthScore.score.is_not(None)))
     return conditions
 
 

@@ -3,6 +3,12 @@
 Numbers are chosen to be checked by hand: total ARR is 120,000 + 30,000 + 48,000 + 6,000 + 0
 + 99,999.96 = 303,999.96 USD over 6 accounts; Acme Corp (the largest) has a 24-month ARR
 history and one child, Acme Europe.
+
+Health and churn risk are published for the same day (and an older day, which the app must not
+show). Every health model here weighs its five components equally, so a score is the mean of
+the points: Acme (100 + 85 + 100 + 60 + 67.5) / 5 = 82.5 green, Hooli 330 / 5 = 66.0 yellow,
+Initech 142 / 5 = 28.4 red. Acme Europe has too little data for a score, Globex's segment has
+no health model, and Umbrella, no longer paying, has no row at all.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from quarterdeck.app import create_app
 from quarterdeck.appdb import add_user, make_engine, migrate, publish_snapshot
+from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.testing.postgres import BACKEND_PARAMS, database_url_for
 
 AS_OF = date(2024, 6, 30)
@@ -46,6 +53,39 @@ ACCOUNTS = [
 ]
 # fmt: on
 TOTAL_ARR = Decimal("303999.96")
+
+OLDER = date(2024, 6, 23)  # an earlier health publish the pages must not show
+COMPONENTS = ("events_per_seat_30d", "usage_trend_30d", "urgent_tickets_30d", "latest_nps",
+              "days_since_last_meeting")
+# account_id, model, score, band, change 7d, change 30d, reasons,
+# (value, points) per component of COMPONENTS (None: no data)
+# fmt: off
+HEALTH = [
+    ("acme", "enterprise", 82.5, "green", 1.5, 4.0, [],
+     [(31.7, 100.0), (0.08, 85.0), (0, 100.0), (7, 60.0), (24, 67.5)]),
+    ("hooli", "enterprise", 66.0, "yellow", -3.5, -9.0,
+     ["usage down 12% in 30 days", "latest NPS 6", "1 urgent ticket in 30 days"],
+     [(28.2, 95.0), (-0.12, 40.0), (1, 50.0), (6, 45.0), (9, 100.0)]),
+    ("initech", "smb", 28.4, "red", -6.1, -20.3,
+     ["usage down 62% in 30 days", "3 urgent tickets in 30 days", "latest NPS 3"],
+     [(3.4, 40.0), (-0.62, 0.0), (3, 0.0), (3, 2.0), (9, 100.0)]),
+    ("acme-eu", "enterprise", None, None, None, None, [],
+     [(34.4, 100.0), None, None, None, None]),
+    # mid-market has no health model: the values are there, but nothing scores them
+    ("globex", None, None, None, None, None, [],
+     [(21.0, None), (0.02, None), (0, None), (8, None), (30, None)]),
+]
+# account_id, probability, horizon, reasons
+CHURN_RISK = [
+    ("acme", 0.04, date(2024, 8, 15), []),
+    ("hooli", 0.18, date(2025, 4, 30), ["latest NPS 6", "usage down 12% in 30 days"]),
+    ("initech", 0.62, date(2024, 9, 30),
+     ["usage down 62% in 30 days", "3 urgent tickets in 30 days", "latest NPS 3"]),
+    ("acme-eu", 0.11, date(2024, 8, 15), ["no data: latest_nps"]),
+    ("globex", 0.087, date(2025, 1, 31), []),
+]
+# fmt: on
+CHURN_MODEL = ("logistic", "2024-06-30")
 
 
 def accounts_table() -> pa.Table:
@@ -99,8 +139,48 @@ def history_table() -> pa.Table:
     )
 
 
+def _reason_columns(reasons: list[list[str]]) -> dict[str, list[str | None]]:
+    return {f"reason_{i + 1}": [r[i] if i < len(r) else None for r in reasons]
+            for i in range(3)}
+
+
+def health_table(as_of: date = AS_OF, shift: float = 0.0) -> pa.Table:
+    """The health scores of `HEALTH` as `health_scores` gives them (scores moved by `shift`)."""
+    rows = HEALTH
+    columns: dict[str, object] = {
+        "account_id": [r[0] for r in rows],
+        "as_of": pa.array([as_of] * len(rows), pa.date32()),
+        "model": [r[1] for r in rows],
+        "score": pa.array([None if r[2] is None else r[2] + shift for r in rows], pa.float64()),
+        "band": [r[3] for r in rows],
+        "change_7d": pa.array([r[4] for r in rows], pa.float64()),
+        "change_30d": pa.array([r[5] for r in rows], pa.float64()),
+        **_reason_columns([r[6] for r in rows]),
+    }
+    for i, feature in enumerate(COMPONENTS):
+        parts = [r[7][i] or (None, None) for r in rows]
+        columns[feature] = pa.array([p[0] for p in parts], pa.float64())
+        columns[f"{feature}_points"] = pa.array([p[1] for p in parts], pa.float64())
+    return pa.table(columns)
+
+
+def churn_risk_table(as_of: date = AS_OF, shift: float = 0.0) -> pa.Table:
+    """The churn risk of `CHURN_RISK` as `churn_risk` gives it."""
+    rows = CHURN_RISK
+    return pa.table({
+        "account_id": [r[0] for r in rows],
+        "as_of": pa.array([as_of] * len(rows), pa.date32()),
+        "churn_probability": pa.array([r[1] + shift for r in rows], pa.float64()),
+        "horizon": pa.array([r[2] for r in rows], pa.date32()),
+        **_reason_columns([r[3] for r in rows]),
+        "model": [CHURN_MODEL[0]] * len(rows),
+        "model_version": [CHURN_MODEL[1]] * len(rows),
+    })
+
+
 def build_world(url: str) -> None:
-    """Migrate the database at `url`, add the users and publish the accounts of `AS_OF`."""
+    """Migrate the database at `url`, add the users and publish the accounts of `AS_OF`
+    with their health and churn risk."""
     engine = make_engine(url)
     migrate(engine)
     for email, name, role in USERS:
@@ -112,6 +192,10 @@ def build_world(url: str) -> None:
         arr_history=history_table(),
         run_started_at=datetime(2024, 7, 1, 2, 0, tzinfo=UTC),
     )
+    publish_health(engine, as_of=OLDER, health_scores=health_table(OLDER, shift=-5.0),
+                   churn_risk=churn_risk_table(OLDER, shift=0.01))
+    publish_health(engine, as_of=AS_OF, health_scores=health_table(),
+                   churn_risk=churn_risk_table())
     engine.dispose()
 
 

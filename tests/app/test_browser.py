@@ -1,4 +1,5 @@
-"""The app in real headless Chromium: sign in, list, filter, open an account, see its chart."""
+"""The app in real headless Chromium: sign in, list, filter, open an account, see its chart,
+its health and its churn risk."""
 
 from __future__ import annotations
 
@@ -93,7 +94,21 @@ def test_sign_in_filter_and_open_an_account(
     expect(rows).to_have_count(6)
     expect(rows.first).to_contain_text("Acme Corp")
     expect(page.locator(".stats")).to_contain_text("$304,000")
+    expect(page.locator("table.data thead")).to_contain_text("Health")
+    expect(rows.first.locator("td.health")).to_contain_text("82.5")
+    expect(rows.first.locator("td.health .band.green")).to_be_visible()
+    expect(page.locator("tr", has_text="Initech").locator(".band.red")).to_have_text("Red")
+    expect(page.locator("tr", has_text="Initech").locator("td.risk")).to_have_text("62%")
+    no_score = page.locator("tr", has_text="Globex").locator(".no-score")
+    expect(no_score).to_have_attribute("title", "no health model for segment mid-market")
     page.screenshot(path=tmp_path / "accounts.png", full_page=True)
+
+    page.click("th a:text('Health')")  # worst first
+    expect(rows.first).to_contain_text("Initech")
+    page.click("a.band-chip.red")
+    expect(rows).to_have_count(1)
+    expect(page.locator("select[name=band]")).to_have_value("red")
+    page.click("a:text('Clear')")
 
     page.select_option("select[name=segment]", "enterprise")
     page.click("form.filters button[type=submit]")
@@ -111,8 +126,22 @@ def test_sign_in_filter_and_open_an_account(
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(24)
     expect(page.get_by_text("Acme Europe GmbH")).to_be_visible()
+    health = page.locator(".health-panel")
+    expect(health.locator(".big-number")).to_have_text("82.5")
+    expect(health.locator(".bars li")).to_have_count(5)
+    expect(page.locator(".risk-panel .big-number")).to_have_text("4%")
     page.screenshot(path=tmp_path / "account.png", full_page=True)
     assert (tmp_path / "account.png").stat().st_size > 10_000
+
+    page.goto(live_url + "/accounts/initech")
+    expect(page.locator(".health-panel .reasons li")).to_have_count(3)
+    expect(page.locator(".risk-panel")).to_contain_text("Sep 30, 2024")
+    page.screenshot(path=tmp_path / "account-at-risk.png", full_page=True)
+
+    page.goto(live_url + "/accounts/acme-eu")
+    expect(page.locator(".health-panel")).to_contain_text(
+        "Too little data for the enterprise health model.")
+    page.screenshot(path=tmp_path / "account-no-score.png", full_page=True)
 
     page.click("text=Sign out")
     expect(page).to_have_url(live_url + "/login")

@@ -1,4 +1,5 @@
-"""Accounts as JSON: the list with the page's filters, and one account in full."""
+"""Accounts as JSON: the list with the page's filters, and one account in full, each with its
+health score and churn risk."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def list_accounts(request: Request, filters: AccountFilters = Depends()) -> Acco
     """Accounts of the latest published snapshot, filtered, sorted and paginated.
 
     Money is a decimal string in the workspace base currency (`currency`); ARR = 12 × MRR.
+    Each account has its health score and band and its churn probability as published for
+    `health_as_of` (sort by `health` or `churn_risk`, filter by `band`); without a score,
+    `no_score_reason` says why.
     """
     return find_accounts(request.app.state.engine, filters)
 
@@ -26,7 +30,8 @@ def list_accounts(request: Request, filters: AccountFilters = Depends()) -> Acco
     responses={404: {"description": "No such account in the latest snapshot."}},
 )
 def get_account(request: Request, account_id: str) -> AccountDetail:
-    """One account with its parent, children and monthly ARR history."""
+    """One account with its parent, children, monthly ARR history, health (score, band,
+    changes, reasons, component points) and churn risk (probability, horizon, reasons, model)."""
     account = find_account(request.app.state.engine, account_id)
     if account is None:
         raise HTTPException(404, f"No account {account_id!r} in the latest published snapshot.")
