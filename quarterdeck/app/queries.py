@@ -71,6 +71,14 @@ COMPONENT_DISPLAY: dict[str, tuple[str, str]] = {
     "tenure_days": ("Days as a customer", "int"),
     "arr": ("ARR", "money"),
     "term_months": ("Term in months", "int"),
+    "events_per_seat_7d": ("Events per seat, 7 days", "num"),
+    "usage_trend_7d": ("Usage, 7-day trend", "pct"),
+    "usage_trend_14d": ("Usage, 14-day trend", "pct"),
+    "active_users_trend_7d": ("Active users, 7-day trend", "pct"),
+    "active_users_30d_per_seat": ("Active users per seat, 30 days", "num"),
+    "active_days_30d": ("Active days, 30 days", "int"),
+    "events_per_active_user_30d": ("Events per active user, 30 days", "num"),
+    "features_used_7d": ("Features used, 7 days", "int"),
 }
 
 

@@ -180,3 +180,10 @@ def test_before_health_is_published_and_without_a_churn_model(
     assert acme["no_risk_reason"] == (
         "no churn model for 2024-06-30: too little renewal history to learn from")
     assert "No churn model for 2024-06-30" in client.get("/accounts/acme").text
+
+
+def test_every_health_feature_has_a_label_on_the_pages():
+    from quarterdeck.app.queries import COMPONENT_DISPLAY
+    from quarterdeck.health.features import FEATURES
+
+    assert set(FEATURES) <= set(COMPONENT_DISPLAY), set(FEATURES) - set(COMPONENT_DISPLAY)
