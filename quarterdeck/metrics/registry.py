@@ -52,19 +52,22 @@ class MetricInputs:
             self._cache[name] = build()
         return self._cache[name]
 
+    def _revenue_settings(self) -> dict[str, object]:
+        """What account MRR and movements depend on: the date and the metric settings."""
+        o = self.options
+        return {"as_of": o.as_of, "base_currency": o.base_currency, "free_plan": o.free_plan,
+                "past_due_churn_days": o.past_due_churn_days,
+                "roll_up_parents": o.roll_up_parents}
+
     @property
     def daily(self) -> ir.Table:
-        o = self.options
-        return self._get("daily", lambda: account_mrr_daily(
-            self.tables, as_of=o.as_of, base_currency=o.base_currency, free_plan=o.free_plan,
-            past_due_churn_days=o.past_due_churn_days, roll_up_parents=o.roll_up_parents))
+        return self._get("daily",
+                         lambda: account_mrr_daily(self.tables, **self._revenue_settings()))
 
     @property
     def movements(self) -> ir.Table:
-        o = self.options
-        return self._get("movements", lambda: mrr_movements(
-            self.tables, as_of=o.as_of, base_currency=o.base_currency, free_plan=o.free_plan,
-            past_due_churn_days=o.past_due_churn_days, roll_up_parents=o.roll_up_parents))
+        return self._get("movements",
+                         lambda: mrr_movements(self.tables, **self._revenue_settings()))
 
     @property
     def dimensions(self) -> ir.Table:
