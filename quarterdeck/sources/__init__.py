@@ -1,0 +1,1 @@
+"""Sources: where data comes from beyond dropped files (the tracking API, later connectors)."""
