@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from quarterdeck.cli.health import health_app
+from quarterdeck.cli.source import source_app
 from quarterdeck.errors import QuarterdeckError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
                        no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(health_app, name="health")
+app.add_typer(source_app, name="source")
 
 console = Console()
 err_console = Console(stderr=True)
