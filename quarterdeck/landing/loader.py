@@ -115,7 +115,7 @@ class Loader:
             return FileResult(name, f.entity, "unchanged")
         self.progress(name, "reading and checking rows")
         try:
-            source_types = self._source_columns(f)
+            originals, source_types = self._source_columns(f)
         except duckdb.Error as exc:
             problem = Problem(name, None, None, None, f"cannot read the file: {exc}")
             return FileResult(name, f.entity, "rejected", problems=[problem], total_problems=1)
@@ -126,7 +126,7 @@ class Loader:
             return FileResult(name, f.entity, "rejected", problems=problems,
                               total_problems=len(problems))
         custom = [c for c in source_types if c not in ent.column_names]
-        self._stage(f, ent, source_types, custom)
+        self._stage(f, ent, originals, source_types, custom)
         self.progress(name, "checking ids and references")
         self._collect_problems(ent, name)
         rows_read = self.con.execute("SELECT count(*) FROM _qd_stage").fetchall()[0][0]
@@ -149,23 +149,24 @@ class Loader:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _source_columns(self, f: InputFile) -> dict[str, str]:
-        """Source columns by normalised name (trimmed, lower-case) → (original, DuckDB type)."""
+    def _source_columns(self, f: InputFile) -> tuple[dict[str, str], dict[str, str]]:
+        """The file's columns by normalised name (trimmed, lower-case): their original names
+        in the file, and their DuckDB types."""
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {f.reader_sql()}").fetchall()
-        self._originals = {}
-        out: dict[str, str] = {}
+        originals: dict[str, str] = {}
+        types: dict[str, str] = {}
         for col_name, col_type, *_ in rows:
             key = col_name.strip().lower()
-            if key in out or not key:
+            if key in types or not key:
                 continue
-            self._originals[key] = col_name
-            out[key] = col_type
-        return out
+            originals[key] = col_name
+            types[key] = col_type
+        return originals, types
 
-    def _stage(self, f: InputFile, ent: Entity, source_types: dict[str, str],
-               custom: list[str]) -> None:
+    def _stage(self, f: InputFile, ent: Entity, originals: dict[str, str],
+               source_types: dict[str, str], custom: list[str]) -> None:
         """One pass over the file: typed values and each row's problems, into a temp table."""
-        renamed = ", ".join(f"{quote(self._originals[k])} AS {quote(k)}" for k in source_types)
+        renamed = ", ".join(f"{quote(originals[k])} AS {quote(k)}" for k in source_types)
         cols: dict[str, ColumnSQL] = {
             c.name: column_sql(c, source_types.get(c.name)) for c in ent.columns}
         typed = [f"{cs.typed} AS {quote(n)}" for n, cs in cols.items()]

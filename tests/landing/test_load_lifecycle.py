@@ -199,3 +199,13 @@ def test_row_numbers_follow_the_file_in_a_large_csv_read_in_parallel(workspace):
     result = load_into_workspace(workspace, [path]).files[0]
     assert [(p.row, p.field, p.value) for p in result.problems] == [
         (bad_row, "timestamp", "not-a-time")]
+
+
+def test_column_names_match_in_any_case_and_spacing(workspace):
+    path = write(workspace.root / "in" / "accounts.csv", """
+        Account_ID , NAME,Segment
+        a1,Acme,SMB
+    """)
+    assert load_into_workspace(workspace, [path]).ok
+    accounts = table(workspace, "accounts")
+    assert list(accounts.account_id) == ["a1"] and list(accounts.segment) == ["SMB"]
