@@ -15,16 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
+
 health_app = typer.Typer(help="Health scores and churn risk: validate, train, show.",
                          no_args_is_help=True)
 console = Console()
 
-WorkspaceOpt = Annotated[Path | None, typer.Option(
-    "--workspace", "-w", help="Workspace folder (default: the current one or "
-    "$QUARTERDECK_WORKSPACE).", show_default=False)]
-AsOfOpt = Annotated[str | None, typer.Option(
-    "--as-of", help="As of this date (YYYY-MM-DD; default today in the workspace time zone).",
-    show_default=False)]
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from quarterdeck.cli.health import health_app
+from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
 from quarterdeck.cli.source import source_app
 from quarterdeck.errors import QuarterdeckError
 
@@ -32,16 +33,6 @@ app.add_typer(source_app, name="source")
 console = Console()
 err_console = Console(stderr=True)
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: the current one or "
-                 "$QUARTERDECK_WORKSPACE).", show_default=False),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Compute as of this date (YYYY-MM-DD; default today in the "
-                 "workspace time zone).", show_default=False),
-]
 
 
 GrainOpt = Annotated[str, typer.Option(

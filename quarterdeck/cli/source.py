@@ -9,15 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quarterdeck.cli.options import WorkspaceOpt
+
 source_app = typer.Typer(help="Sources of data: tracking API write keys, serving and loading.",
                          no_args_is_help=True)
 console = Console()
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: the current one or "
-                 "$QUARTERDECK_WORKSPACE).", show_default=False),
-]
 
 
 def _spool_dir(data_dir: Path) -> Path:
