@@ -124,6 +124,9 @@ _register(Entity(
         C("country", description="ISO 3166 country code or name."),
         C("owner_email", "email", description="The account's CSM (a team email)."),
         C("created_at", "timestamp", description="When the account was created."),
+        C("external_ids", "json", description="The same company's ids in other systems, as a "
+          "JSON object of source name to that source's own id, e.g. "
+          '{"stripe": "cus_N1"}; identity resolution matches on them.'),
     ),
     key=("account_id",), point_in_time="created_at", order=20,
 ))

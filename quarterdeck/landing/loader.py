@@ -81,6 +81,9 @@ def ensure_canonical_tables(con: duckdb.DuckDBPyConnection, landing_dir: Path) -
             continue
         cols = ", ".join(f"{quote(c.name)} {c.sql_type}" for c in ent.columns)
         con.execute(f"CREATE TABLE IF NOT EXISTS {quote(ent.name)} ({cols})")
+        for c in ent.columns:  # columns the contract gained after the table was made
+            con.execute(f"ALTER TABLE {quote(ent.name)} ADD COLUMN IF NOT EXISTS "
+                        f"{quote(c.name)} {c.sql_type}")
 
 
 class Loader:

@@ -5,6 +5,8 @@ Layout::
     quarterdeck.yml                   settings (see docs/configuration.md)
     definitions/tiers.yml             account tiers by ARR
     definitions/health_models.yml     health models (see docs/health.md)
+    definitions/sources.yml           systems synced from (see docs/sources.md)
+    secrets.yml                       source credentials, when not in the environment
     data/landing/                     every accepted input, append-only (see quarterdeck.landing)
     data/rejects/                     problems found in refused rows, as CSV
     data/warehouse.duckdb             the embedded warehouse (default)
@@ -27,6 +29,7 @@ from quarterdeck.health.definitions import (
     HealthModels,
     load_health_models,
 )
+from quarterdeck.sources.config import SourcesConfig, load_sources
 from quarterdeck.workspace.settings import WorkspaceSettings, resolve_url
 from quarterdeck.workspace.yaml_source import load_model
 
@@ -64,6 +67,7 @@ class Workspace:
     tiers: TierDefinitions
     health_models: HealthModels = field(
         default_factory=lambda: load_health_models(DEFAULT_HEALTH_MODELS_PATH))
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
 
     @property
     def config_path(self) -> Path:
@@ -76,6 +80,10 @@ class Workspace:
     @property
     def landing_dir(self) -> Path:
         return self.data_dir / "landing"
+
+    @property
+    def definitions_dir(self) -> Path:
+        return self.root / "definitions"
 
     @property
     def rejects_dir(self) -> Path:
@@ -115,6 +123,7 @@ def open_workspace(root: Path | None = None) -> Workspace:
     # A workspace written before health models existed gets the shipped default.
     health = folder / "definitions" / HEALTH_MODELS_FILE
     models = load_health_models(health if health.exists() else DEFAULT_HEALTH_MODELS_PATH)
-    ws = Workspace(folder, settings, tiers, models)
+    sources = load_sources(folder / "definitions")
+    ws = Workspace(folder, settings, tiers, models, sources)
     ws.data_dir.mkdir(parents=True, exist_ok=True)
     return ws
