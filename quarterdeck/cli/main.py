@@ -18,6 +18,7 @@ from rich.console import Console
 from quarterdeck.cli.health import health_app
 from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
 from quarterdeck.cli.source import source_app
+from quarterdeck.cli.sync import sync
 from quarterdeck.errors import QuarterdeckError
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
 app.add_typer(user_app, name="user")
 app.add_typer(health_app, name="health")
 app.add_typer(source_app, name="source")
+app.command("sync")(sync)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -47,12 +47,21 @@ def add(name: Annotated[str, typer.Argument(help="Name of the source, e.g. web-a
 
 @source_app.command("list")
 def list_sources(workspace: WorkspaceOpt = None) -> None:
-    """List the tracking API's write keys (never the keys themselves)."""
-    _, keys = _keys(workspace)
-    table = Table("id", "source", "created", "revoked")
-    for key in keys.list():
-        table.add_row(key.key_id, key.source, key.created_at, key.revoked_at or "")
-    console.print(table)
+    """List the configured sources (last sync, rows loaded, freshness) and the tracking API's
+    write keys (never the keys themselves)."""
+    from quarterdeck.cli.main import friendly_errors
+    from quarterdeck.cli.sync import print_source_statuses
+
+    @friendly_errors
+    def _run() -> None:
+        ws, keys = _keys(workspace)
+        print_source_statuses(ws)
+        table = Table("id", "source", "created", "revoked", title="Tracking API write keys")
+        for key in keys.list():
+            table.add_row(key.key_id, key.source, key.created_at, key.revoked_at or "")
+        console.print(table)
+
+    _run()
 
 
 @source_app.command("revoke")

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+import pyarrow as pa
+
 from quarterdeck.sources.config import Source
 from quarterdeck.sources.credentials import Credentials
 
@@ -39,18 +41,22 @@ Row = dict[str, Any]
 class Page:
     """One page of an object: contract rows by entity, and the cursor to resume after it.
 
+    An entity's rows are a list of dicts (vendor records mapped one by one) or, for sources
+    that read tables in bulk, an Arrow table with the contract's column names.
+
     `newest` is the newest change time seen in the page (for freshness), when the vendor
     tells it.
     """
 
-    rows: dict[str, list[Row]]
+    rows: dict[str, list[Row] | pa.Table]
     cursor: Cursor
     newest: datetime | None = None
     records: int = field(default=-1)
 
     def __post_init__(self) -> None:
         if self.records < 0:
-            self.records = sum(len(r) for r in self.rows.values())
+            self.records = sum(
+                r.num_rows if isinstance(r, pa.Table) else len(r) for r in self.rows.values())
 
 
 class Connector:

@@ -30,6 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from quarterdeck.contract.entities import loading_order
 from quarterdeck.errors import QuarterdeckError
@@ -92,20 +94,35 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} to a contract file")
 
 
-def write_outbox(folder: Path, obj: str, rows: dict[str, list[Row]]) -> list[Path]:
-    """Each entity's rows as one NDJSON contract file, durable before it is loaded."""
+def _safe(obj: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in obj)
+
+
+def write_outbox(folder: Path, obj: str, rows: dict[str, list[list[Row] | pa.Table]]
+                 ) -> list[Path]:
+    """Each entity's rows as one contract file, durable before it is loaded: NDJSON for mapped
+    records, Parquet for Arrow tables."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     paths = []
-    for entity in loading_order([e for e, r in rows.items() if r]):
-        final = folder / f"{entity}-{obj}-{stamp}.ndjson"
-        tmp = temp_path(final)
-        with tmp.open("wb") as fh:
-            for row in rows[entity]:
-                fh.write(orjson.dumps(row, default=_json_default,
-                                      option=orjson.OPT_APPEND_NEWLINE))
-        publish_version(tmp, final)
-        paths.append(final)
+    for entity in loading_order([e for e, parts in rows.items() if parts]):
+        tables = [p for p in rows[entity] if isinstance(p, pa.Table)]
+        records = [r for p in rows[entity] if not isinstance(p, pa.Table) for r in p]
+        if tables:
+            final = folder / f"{entity}-{_safe(obj)}-{stamp}.parquet"
+            tmp = temp_path(final)
+            pq.write_table(pa.concat_tables(tables, promote_options="permissive"), tmp)
+            publish_version(tmp, final)
+            paths.append(final)
+        if records:
+            final = folder / f"{entity}-{_safe(obj)}-{stamp}.ndjson"
+            tmp = temp_path(final)
+            with tmp.open("wb") as fh:
+                for row in records:
+                    fh.write(orjson.dumps(row, default=_json_default,
+                                          option=orjson.OPT_APPEND_NEWLINE))
+            publish_version(tmp, final)
+            paths.append(final)
     return paths
 
 
@@ -116,7 +133,7 @@ class _ObjectSync:
                  result: SyncResult) -> None:
         self.ws, self.name, self.obj = ws, name, obj
         self.state, self.run, self.result = state, run, result
-        self.pending: dict[str, list[Row]] = {}
+        self.pending: dict[str, list[list[Row] | pa.Table]] = {}
         self.pending_rows = 0
         self.pending_records = 0
         self.cursor = state.object(obj).cursor
@@ -125,8 +142,8 @@ class _ObjectSync:
 
     def add(self, page: Page) -> None:
         for entity, rows in page.rows.items():
-            self.pending.setdefault(entity, []).extend(rows)
-            self.pending_rows += len(rows)
+            self.pending.setdefault(entity, []).append(rows)
+            self.pending_rows += rows.num_rows if isinstance(rows, pa.Table) else len(rows)
         self.pending_records += page.records
         self.cursor = page.cursor
         if page.newest is not None and (self.newest is None or page.newest > self.newest):
