@@ -203,3 +203,24 @@ def test_reference_rules_mrr_examples_match_the_engine():
         assert got[f"S-{i}"] == Decimal(expected), f"example {example}"
         shown = f"{Decimal(expected):,.2f}"
         assert shown in doc, f"reference-rules.md does not show the MRR {shown}"
+
+
+def test_sources_doc_documents_every_source_setting():
+    from quarterdeck.sources.config import Source, TableMapping
+
+    text = (DOCS / "sources.md").read_text()
+    for name in [*Source.model_fields, *TableMapping.model_fields]:
+        assert f"`{name}`" in text, f"docs/sources.md does not document `{name}`"
+
+
+def test_sources_doc_yaml_examples_are_valid():
+    import yaml
+
+    from quarterdeck.sources.config import SourcesConfig
+
+    text = (DOCS / "sources.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    configs = [yaml.safe_load(b) for b in blocks if b.lstrip().startswith("sources:")]
+    assert configs
+    for config in configs:
+        SourcesConfig.model_validate(config)
