@@ -56,6 +56,31 @@ tiers:
     min_arr: 0
 """
 
+SOURCES_TEMPLATE = """\
+# The systems `quarterdeck sync` reads from (see docs/sources.md). Credentials go in the
+# environment (QUARTERDECK_<SOURCE>_<KEY>) or in secrets.yml (chmod 600), never here.
+sources: {}
+#  billing:
+#    kind: stripe
+#    expected_every: 1d
+#  crm:
+#    kind: hubspot
+#    options: {external_id_properties: {billing: stripe_customer_id}}
+#  support:
+#    kind: zendesk
+#    options: {subdomain: acme}
+#  data-team:
+#    kind: warehouse_table
+#    url: postgresql://analytics@db:5432/prod
+#    tables:
+#      - entity: accounts
+#        table: crm.companies
+#        columns: {account_id: company_id, name: company_name, domain: website}
+#        cursor: updated_at
+files:
+  expected_every: 1d
+"""
+
 
 def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str = "USD") -> Path:
     """Write quarterdeck.yml and the default definitions under `root`; never overwrite."""
@@ -71,5 +96,8 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     health = root / "definitions" / HEALTH_MODELS_FILE
     if not health.exists():
         health.write_text(DEFAULT_HEALTH_MODELS_PATH.read_text())
-    (root / ".gitignore").write_text("data/\n")
+    sources = root / "definitions" / "sources.yml"
+    if not sources.exists():
+        sources.write_text(SOURCES_TEMPLATE)
+    (root / ".gitignore").write_text("data/\nsecrets.yml\n")
     return config
