@@ -62,6 +62,8 @@ def call_with_retries(call: Callable[[], T], *, classify: Callable[[BaseExceptio
         return exc is not None and retryable(classify(exc)[0])
 
     def wait(state: tenacity.RetryCallState) -> float:
+        if state.attempt_number > policy.max_retries:
+            return 0.0  # tenacity asks before it stops: no retry follows
         exc = state.outcome.exception()
         status, retry_after = classify(exc)
         seconds = policy.wait(state.attempt_number, retry_after)

@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from quarterdeck.contract.entities import loading_order
+from quarterdeck.contract.entities import ENTITIES, loading_order
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.ingest import load_into_workspace
 from quarterdeck.landing.landing_area import publish_version, temp_path
@@ -98,6 +98,16 @@ def _safe(obj: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in obj)
 
 
+def latest_per_key(entity: str, records: list[Row]) -> list[Row]:
+    """Pages come in the order records changed: of a record read twice, its later row."""
+    key = ENTITIES[entity].key
+    latest: dict[object, Row] = {}
+    for n, row in enumerate(records):
+        ids = tuple(row.get(k) for k in key)
+        latest[n if None in ids else ids] = row  # a row without its id is left to be refused
+    return list(latest.values())
+
+
 def write_outbox(folder: Path, obj: str, rows: dict[str, list[list[Row] | pa.Table]]
                  ) -> list[Path]:
     """Each entity's rows as one contract file, durable before it is loaded: NDJSON for mapped
@@ -107,7 +117,8 @@ def write_outbox(folder: Path, obj: str, rows: dict[str, list[list[Row] | pa.Tab
     paths = []
     for entity in loading_order([e for e, parts in rows.items() if parts]):
         tables = [p for p in rows[entity] if isinstance(p, pa.Table)]
-        records = [r for p in rows[entity] if not isinstance(p, pa.Table) for r in p]
+        records = latest_per_key(
+            entity, [r for p in rows[entity] if not isinstance(p, pa.Table) for r in p])
         if tables:
             final = folder / f"{entity}-{_safe(obj)}-{stamp}.parquet"
             tmp = temp_path(final)
