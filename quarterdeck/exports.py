@@ -9,6 +9,7 @@ Exportable tables, by name:
   `cohorts`, `survival`: the revenue metrics (see docs/metrics-*.md), shaped by `grain`,
   `window`, `by` and the workspace's metric settings;
 - `loads`: the load manifest;
+- `account_resolution`, `account_matches`: identity resolution (see docs/identity.md);
 - `account_snapshots`, `account_arr_history`, `pipeline_runs`: what the app database holds
   (the snapshots of the as-of date).
 """
@@ -89,6 +90,7 @@ COMPUTED: dict[str, Computed] = {
     "churn_risk": _churn_risk,
 }
 PUBLISHED = ("account_snapshots", "account_arr_history", "pipeline_runs")
+IDENTITY_TABLES = ("account_resolution", "account_matches")
 # The metric registry's names (quarterdeck.metrics.registry.METRICS; a test keeps them equal).
 METRIC_TABLES = ("account_mrr_daily", "account_dimensions", "mrr_movements", "mrr_bridge",
                  "retention", "cohorts", "survival")
@@ -115,7 +117,7 @@ def rated_tables(con: BaseBackend, as_of: date, base_currency: str) -> dict[str,
 
 
 def exportable_tables() -> list[str]:
-    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, "loads"])
+    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, *IDENTITY_TABLES, "loads"])
 
 
 def metric_options(ws: Workspace, as_of: date, shape: Shape):
@@ -154,6 +156,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
 
             options = metric_options(ws, as_of, shape or Shape())
             expr = metric(name, rated_tables(con, as_of, ws.settings.base_currency), options)
+        elif name in IDENTITY_TABLES:
+            expr = _identity_table(con, name)
         elif name == "loads":
             expr = con.sql(f"SELECT * FROM {MANIFEST_TABLE} ORDER BY load_id")
         else:
@@ -163,6 +167,20 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
         return _write_batches(con.to_pyarrow_batches(expr, chunk_size=100_000), fmt, out)
     finally:
         con.disconnect()
+
+
+def _identity_table(con: BaseBackend, name: str) -> ir.Table:
+    """An identity resolution table, ordered by account ids (empty before any resolution)."""
+    import ibis
+
+    from quarterdeck.identity.tables import ACCOUNT_MATCHES_SCHEMA, ACCOUNT_RESOLUTION_SCHEMA
+
+    schema = {"account_resolution": ACCOUNT_RESOLUTION_SCHEMA,
+              "account_matches": ACCOUNT_MATCHES_SCHEMA}[name]
+    if name not in con.list_tables():
+        return ibis.memtable(schema.empty_table())
+    table = con.table(name)
+    return table.order_by([table[c] for c in schema.names[:2]])
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, fmt: str, out: Path | None) -> int:

@@ -3,9 +3,10 @@
 Stages run in data-flow order; each is a pure Ibis computation over the warehouse, and the
 only writes are the derived warehouse tables (replaced whole), the churn model trained as of
 the date (`data/models/churn/<date>/`), the published snapshot (one transaction) and the
-published health scores and churn risk (one transaction), so re-running a day yields the same
-result. With too little renewal history to learn from, the churn model is skipped and the run
-result says why.
+published health scores, churn risk and data-quality report (one transaction), so re-running a
+day yields the same result. With too little renewal history to learn from, the churn model is
+skipped and the run result says why. A source that stopped delivering an entity a health model
+reads is a note of the run and a warning on every score of that model (see docs/quality.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ibis.backends import BaseBackend
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
+from quarterdeck.quality.report import QualityReport
+from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.warehouse.account_daily import account_daily, account_usage_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
@@ -42,6 +45,7 @@ class RunResult:
     health_scored: int = 0
     churn_scored: int = 0
     notes: list[str] = field(default_factory=list)
+    quality: QualityReport | None = None
 
 
 def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
@@ -91,6 +95,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         scores = health_stage(ws, tables, as_of, usage)
         step("churn_risk", 0.72)
         risk, notes = churn_stage(ws, tables, as_of, usage)
+        step("data_quality", 0.76)
+        quality = quality_stage(ws, con, as_of)
     finally:
         con.disconnect()
     step("publishing", 0.8)
@@ -99,13 +105,15 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         migrate(engine)
         publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
                          run_started_at=started_at)
-        scored, risked = publish_health(engine, as_of=as_of, health_scores=scores,
-                                        churn_risk=risk)
+        scored, risked = publish_health(
+            engine, as_of=as_of, churn_risk=risk, quality=quality,
+            health_scores=with_data_warnings(scores, ws.health_models, quality))
     finally:
         engine.dispose()
     total_arr = float(pc.sum(snapshot.column("arr")).as_py() or 0)
+    notes += [f"warning: {row.detail}" for row in quality.stale]
     return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started,
-                     scored, risked, notes)
+                     scored, risked, notes, quality)
 
 
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
@@ -117,6 +125,16 @@ def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
     features = feature_table(tables, as_of=as_of, base_currency=ws.settings.base_currency,
                              features=ws.health_models.features, lookback=(7, 30), usage=usage)
     return health_scores(features, ws.health_models, as_of=as_of).to_pyarrow()
+
+
+def quality_stage(ws: Workspace, con: BaseBackend, as_of: date) -> QualityReport:
+    """The data-quality report of `as_of` over the warehouse as loaded, by the workspace's
+    quality definitions and sources, with the rows the loader refused as duplicates."""
+    from quarterdeck.quality.data_quality import data_quality, warehouse_tables
+    from quarterdeck.quality.duplicates import read_rejects
+
+    return data_quality(con, warehouse_tables(con), as_of=as_of, definitions=ws.quality,
+                        sources=ws.sources, rejects=read_rejects(ws.rejects_dir))
 
 
 def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from quarterdeck.workspace.init import init_workspace
 from quarterdeck.workspace.workspace import Workspace, open_workspace
+
+# Rich sizes its consoles when the CLI modules are imported; tables in CLI output are read
+# whole by the tests, however narrow the terminal running them.
+os.environ["COLUMNS"] = "200"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from quarterdeck import __version__
 from quarterdeck.app import api, health
 from quarterdeck.app.auth import NotAuthenticated
-from quarterdeck.app.pages import accounts, login
+from quarterdeck.app.pages import accounts, login, quality
 from quarterdeck.app.rendering import HERE, render
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.errors import QuarterdeckError
@@ -75,6 +75,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(login.router)
     app.include_router(accounts.router)
+    app.include_router(quality.router)
     app.include_router(api.router)
     _add_error_handlers(app)
     return app

@@ -180,6 +180,10 @@ class Health(BaseModel):
     reasons: list[str] = Field(description="The components pulling the score down most.")
     components: list[HealthComponent] = Field(description="Weakest first.")
     no_score_reason: str | None
+    data_warnings: list[str] = Field(
+        default_factory=list, description="Inputs of the model's components that were stale "
+        "on `as_of` (e.g. a help-desk export that stopped), one sentence each; see the "
+        "data-quality report.")
 
 
 class ChurnRiskDetail(BaseModel):
@@ -501,6 +505,7 @@ def _health(score: RowMapping | None, health_as_of: date | None,
         "band": score["band"] if has_score else None,
         "reasons": list(score["reasons"] or []),
         "components": components,
+        "data_warnings": (score["data_warnings"] or "").splitlines(),
         "no_score_reason": None if has_score
         else no_score_reason(health_as_of, True, score["model"], segment),
     })

@@ -1,5 +1,5 @@
 """The app database's tables: users and their API tokens, published snapshots, health scores and
-churn risk, runs, audit log.
+churn risk, the data-quality report, runs, audit log.
 
 The pipeline publishes one row per account per `as_of` date into `account_snapshots` (and its
 monthly ARR into `account_arr_history`); the web app reads only these tables. Money is
@@ -205,7 +205,8 @@ class AuditLogEntry(Base):
 class HealthScore(Base):
     """An account's health on `as_of` by its health model: score 0–100 (NULL when too little
     data), band, change vs 7 and 30 days earlier, the top reasons (JSON list of sentences) and
-    each component (JSON object: feature → {"value", "points"})."""
+    each component (JSON object: feature → {"value", "points"}), and the stale inputs it
+    read (`data_warnings`)."""
 
     __tablename__ = "health_scores"
     __table_args__ = (Index(None, "as_of", "band"),)
@@ -219,6 +220,8 @@ class HealthScore(Base):
     change_30d: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     components: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # Stale inputs feeding the model's components, one sentence per line (see docs/quality.md).
+    data_warnings: Mapped[str | None] = mapped_column(Text)
 
 
 class ChurnRisk(Base):
@@ -234,3 +237,29 @@ class ChurnRisk(Base):
     reasons: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     model: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(50))
+
+
+class DataQualityCheck(Base):
+    """One line of the data-quality report of `as_of` (see docs/quality.md): a check of one
+    source's rows of one entity, how many rows passed and failed it, and its status (ok,
+    warning, error). `field` is empty for a check of whole rows; `examples` is a JSON list of
+    failing ids; `newest_at` is the newest row's time for freshness checks."""
+
+    __tablename__ = "data_quality"
+    __table_args__ = (Index(None, "as_of", "status"),)
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(50), primary_key=True)
+    check: Mapped[str] = mapped_column(String(30), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(100), primary_key=True)
+    field: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    severity: Mapped[str] = mapped_column(String(10))
+    passed: Mapped[int | None] = mapped_column(Integer)
+    failed: Mapped[int | None] = mapped_column(Integer)
+    share: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text)
+    examples: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    newest_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,9 +1,11 @@
-"""Publishing one day's health scores and churn risk into the app database.
+"""Publishing one day's health scores and churn risk (and data-quality report) into the app
+database.
 
-`publish_health` replaces both tables' rows of its `as_of` date in one transaction: the web app
-sees the previous day's results or the new ones, never a mix, and a failure leaves the previous
-rows as they were. Without a churn risk (too little history to train a model) the day's churn
-rows are cleared, so nothing stale stays published.
+`publish_health` replaces both tables' rows of its `as_of` date (and, when given, the day's
+data-quality report, whose stale sources the scores' `data_warnings` name) in one transaction:
+the web app sees the previous day's results or the new ones, never a mix, and a failure leaves
+the previous rows as they were. Without a churn risk (too little history to train a model) the
+day's churn rows are cleared, so nothing stale stays published.
 
 Example: publish_health(engine, as_of=date(2026, 9, 30), health_scores=scores,
 churn_risk=risk) → (1312, 1312).
@@ -21,6 +23,8 @@ from sqlalchemy import Engine, delete, insert
 
 from quarterdeck.appdb.models import ChurnRisk, HealthScore
 from quarterdeck.appdb.publish import PublishError
+from quarterdeck.appdb.publish_quality import replace_quality
+from quarterdeck.quality.report import QualityReport
 
 POINTS_SUFFIX = "_points"
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
@@ -53,7 +57,8 @@ def _reasons(row: dict[str, Any]) -> list[str] | None:
 
 def health_score_rows(scores: pa.Table) -> Iterator[dict[str, Any]]:
     """`health_scores` rows as app database rows: reasons as a list, components as
-    {feature: {"value": raw value, "points": 0–100}} for every `<feature>_points` column."""
+    {feature: {"value": raw value, "points": 0–100}} for every `<feature>_points` column, and
+    the optional `data_warnings` column (stale inputs, one per line) as it is."""
     features = [c[: -len(POINTS_SUFFIX)] for c in scores.column_names
                 if c.endswith(POINTS_SUFFIX) and c[: -len(POINTS_SUFFIX)] in scores.column_names]
     for row in scores.to_pylist():
@@ -63,7 +68,8 @@ def health_score_rows(scores: pa.Table) -> Iterator[dict[str, Any]]:
         yield {"account_id": row["account_id"], "model": row["model"],
                "score": _number(row["score"]), "band": row["band"],
                "change_7d": _number(row["change_7d"]), "change_30d": _number(row["change_30d"]),
-               "reasons": _reasons(row), "components": components or None}
+               "reasons": _reasons(row), "components": components or None,
+               "data_warnings": row.get("data_warnings") or None}
 
 
 def churn_risk_rows(risk: pa.Table) -> Iterator[dict[str, Any]]:
@@ -87,15 +93,22 @@ def _batches(rows: Iterator[dict[str, Any]], as_of: date) -> Iterator[list[dict[
 
 
 def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
-                   churn_risk: pa.Table | None) -> tuple[int, int]:
+                   churn_risk: pa.Table | None,
+                   quality: QualityReport | None = None) -> tuple[int, int]:
     """Replace the published health scores and churn risk of `as_of` (see the module); returns
     the rows published in each. `health_scores` is the output of
     `quarterdeck.health.health_scores`, `churn_risk` of `quarterdeck.health.churn_risk.churn_risk`.
+    With `quality`, the day's data-quality report is replaced in the same transaction, so the
+    warnings the scores carry and the report they come from are published together.
     """
     _check("health_scores", health_scores, HEALTH_NEEDS, as_of)
     if churn_risk is not None:
         _check("churn_risk", churn_risk, RISK_NEEDS, as_of)
+    if quality is not None and quality.as_of != as_of:
+        raise PublishError(f"data-quality report as of {quality.as_of} published as of {as_of}")
     with engine.begin() as connection:
+        if quality is not None:
+            replace_quality(connection, quality)
         connection.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
         connection.execute(delete(ChurnRisk).where(ChurnRisk.as_of == as_of))
         for batch in _batches(health_score_rows(health_scores), as_of):

@@ -16,7 +16,9 @@ import typer
 from rich.console import Console
 
 from quarterdeck.cli.health import health_app
+from quarterdeck.cli.identity import identity_app
 from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
+from quarterdeck.cli.quality import quality
 from quarterdeck.cli.source import source_app
 from quarterdeck.cli.sync import sync
 from quarterdeck.errors import QuarterdeckError
@@ -30,7 +32,9 @@ user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
 app.add_typer(user_app, name="user")
 app.add_typer(health_app, name="health")
 app.add_typer(source_app, name="source")
+app.add_typer(identity_app, name="identity")
 app.command("sync")(sync)
+app.command("quality")(quality)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -160,11 +164,13 @@ def load(
 def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
     """Run the pipeline as of a date and publish the results to the app database."""
     from quarterdeck.cli.progress import stage_progress
+    from quarterdeck.cli.source import ingest_tracked_calls
     from quarterdeck.pipeline import run_pipeline
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(workspace)
     day = parse_as_of(as_of, ws.settings.timezone)
+    ingest_tracked_calls(console, ws)  # what the tracking API accepted since the last run
     with stage_progress(console, f"Pipeline as of {day}") as progress:
         result = run_pipeline(ws, day, progress=progress)
     console.print(f"Published {result.accounts:,} accounts as of {day} "

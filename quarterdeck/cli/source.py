@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,14 +12,12 @@ from rich.table import Table
 
 from quarterdeck.cli.options import WorkspaceOpt
 
+if TYPE_CHECKING:
+    from quarterdeck.workspace.workspace import Workspace
+
 source_app = typer.Typer(help="Sources of data: tracking API write keys, serving and loading.",
                          no_args_is_help=True)
 console = Console()
-
-
-
-def _spool_dir(data_dir: Path) -> Path:
-    return data_dir / "tracking" / "spool"
 
 
 def _keys(workspace: Path | None):
@@ -82,17 +81,20 @@ def revoke(key_id: Annotated[str, typer.Argument(help="Id of the write key.")],
 @source_app.command("serve")
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
+          workers: Annotated[int, typer.Option(
+              help="Server processes; each spools to its own file.", min=1)] = 1,
           workspace: WorkspaceOpt = None) -> None:
     """Serve the Segment-compatible tracking API (/v1/identify, track, group, batch)."""
-    import uvicorn
+    from quarterdeck.sources.tracking_server import serve_tracking
+    from quarterdeck.sources.tracking_spool import tracking_spool_dir
 
-    from quarterdeck.sources.tracking_api import create_tracking_app
-
-    ws, keys = _keys(workspace)
-    spool = _spool_dir(ws.data_dir)
+    ws, _ = _keys(workspace)
+    spool = tracking_spool_dir(ws.data_dir)
     spool.mkdir(parents=True, exist_ok=True)
-    console.print(f"Tracking API at [bold]http://{host}:{port}/v1/[/], spooling to {spool}")
-    uvicorn.run(create_tracking_app(spool, keys), host=host, port=port, log_level="warning")
+    console.print(f"Tracking API at [bold]http://{host}:{port}/v1/[/], spooling to {spool}"
+                  + (f" ({workers} processes)" if workers > 1 else ""))
+    sys.stdout.flush()
+    serve_tracking(ws, host=host, port=port, workers=workers)
 
 
 @source_app.command("load")
@@ -100,20 +102,38 @@ def load_tracking(workspace: WorkspaceOpt = None) -> None:
     """Convert what the tracking API accepted since last time and load it into the warehouse."""
     from quarterdeck.cli.load_report import print_load_report
     from quarterdeck.cli.main import friendly_errors
-    from quarterdeck.ingest import load_into_workspace
-    from quarterdeck.sources.tracking_spool import convert_spool
+    from quarterdeck.sources.tracking_ingest import ingest_tracking
 
     @friendly_errors
     def _run() -> None:
         ws, _ = _keys(workspace)
-        outbox = ws.data_dir / "tracking" / "outbox"
-        done = convert_spool(_spool_dir(ws.data_dir), outbox)
-        if not done.files:
+        done = ingest_tracking(ws)
+        if done is None or done.report is None:
             console.print("Nothing new from the tracking API")
             return
-        report = load_into_workspace(ws, sorted(done.files.values()))
-        print_load_report(console, report)
-        if not report.ok:
+        print_load_report(console, done.report)
+        if not done.report.ok:
             raise typer.Exit(1)
 
     _run()
+
+
+def ingest_tracked_calls(out: Console, ws: Workspace) -> None:
+    """Before a pipeline run: load what the tracking API accepted since the last conversion.
+    Invalid rows are set aside in the rejects file and the rest load, as `quarterdeck sync`
+    does; says nothing when the tracking API was never used or nothing is new."""
+    from quarterdeck.cli.load_report import print_load_report
+    from quarterdeck.sources.tracking_ingest import ingest_tracking
+
+    done = ingest_tracking(ws, skip_invalid=True)
+    if done is None or done.report is None:
+        return
+    report = done.report
+    if report.ok and not any(f.problems for f in report.files):
+        rows = {f.entity: 0 for f in report.files}
+        for f in report.files:
+            rows[f.entity] += f.rows_loaded
+        counts = ", ".join(f"{n:,} {entity}" for entity, n in rows.items())
+        out.print(f"Tracking API: loaded {counts}")
+    else:
+        print_load_report(out, report)

@@ -219,6 +219,21 @@ _register(
 )
 
 
+#: The entities each of `Feature.sources` reads, so a stale entity can be traced to the
+#: features (and health scores) it feeds.
+SOURCE_ENTITIES: dict[str, tuple[str, ...]] = {
+    "usage": ("events", "users"), "subscriptions": ("subscriptions",),
+    "tickets": ("tickets",), "surveys": ("surveys",), "activities": ("activities",),
+    "contacts": ("contacts",), "invoices": ("invoices",),
+}
+
+
+def feature_entities(name: str) -> tuple[str, ...]:
+    """The entities feature `name` reads. Example: feature_entities("csat_90d") →
+    ("surveys", "tickets")."""
+    return tuple(dict.fromkeys(e for s in feature(name).sources for e in SOURCE_ENTITIES[s]))
+
+
 def feature(name: str) -> Feature:
     """The feature called `name`; KeyError naming the known ones otherwise."""
     try:

@@ -35,7 +35,11 @@ import pyarrow.parquet as pq
 
 from quarterdeck.contract.entities import ENTITIES, loading_order
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.ingest import load_into_workspace
+from quarterdeck.ingest import (
+    RESOLUTION_INPUTS,
+    load_into_workspace,
+    resolve_workspace_identities,
+)
 from quarterdeck.landing.landing_area import publish_version, temp_path
 from quarterdeck.landing.loader import LoadReport
 from quarterdeck.sources.connector import Connector, Page, Row
@@ -66,6 +70,7 @@ class SyncResult:
     rows_rejected: int = 0
     objects: dict[str, int] = field(default_factory=dict)
     reports: list[LoadReport] = field(default_factory=list)
+    loaded_entities: set[str] = field(default_factory=set)
 
     @property
     def rejects_files(self) -> list[str]:
@@ -170,7 +175,9 @@ class _ObjectSync:
         files = write_outbox(outbox, self.obj, self.pending)
         obj_state = self.state.object(self.obj)
         if files:
-            report = load_into_workspace(self.ws, files, skip_invalid=True)
+            report = load_into_workspace(self.ws, files, skip_invalid=True, resolve=False)
+            self.result.loaded_entities.update(f.entity for f in report.files
+                                               if f.rows_loaded)
             self.result.reports.append(report)
             for f in report.files:
                 obj_state.rows[f.entity] = obj_state.rows.get(f.entity, 0) + f.rows_loaded
@@ -234,6 +241,10 @@ def sync_source(ws: Workspace, name: str, *, objects: list[str] | None = None,
         _finish(state, run, "failed", f"{type(exc).__name__}: {exc}")
         raise SyncFailed(f"sync of {name!r} stopped: {type(exc).__name__}: {exc}; what was "
                          "read before is loaded and the next sync resumes from there") from exc
+    finally:
+        # Once per sync, not per batch: who is one customer, with what was loaded.
+        if result.loaded_entities & set(RESOLUTION_INPUTS):
+            resolve_workspace_identities(ws)
     _finish(state, run, "ok", None)
     return result
 

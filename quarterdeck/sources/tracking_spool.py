@@ -1,29 +1,35 @@
 """The tracking spool: accepted tracking calls, appended as NDJSON and fsync'd before the reply.
 
 Each server process appends to its own file, `spool-<start time>-<pid>.ndjson`, opened for
-append only; accepted lines are never rewritten. A line is written whole and fsync'd before
-the API answers 200, so an acknowledged call survives a crash; a crash mid-write can leave
-only an unacknowledged partial last line, which conversion ignores.
+append only; accepted lines are never rewritten. A request's lines are answered only once an
+fsync covering them has returned, so an acknowledged call survives a crash of the process or
+the machine; a crash mid-write can leave only an unacknowledged partial last line, which
+conversion ignores (see `quarterdeck.sources.tracking_conversion`).
 
-Conversion (`convert_spool`) turns what was appended since the last conversion into files of
-the data contract (`events-*.ndjson`, `users-*.ndjson`, `accounts-*.ndjson`) that
-`quarterdeck load` takes. It remembers how far it read each spool file, and which account
-each user belongs to, in `converted.json` next to the spool files.
+Group commit: requests arriving together share one write and one fsync. A single committer
+thread takes every line queued since its last fsync, writes them in one `write`, fsyncs once
+and then releases every request whose lines were in that group; while it waits on the disk,
+the next group fills. The cost of an fsync is paid per group, not per request.
+
+De-duplication: the spool remembers the `messageId`s of at least the last 500,000 lines it
+took, and up to twice that (and, when it starts, those of the newest spooled lines), and drops
+a message it has already seen.
+A request whose message repeats one still on its way to the disk waits for that fsync too, so
+a 200 always means every message of the request is durable.
 
 Example::
 
     spool = Spool(ws.data_dir / "tracking" / "spool")
     spool.append([{"type": "track", "messageId": "m1", "event": "Signed Up", ...}])
-    convert_spool(spool.dir, ws.data_dir / "tracking" / "contract")
+    spool.close()
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import threading
-from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,199 +37,240 @@ from typing import Any
 
 import orjson
 
-from quarterdeck.landing.landing_area import fsync_path, publish_version, temp_path
+from quarterdeck.errors import QuarterdeckError
+from quarterdeck.landing.landing_area import fsync_path
 
 SPOOL_GLOB = "spool-*.ndjson"
-STATE_FILE = "converted.json"
-RECENT_IDS = 1_000_000  # messageIds remembered for de-duplication at ingest
+RECENT_IDS = 500_000  # messageIds remembered at least, for de-duplication at ingest
+READ_CHUNK = 16 * 2**20  # bytes of a spool file parsed at a time
+
+
+def tracking_spool_dir(data_dir: Path) -> Path:
+    """Where the workspace's tracking API spools what it accepts."""
+    return data_dir / "tracking" / "spool"
+
+
+class SpoolClosedError(QuarterdeckError):
+    """The spool is closed (the server is shutting down): the request is not accepted."""
+
+
+@dataclass
+class _Group:
+    """Lines committed together: one write, one fsync, one future for every waiting request."""
+
+    seq: int
+    lines: list[bytes] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    durable: Future[int] = field(default_factory=Future)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A request's place in the spool: how many of its messages were new, and the future that
+    resolves once every one of them (or the earlier copy of a repeated one) is fsync'd."""
+
+    fresh: int
+    durable: Future[int]
 
 
 class Spool:
-    """An append-only, fsync'd NDJSON file of accepted messages, de-duplicated by messageId."""
+    """An append-only, group-committed NDJSON file of accepted messages, de-duplicated by
+    messageId. Thread-safe; `submit` never blocks on the disk, `append` does."""
 
     def __init__(self, spool_dir: Path, recent_ids: int = RECENT_IDS) -> None:
         self.dir = spool_dir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._recent: OrderedDict[str, None] = OrderedDict()
-        self._limit = recent_ids
-        self._lock = threading.Lock()
+        # messageId -> seq of the group that wrote it (0: durable before this process started),
+        # in two generations: when the newer is full, it becomes the older and the older goes.
+        self._generation = recent_ids
+        self._ids_new: dict[str, int] = {}
+        self._ids_old: dict[str, int] = {}
         self._prime_recent_ids()
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        self.path = self.dir / f"spool-{stamp}-{os.getpid()}.ndjson"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        fsync_path(self.dir)  # the new file's name is durable before anything is acknowledged
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pending = _Group(seq=1)
+        self._in_flight: _Group | None = None
+        self._durable_seq = 0
+        self._closing = False
+        self._fd = -1
+        self.path = self._open_new_file()
+        self._committer = threading.Thread(target=self._commit_loop, name="spool-commit",
+                                           daemon=True)
+        self._committer.start()
+
+    # -- taking messages -------------------------------------------------------------------
+
+    def submit(self, ids: Sequence[str], lines: Sequence[bytes]) -> Submitted:
+        """Queue one request's serialized lines (each ending in a newline) under their ids.
+
+        Returns at once; `Submitted.durable` resolves when the lines are fsync'd, or fails with
+        the error (an OSError) that prevented it: then nothing of the request counts as seen,
+        and a resend is taken again.
+        """
+        with self._lock:
+            if self._closing:
+                raise SpoolClosedError("the tracking spool is closed")
+            group = self._pending
+            new, old = self._ids_new, self._ids_old
+            if new.keys().isdisjoint(ids) and old.keys().isdisjoint(ids) and (
+                    len(ids) == 1 or len(set(ids)) == len(ids)):
+                # The usual case, without a Python loop over the messages: all are new.
+                group.lines.extend(lines)
+                group.ids.extend(ids)
+                fresh, wait_seq = len(ids), (group.seq if ids else 0)
+                self._remember(ids, group.seq)
+            else:
+                fresh, wait_seq = self._submit_one_by_one(group, ids, lines)
+            if fresh:
+                self._wake.notify()
+            return Submitted(fresh, self._future_for(wait_seq))
+
+    def _submit_one_by_one(self, group: _Group, ids: Sequence[str], lines: Sequence[bytes]
+                           ) -> tuple[int, int]:
+        """Queue the messages not seen before; returns how many, and the seq of the latest
+        group holding one of the request's messages. Under the lock."""
+        fresh, wait_seq = 0, 0
+        for mid, line in zip(ids, lines, strict=True):
+            seq = self._ids_new.get(mid)
+            if seq is None:
+                seq = self._ids_old.get(mid)
+            if seq is not None:
+                wait_seq = max(wait_seq, seq)
+                continue
+            self._remember((mid,), group.seq)
+            group.lines.append(line)
+            group.ids.append(mid)
+            fresh += 1
+        return fresh, (group.seq if fresh else wait_seq)
+
+    def _remember(self, ids: Sequence[str], seq: int) -> None:
+        self._ids_new.update(dict.fromkeys(ids, seq))
+        if len(self._ids_new) >= self._generation:
+            self._ids_old, self._ids_new = self._ids_new, {}
 
     def append(self, messages: list[dict[str, Any]]) -> int:
-        """Append the messages not seen before, in one write and one fsync; returns how many."""
-        with self._lock:
-            fresh, ids = [], []
-            for msg in messages:
-                mid = msg["messageId"]
-                if mid in self._recent or mid in ids:
-                    continue
-                fresh.append(orjson.dumps(msg))
-                ids.append(mid)
-            if fresh:
-                data = b"\n".join(fresh) + b"\n"
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self._fd, view):]
-                os.fsync(self._fd)
-            # Only acknowledged ids count as seen: a failed write must be retried, not dropped.
-            for mid in ids:
-                self._remember(mid)
-            return len(fresh)
+        """Append the messages not seen before and wait until they are durable; returns how
+        many were new. Each message needs its `messageId`."""
+        submitted = self.submit([m["messageId"] for m in messages],
+                                [orjson.dumps(m, option=orjson.OPT_APPEND_NEWLINE)
+                                 for m in messages])
+        submitted.durable.result()
+        return submitted.fresh
 
     def close(self) -> None:
+        """Commit what is queued, stop the committer and close the file."""
         with self._lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
+            self._closing = True
+            self._wake.notify()
+        self._committer.join()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
-    def _remember(self, mid: str) -> None:
-        self._recent[mid] = None
-        if len(self._recent) > self._limit:
-            self._recent.popitem(last=False)
+    # -- committing ------------------------------------------------------------------------
+
+    def _future_for(self, seq: int) -> Future[int]:
+        """The future of group `seq`: done already when that group is durable. Under the lock."""
+        if seq <= self._durable_seq:
+            done: Future[int] = Future()
+            done.set_result(seq)
+            return done
+        if self._in_flight is not None and self._in_flight.seq == seq:
+            return self._in_flight.durable
+        return self._pending.durable
+
+    def _commit_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending.lines and not self._closing:
+                    self._wake.wait()
+                if not self._pending.lines:
+                    return
+                group = self._in_flight = self._pending
+                self._pending = _Group(seq=group.seq + 1)
+            try:
+                self._write(b"".join(group.lines))
+            except Exception as exc:  # the committer must outlive any failure
+                self._fail(group, exc)
+                continue
+            with self._lock:
+                self._durable_seq, self._in_flight = group.seq, None
+            group.durable.set_result(group.seq)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+
+    def _fail(self, group: _Group, exc: Exception) -> None:
+        """A write or fsync failed: fail the group and the one queued behind it (its requests
+        may wait on this one), forget their ids so resends are taken, and continue in a new
+        file, since the old one may end in a torn line that a later append would corrupt."""
+        with self._lock:
+            queued = self._pending
+            self._pending, self._in_flight = _Group(seq=queued.seq + 1), None
+            for failed in (group, queued):
+                for mid in failed.ids:
+                    self._ids_new.pop(mid, None)
+                    self._ids_old.pop(mid, None)
+            try:
+                os.close(self._fd)
+                self.path = self._open_new_file()
+            except OSError:
+                self._fd = -1
+                self._closing = True  # nowhere left to write: refuse from now on
+        for failed in (group, queued):
+            failed.durable.set_exception(exc)
+
+    def _open_new_file(self) -> Path:
+        """A new spool file, never an existing one (which could end in a torn line)."""
+        while True:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            path = self.dir / f"spool-{stamp}-{os.getpid()}.ndjson"
+            try:
+                self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND,
+                                   0o600)
+                break
+            except FileExistsError:
+                continue
+        fsync_path(self.dir)  # the new file's name is durable before anything is acknowledged
+        return path
 
     def _prime_recent_ids(self) -> None:
         """Remember the ids of the newest spooled messages, so a resend after restart is dropped."""
-        ids: list[str] = []
+        files: list[list[str]] = []
         for path in sorted(self.dir.glob(SPOOL_GLOB), reverse=True):
-            for msg in reversed(list(_complete_lines(path, 0)[0])):
-                ids.append(msg["messageId"])
-            if len(ids) >= self._limit:
+            files.append([msg["messageId"] for msg, _ in spooled_messages(path, 0) if msg])
+            if sum(map(len, files)) >= self._generation:
                 break
-        for mid in reversed(ids[: self._limit]):
-            self._remember(mid)
+        for ids in reversed(files):
+            self._remember(ids, 0)
 
 
-@dataclass
-class Conversion:
-    """What one conversion wrote: files by entity and row counts."""
-
-    files: dict[str, Path] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
-    duplicates: int = 0
-    users_without_account: int = 0
-
-
-def convert_spool(spool_dir: Path, out_dir: Path) -> Conversion:
-    """Write the messages spooled since the last conversion as data-contract files.
-
-    track → `events` (event_id = messageId); identify → `users` (email, name traits); group →
-    the user's account in `users` and an `accounts` row (account_id = groupId, name trait).
-    A user is written once their account is known. Running it again with nothing new writes
-    nothing; a conversion interrupted before saving its state writes the same files again
-    under the same names, and the loader recognises them.
-    """
-    state_path = spool_dir / STATE_FILE
-    state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}
-    offsets: dict[str, int] = state.get("offsets", {})
-    users: dict[str, dict[str, Any]] = state.get("users", {})
-
-    messages, ranges = [], []
-    for path in sorted(spool_dir.glob(SPOOL_GLOB)):
-        start = offsets.get(path.name, 0)
-        batch, end = _complete_lines(path, start)
-        if end > start:
-            messages.extend(batch)
-            ranges.append(f"{path.name}:{start}:{end}")
-            offsets[path.name] = end
-    result = Conversion()
-    if not messages:
-        return result
-
-    events, accounts, touched, seen = [], {}, set(), set()
-    for msg in messages:
-        if msg["messageId"] in seen:
-            result.duplicates += 1
-            continue
-        seen.add(msg["messageId"])
-        user_id = msg.get("userId") or msg.get("anonymousId")
-        kind = msg["type"]
-        if kind == "track":
-            events.append(_event_row(msg, user_id))
-        elif kind == "identify":
-            traits = msg.get("traits") or {}
-            profile = users.setdefault(user_id, {"created_at": _when(msg)})
-            for column in ("email", "name"):
-                if isinstance(traits.get(column), str):
-                    profile[column] = traits[column]
-            touched.add(user_id)
-        elif kind == "group":
-            account_id = str(msg["groupId"])
-            traits = msg.get("traits") or {}
-            accounts[account_id] = _drop_none({
-                "account_id": account_id,
-                "name": str(traits.get("name") or account_id),
-                "domain": traits.get("domain") if isinstance(traits.get("domain"), str) else None,
-            })
-            users.setdefault(user_id, {"created_at": _when(msg)})["account_id"] = account_id
-            touched.add(user_id)
-
-    user_rows = [
-        _drop_none({"user_id": uid, **users[uid]}) for uid in sorted(touched)
-        if users[uid].get("account_id")
-    ]
-    result.users_without_account = len(touched) - len(user_rows)
-    digest = hashlib.sha256("\n".join(ranges).encode()).hexdigest()[:16]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for entity, rows in (("accounts", list(accounts.values())), ("users", user_rows),
-                         ("events", events)):
-        if rows:
-            result.files[entity] = _write_rows(out_dir / f"{entity}-tracking-{digest}.ndjson", rows)
-            result.rows[entity] = len(rows)
-
-    tmp = temp_path(state_path)
-    tmp.write_text(json.dumps({"offsets": offsets, "users": users}), encoding="utf-8")
-    publish_version(tmp, state_path)
-    return result
-
-
-def _complete_lines(path: Path, start: int) -> tuple[list[dict[str, Any]], int]:
-    """Messages on whole lines from byte `start`, and the offset after the last whole line."""
+def spooled_messages(path: Path, start: int) -> Iterator[tuple[dict[str, Any] | None, int]]:
+    """Every whole line of a spool file from byte `start`: its message (None for a line that
+    holds none) and the offset just after the line. A last line without its newline is a
+    write torn by a crash, never acknowledged: it is not read."""
     with path.open("rb") as f:
         f.seek(start)
-        data = f.read()
-    end = data.rfind(b"\n") + 1
-    lines = data[:end].splitlines()
-    messages = []
-    for line in lines:
-        try:
-            messages.append(orjson.loads(line))
-        except orjson.JSONDecodeError:
-            continue  # only an unacknowledged write torn by a crash can look like this
-    return messages, start + end
+        offset, rest = start, b""
+        while chunk := f.read(READ_CHUNK):
+            data = rest + chunk
+            end = data.rfind(b"\n") + 1
+            rest = data[end:]
+            pos = 0
+            while pos < end:
+                nl = data.index(b"\n", pos, end)
+                line = data[pos:nl]
+                pos = nl + 1
+                yield _message(line), offset + pos
+            offset += end
 
 
-def _event_row(msg: dict[str, Any], user_id: str | None) -> dict[str, Any]:
-    props = msg.get("properties") or {}
-    context = msg.get("context") or {}
-    account_id = context.get("groupId") or props.get("account_id") or props.get("groupId")
-    value = props.get("value")
-    return _drop_none({
-        "event_id": msg["messageId"],
-        "timestamp": _when(msg),
-        "event": msg["event"],
-        "user_id": user_id,
-        "account_id": str(account_id) if account_id else None,
-        "value": value if isinstance(value, int | float) and not isinstance(value, bool) else None,
-        "properties": orjson.dumps(props).decode() if props else None,
-    })
-
-
-def _when(msg: dict[str, Any]) -> str:
-    return msg.get("timestamp") or msg["receivedAt"]
-
-
-def _drop_none(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if v is not None}
-
-
-def _write_rows(final: Path, rows: list[dict[str, Any]]) -> Path:
-    tmp = temp_path(final)
-    with tmp.open("wb") as f:
-        for row in rows:
-            f.write(orjson.dumps(row) + b"\n")
-    publish_version(tmp, final)
-    return final
+def _message(line: bytes) -> dict[str, Any] | None:
+    try:
+        msg = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None  # blank, or a write torn by a crash (never acknowledged)
+    return msg if type(msg) is dict and type(msg.get("messageId")) is str else None

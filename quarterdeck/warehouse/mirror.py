@@ -56,18 +56,25 @@ def staging_url(data_dir: Path) -> str:
 
 
 def mirror(staging: duckdb.DuckDBPyConnection, url: str, *, root: Path | None = None,
-           progress: Progress | None = None) -> list[str]:
-    """Copy the canonical tables the target at `url` lacks or holds stale; return their names."""
+           progress: Progress | None = None, derived: tuple[str, ...] = (),
+           refresh_derived: bool = False) -> list[str]:
+    """Copy the canonical tables the target at `url` lacks or holds stale; return their names.
+
+    `derived` names staged tables computed at load time (identity resolution's): they are
+    copied in the same swap whenever anything else is, or when `refresh_derived` says they
+    changed."""
     step = progress or (lambda table, stage: None)
     kind = backend_of_url(url)
     loads = _load_marks(staging.execute(f"SELECT entity, load_id FROM {MANIFEST}").fetchall())
+    staged = {r[0] for r in staging.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    extra = [name for name in derived if name in staged]
     if kind == "postgres":
-        return _mirror_postgres(staging, postgres_url(url), loads, step)
+        return _mirror_postgres(staging, postgres_url(url), loads, step, extra, refresh_derived)
     if kind == "pyspark":
         _, folder, _ = spark_location(url, root)
         if folder is None:
             raise ValueError("a Spark warehouse needs a folder: pass root or ?warehouse=")
-        return _mirror_spark(staging, folder, loads, step)
+        return _mirror_spark(staging, folder, loads, step, extra, refresh_derived)
     return []
 
 
@@ -107,12 +114,13 @@ def _arrow_reader(cursor: duckdb.DuckDBPyConnection) -> pa.RecordBatchReader:
 # -- PostgreSQL --------------------------------------------------------------------------
 
 def _mirror_postgres(staging: duckdb.DuckDBPyConnection, url: str, loads: dict[str, int],
-                     step: Progress) -> list[str]:
+                     step: Progress, extra: list[str], refresh: bool) -> list[str]:
     import psycopg
 
     with psycopg.connect(url) as pg:
         held = _postgres_marks(pg)
         stale = [n for n in ENTITIES if n not in held or held[n] != loads[n]]
+        stale += extra if stale or refresh else []
         if not stale:
             return []
         for name in [*stale, MANIFEST]:
@@ -162,10 +170,11 @@ def _build_postgres(staging: duckdb.DuckDBPyConnection, pg: object, name: str) -
 # -- Spark -------------------------------------------------------------------------------
 
 def _mirror_spark(staging: duckdb.DuckDBPyConnection, folder: Path, loads: dict[str, int],
-                  step: Progress) -> list[str]:
+                  step: Progress, extra: list[str], refresh: bool) -> list[str]:
     catalog = read_spark_catalog(folder)
     held, files = catalog.get("loads", {}), dict(catalog.get("tables", {}))
     stale = [n for n in ENTITIES if n not in files or held.get(n) != loads[n]]
+    stale += extra if stale or refresh else []
     if not stale:
         return []
     (folder / "tables").mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from quarterdeck.errors import WorkspaceError
 from quarterdeck.health.definitions import DEFAULT_HEALTH_MODELS_PATH
+from quarterdeck.quality.definitions import DEFAULT_QUALITY_PATH, QUALITY_FILE
 from quarterdeck.workspace.workspace import CONFIG_FILE, HEALTH_MODELS_FILE
 
 CONFIG_TEMPLATE = """\
@@ -99,5 +100,8 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     sources = root / "definitions" / "sources.yml"
     if not sources.exists():
         sources.write_text(SOURCES_TEMPLATE)
+    quality = root / "definitions" / QUALITY_FILE
+    if not quality.exists():
+        quality.write_text(DEFAULT_QUALITY_PATH.read_text())
     (root / ".gitignore").write_text("data/\nsecrets.yml\n")
     return config

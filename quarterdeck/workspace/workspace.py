@@ -6,6 +6,7 @@ Layout::
     definitions/tiers.yml             account tiers by ARR
     definitions/health_models.yml     health models (see docs/health.md)
     definitions/sources.yml           systems synced from (see docs/sources.md)
+    definitions/quality.yml           data-quality checks and rules (see docs/quality.md)
     secrets.yml                       source credentials, when not in the environment
     data/landing/                     every accepted input, append-only (see quarterdeck.landing)
     data/rejects/                     problems found in refused rows, as CSV
@@ -28,6 +29,11 @@ from quarterdeck.health.definitions import (
     DEFAULT_HEALTH_MODELS_PATH,
     HealthModels,
     load_health_models,
+)
+from quarterdeck.quality.definitions import (
+    QualityDefinitions,
+    default_quality_definitions,
+    load_quality_definitions,
 )
 from quarterdeck.sources.config import SourcesConfig, load_sources
 from quarterdeck.workspace.settings import WorkspaceSettings, resolve_url
@@ -68,6 +74,7 @@ class Workspace:
     health_models: HealthModels = field(
         default_factory=lambda: load_health_models(DEFAULT_HEALTH_MODELS_PATH))
     sources: SourcesConfig = field(default_factory=SourcesConfig)
+    quality: QualityDefinitions = field(default_factory=default_quality_definitions)
 
     @property
     def config_path(self) -> Path:
@@ -124,6 +131,7 @@ def open_workspace(root: Path | None = None) -> Workspace:
     health = folder / "definitions" / HEALTH_MODELS_FILE
     models = load_health_models(health if health.exists() else DEFAULT_HEALTH_MODELS_PATH)
     sources = load_sources(folder / "definitions")
-    ws = Workspace(folder, settings, tiers, models, sources)
+    quality = load_quality_definitions(folder / "definitions")
+    ws = Workspace(folder, settings, tiers, models, sources, quality)
     ws.data_dir.mkdir(parents=True, exist_ok=True)
     return ws

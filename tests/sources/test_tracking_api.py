@@ -15,7 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from quarterdeck.sources.tracking_api import MAX_REQUEST_BYTES, create_tracking_app
-from quarterdeck.sources.tracking_spool import convert_spool
+from quarterdeck.sources.tracking_conversion import convert_spool
+from quarterdeck.sources.tracking_ingest import ingest_tracking, tracking_outbox_dir
+from quarterdeck.sources.tracking_spool import tracking_spool_dir
 from quarterdeck.sources.write_keys import WriteKeys
 
 
@@ -68,6 +70,11 @@ def test_batch_of_100_is_one_append(client, spool_dir):
              for i in range(100)]
     assert client.post("/v1/batch", json={"batch": batch}).status_code == 200
     assert [r["messageId"] for r in spooled(spool_dir)] == [f"m{i}" for i in range(100)]
+
+
+def test_an_empty_batch_is_answered_at_once(client, spool_dir):
+    assert client.post("/v1/batch", json={"batch": []}).status_code == 200
+    assert spooled(spool_dir) == []
 
 
 def test_gzipped_batch_is_accepted(client, spool_dir):
@@ -229,3 +236,52 @@ def test_real_segment_client_delivers_every_call(spool_dir, keys, key):
     rows = spooled(spool_dir)
     assert [r["type"] for r in rows] == ["identify", "group"] + ["track"] * 5
     assert [r["properties"]["n"] for r in rows[2:]] == list(range(5))
+
+
+def _event_ids(ws) -> list[str]:
+    from quarterdeck.warehouse.connection import connect
+
+    con = connect(f"duckdb://{ws.data_dir / 'warehouse.duckdb'}", read_only=True)
+    try:
+        return con.sql("SELECT event_id FROM events").to_pyarrow().column(0).to_pylist()
+    finally:
+        con.disconnect()
+
+
+def test_ingest_without_a_spool_does_nothing(workspace):
+    assert ingest_tracking(workspace) is None
+
+
+def test_a_message_spooled_again_after_its_conversion_is_one_event(workspace, keys, key):
+    # Another server process (with its own memory of ids) took the resend after the
+    # original was converted and loaded: the load replaces the event rather than adding it.
+    spool = tracking_spool_dir(workspace.data_dir)
+    msg = {"userId": "u1", "event": "Login", "messageId": "same"}  # dated by receivedAt
+    with TestClient(create_tracking_app(spool, keys), headers=basic(key)) as c:
+        assert c.post("/v1/track", json=msg).status_code == 200
+    assert ingest_tracking(workspace).events_loaded == 1
+    second = spool.parent / "other-process"
+    with TestClient(create_tracking_app(second, keys), headers=basic(key)) as c:
+        assert c.post("/v1/track", json=msg).status_code == 200
+    for path in second.glob("spool-*.ndjson"):
+        path.rename(spool / path.name)
+    assert ingest_tracking(workspace).events_loaded == 1
+    assert _event_ids(workspace) == ["same"]
+
+
+def test_a_refused_converted_file_waits_in_the_outbox_and_loads_later(workspace, keys, key):
+    spool = tracking_spool_dir(workspace.data_dir)
+    with TestClient(create_tracking_app(spool, keys), headers=basic(key)) as c:
+        # The account is named before any group call made it known: the load refuses it.
+        assert c.post("/v1/track", json={"userId": "u1", "event": "Login", "messageId": "e1",
+                                         "context": {"groupId": "acme"}}).status_code == 200
+        first = ingest_tracking(workspace)
+        assert not first.report.ok
+        assert [p.name.split("-")[0] for p in tracking_outbox_dir(workspace.data_dir).iterdir()
+                ] == ["events"]
+        assert c.post("/v1/group", json={"userId": "u1", "groupId": "acme",
+                                         "traits": {"name": "Acme"}}).status_code == 200
+    later = ingest_tracking(workspace)
+    assert later.report.ok and later.events_loaded == 1
+    assert list(tracking_outbox_dir(workspace.data_dir).iterdir()) == []
+    assert _event_ids(workspace) == ["e1"]

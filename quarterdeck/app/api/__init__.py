@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter, Depends, Request
 
-from quarterdeck.app.api import accounts
+from quarterdeck.app.api import accounts, quality
 from quarterdeck.app.auth import current_user
 
 router = APIRouter(prefix="/api", dependencies=[Depends(current_user)])
 router.include_router(accounts.router)
+router.include_router(quality.router)
 
 
 @router.get("/openapi.json", include_in_schema=False)
