@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ibis
 from ibis.backends import BaseBackend
 
 from quarterdeck.identity import (
@@ -75,6 +76,22 @@ def resolve_workspace_identities(ws: Workspace) -> Resolution:
             mirror(con.con, target, root=ws.root, derived=RESOLUTION_TABLES,
                    refresh_derived=True)
         return resolution
+    finally:
+        con.disconnect()
+
+
+def existing_values(ws: Workspace, entity: str, column: str, values: set[str]) -> set[str]:
+    """Which of `values` the loaded `entity` already holds in `column` (where loads land)."""
+    direct = capabilities(ws.warehouse_url).supports("load_files")
+    con = _load_connection(ws, direct)
+    try:
+        if entity not in con.list_tables():
+            return set()
+        wanted = ibis.memtable({"value": sorted(values)}, schema={"value": "string"})
+        table = con.table(entity)
+        found = table.select(value=table[column].cast("string")).distinct()
+        hits = found.semi_join(wanted, "value").to_pyarrow()
+        return set(hits.column("value").to_pylist())
     finally:
         con.disconnect()
 

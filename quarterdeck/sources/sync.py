@@ -8,7 +8,9 @@ then is the cursor after the last of those pages stored. So:
 - a sync that fails half-way (the vendor down past its retries, a crash) loads what it had
   read, keeps that cursor, and the next sync resumes there;
 - a page read twice (a crash between loading and storing the cursor) loads the same rows by
-  the same ids: an upsert, nothing doubled.
+  the same ids: an upsert, nothing doubled;
+- a child account read a batch before its parent loads at once and gets its parent link when
+  the sync has read everything (`quarterdeck.sources.deferred_parents`).
 
 Rows that break the contract (a Stripe customer without a name …) are set aside in
 `data/rejects/` with file, row and field, as for any file; the sync goes on with the others.
@@ -26,10 +28,8 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -44,6 +44,8 @@ from quarterdeck.landing.landing_area import publish_version, temp_path
 from quarterdeck.landing.loader import LoadReport
 from quarterdeck.sources.connector import Connector, Page, Row
 from quarterdeck.sources.credentials import load_credentials
+from quarterdeck.sources.deferred_parents import DeferredParents
+from quarterdeck.sources.ndjson import write_rows
 from quarterdeck.sources.sync_state import SyncRun, SyncState, now_iso
 from quarterdeck.workspace.workspace import Workspace
 
@@ -93,12 +95,6 @@ def make_connector(ws: Workspace, name: str) -> Connector:
     return cls(name, source, load_credentials(ws.root, name, cls.secrets))
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to a contract file")
-
-
 def _safe(obj: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in obj)
 
@@ -131,14 +127,7 @@ def write_outbox(folder: Path, obj: str, rows: dict[str, list[list[Row] | pa.Tab
             publish_version(tmp, final)
             paths.append(final)
         if records:
-            final = folder / f"{entity}-{_safe(obj)}-{stamp}.ndjson"
-            tmp = temp_path(final)
-            with tmp.open("wb") as fh:
-                for row in records:
-                    fh.write(orjson.dumps(row, default=_json_default,
-                                          option=orjson.OPT_APPEND_NEWLINE))
-            publish_version(tmp, final)
-            paths.append(final)
+            paths.append(write_rows(folder / f"{entity}-{_safe(obj)}-{stamp}.ndjson", records))
     return paths
 
 
@@ -146,8 +135,9 @@ class _ObjectSync:
     """The pages of one object, gathered and flushed: loaded, then the cursor stored."""
 
     def __init__(self, ws: Workspace, name: str, obj: str, state: SyncState, run: SyncRun,
-                 result: SyncResult) -> None:
+                 result: SyncResult, deferred: DeferredParents) -> None:
         self.ws, self.name, self.obj = ws, name, obj
+        self.deferred = deferred
         self.state, self.run, self.result = state, run, result
         self.pending: dict[str, list[list[Row] | pa.Table]] = {}
         self.pending_rows = 0
@@ -172,6 +162,7 @@ class _ObjectSync:
         if not self.dirty:
             return
         outbox = source_dir(self.ws, self.name) / "outbox"
+        self.deferred.hold_back(self.ws, self.pending)
         files = write_outbox(outbox, self.obj, self.pending)
         obj_state = self.state.object(self.obj)
         if files:
@@ -213,6 +204,7 @@ def sync_source(ws: Workspace, name: str, *, objects: list[str] | None = None,
     run = state.start_run()
     state.save()
     result = SyncResult(name)
+    deferred = DeferredParents.load(folder)
     chosen = connector.selected_objects()
     if objects:
         unknown = sorted(set(objects) - set(chosen))
@@ -222,7 +214,7 @@ def sync_source(ws: Workspace, name: str, *, objects: list[str] | None = None,
         chosen = tuple(o for o in chosen if o in objects)
     try:
         for obj in chosen:
-            job = _ObjectSync(ws, name, obj, state, run, result)
+            job = _ObjectSync(ws, name, obj, state, run, result, deferred)
             read = 0
             try:
                 for page in connector.pages(obj, job.cursor):
@@ -234,6 +226,11 @@ def sync_source(ws: Workspace, name: str, *, objects: list[str] | None = None,
                 job.flush()  # what was read before a failure is kept, with its cursor
             state.object(obj).synced_at = now_iso()
             state.save()
+        if (report := deferred.settle(ws)) is not None:
+            result.reports.append(report)
+            for f in report.files:
+                result.rows_rejected += f.rows_rejected
+                run.rows_rejected += f.rows_rejected
     except QuarterdeckError as exc:
         _finish(state, run, "failed", str(exc))
         raise

@@ -135,3 +135,103 @@ def test_sources_config_is_read_from_the_workspace(workspace):
     assert ws.sources.files.expected_for("tickets").days == 2
     assert ws.sources.source_of_id("billing:cus_1") == "billing"
     assert ws.sources.source_of_id("cus_1") == "files"
+
+
+class Hierarchy(Connector):
+    """Accounts in pages of one, listed children first, as a vendor lists changes."""
+
+    kind = "fake"
+    objects = ("customers",)
+
+    def __init__(self, rows: list[dict], fail_after: int | None = None) -> None:
+        source = SourcesConfig.model_validate(
+            {"sources": {"acme": {"kind": "stripe"}}}).sources["acme"]
+        super().__init__("acme", source, Credentials("acme", {}))
+        self.rows, self.fail_after = rows, fail_after
+
+    def pages(self, obj, cursor):
+        start = (cursor or {}).get("n", 0)
+        for n, row in enumerate(self.rows[start:], start + 1):
+            if self.fail_after is not None and n > self.fail_after:
+                raise ConnectionError("vendor unreachable")
+            yield Page({"accounts": [row]}, {"n": n})
+
+
+def parents(ws: Workspace) -> dict[str, str | None]:
+    con = connect(ws.warehouse_url)
+    try:
+        return dict(con.raw_sql("SELECT account_id, parent_account_id FROM accounts").fetchall())
+    finally:
+        con.disconnect()
+
+
+def account(n: str, parent: str | None = None) -> dict:
+    return {"account_id": n, "name": f"Account {n}", "parent_account_id": parent}
+
+
+@pytest.fixture
+def one_row_batches(monkeypatch):
+    monkeypatch.setattr("quarterdeck.sources.sync.FLUSH_ROWS", 1)
+
+
+def test_a_child_read_a_batch_before_its_parent_is_linked_when_the_sync_ends(
+        workspace, one_row_batches):
+    rows = [account("kid", "mom"), account("grandkid", "kid"), account("mom")]
+    result = sync_source(workspace, "acme", connector=Hierarchy(rows))
+    assert parents(workspace) == {"kid": "mom", "grandkid": "kid", "mom": None}
+    assert result.rows_rejected == 0
+    assert not (workspace.data_dir / "sources" / "acme" / "deferred-accounts.ndjson").exists()
+
+
+def test_a_parent_that_never_comes_is_refused_and_the_child_kept(workspace, one_row_batches):
+    result = sync_source(workspace, "acme",
+                         connector=Hierarchy([account("kid", "ghost"), account("other")]))
+    assert parents(workspace) == {"kid": None, "other": None}
+    assert result.rows_rejected == 1
+    rejects = result.rejects_files
+    assert rejects and "parent_account_id" in open(rejects[0]).read()
+
+
+def test_a_failed_sync_links_its_held_children_when_the_next_one_ends(
+        workspace, one_row_batches):
+    rows = [account("kid", "mom"), account("other"), account("mom")]
+    with pytest.raises(SyncFailed):
+        sync_source(workspace, "acme", connector=Hierarchy(rows, fail_after=2))
+    assert parents(workspace) == {"kid": None, "other": None}
+    assert (workspace.data_dir / "sources" / "acme" / "deferred-accounts.ndjson").exists()
+    sync_source(workspace, "acme", connector=Hierarchy(rows))
+    assert parents(workspace) == {"kid": "mom", "other": None, "mom": None}
+
+
+def test_a_newer_version_read_later_in_the_sync_wins_over_the_held_row(
+        workspace, one_row_batches):
+    rows = [account("kid", "mom"), account("kid", "dad"), account("dad"), account("mom")]
+    sync_source(workspace, "acme", connector=Hierarchy(rows))
+    assert parents(workspace)["kid"] == "dad"
+
+
+def test_a_parent_already_loaded_links_at_once(workspace, one_row_batches):
+    sync_source(workspace, "acme", connector=Hierarchy([account("mom")]))
+    sync_source(workspace, "acme", connector=Hierarchy([account("mom"), account("kid", "mom")]))
+    assert parents(workspace) == {"mom": None, "kid": "mom"}
+    assert not (workspace.data_dir / "sources" / "acme" / "deferred-accounts.ndjson").exists()
+
+
+class ArrowHierarchy(Hierarchy):
+    """The same, in Arrow tables, as warehouse-table sources read."""
+
+    def pages(self, obj, cursor):
+        import pyarrow as pa
+
+        for page in super().pages(obj, cursor):
+            table = pa.Table.from_pylist(page.rows["accounts"], schema=pa.schema(
+                [("account_id", pa.string()), ("name", pa.string()),
+                 ("parent_account_id", pa.string())]))
+            yield Page({"accounts": table}, page.cursor)
+
+
+def test_arrow_batches_hold_children_back_too(workspace, one_row_batches):
+    rows = [account("kid", "mom"), account("mom"), account("lost", "ghost")]
+    result = sync_source(workspace, "acme", connector=ArrowHierarchy(rows))
+    assert parents(workspace) == {"kid": "mom", "mom": None, "lost": None}
+    assert result.rows_rejected == 1
