@@ -6,6 +6,7 @@ from pathlib import Path
 
 from quarterdeck.errors import WorkspaceError
 from quarterdeck.health.definitions import DEFAULT_HEALTH_MODELS_PATH
+from quarterdeck.identity.definitions import IDENTITY_FILE
 from quarterdeck.quality.definitions import DEFAULT_QUALITY_PATH, QUALITY_FILE
 from quarterdeck.workspace.workspace import CONFIG_FILE, HEALTH_MODELS_FILE
 
@@ -57,6 +58,22 @@ tiers:
     min_arr: 0
 """
 
+IDENTITY_TEMPLATE = """\
+# Identity resolution: how the accounts of every source are matched into one customer
+# (see docs/identity.md). Every setting has a default; `quarterdeck identity confirm` and
+# `quarterdeck identity split` add to the lists at the end.
+threshold: 0.9              # pairs whose match probability reaches this merge
+review_band: 0.4            # pairs from threshold - review_band up to it are listed for review
+tie_break: oldest           # within one source, the oldest record's value wins (or newest)
+merge_paying_accounts: false  # two paying accounts merge only on shared ids, domains, confirms
+source_priority: []         # most trusted first, e.g. [files, crm, billing, support]
+survivorship: {}            # per field, e.g. {owner_email: [crm, files], segment: [files]}
+# Pairs of account ids that are the same company, e.g. [acct-1, "support:361"]:
+confirm: []
+# Pairs of account ids that are different companies:
+split: []
+"""
+
 SOURCES_TEMPLATE = """\
 # The systems `quarterdeck sync` reads from (see docs/sources.md). Credentials go in the
 # environment (QUARTERDECK_<SOURCE>_<KEY>) or in secrets.yml (chmod 600), never here.
@@ -100,6 +117,9 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     sources = root / "definitions" / "sources.yml"
     if not sources.exists():
         sources.write_text(SOURCES_TEMPLATE)
+    identity = root / "definitions" / IDENTITY_FILE
+    if not identity.exists():
+        identity.write_text(IDENTITY_TEMPLATE)
     quality = root / "definitions" / QUALITY_FILE
     if not quality.exists():
         quality.write_text(DEFAULT_QUALITY_PATH.read_text())

@@ -7,6 +7,7 @@ Layout::
     definitions/health_models.yml     health models (see docs/health.md)
     definitions/sources.yml           systems synced from (see docs/sources.md)
     definitions/quality.yml           data-quality checks and rules (see docs/quality.md)
+    definitions/identity.yml          matching accounts into customers (see docs/identity.md)
     secrets.yml                       source credentials, when not in the environment
     data/landing/                     every accepted input, append-only (see quarterdeck.landing)
     data/rejects/                     problems found in refused rows, as CSV
@@ -30,6 +31,7 @@ from quarterdeck.health.definitions import (
     HealthModels,
     load_health_models,
 )
+from quarterdeck.identity.definitions import IdentityDefinitions, load_identity_definitions
 from quarterdeck.quality.definitions import (
     QualityDefinitions,
     default_quality_definitions,
@@ -75,6 +77,7 @@ class Workspace:
         default_factory=lambda: load_health_models(DEFAULT_HEALTH_MODELS_PATH))
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     quality: QualityDefinitions = field(default_factory=default_quality_definitions)
+    identity: IdentityDefinitions = field(default_factory=IdentityDefinitions)
 
     @property
     def config_path(self) -> Path:
@@ -132,6 +135,7 @@ def open_workspace(root: Path | None = None) -> Workspace:
     models = load_health_models(health if health.exists() else DEFAULT_HEALTH_MODELS_PATH)
     sources = load_sources(folder / "definitions")
     quality = load_quality_definitions(folder / "definitions")
-    ws = Workspace(folder, settings, tiers, models, sources, quality)
+    identity = load_identity_definitions(folder / "definitions")
+    ws = Workspace(folder, settings, tiers, models, sources, quality, identity)
     ws.data_dir.mkdir(parents=True, exist_ok=True)
     return ws

@@ -69,3 +69,30 @@ def test_every_setting_is_documented():
     doc = (Path(__file__).parents[2] / "docs" / "identity.md").read_text()
     for name in IdentityDefinitions.model_fields:
         assert f"`{name}`" in doc, f"docs/identity.md does not document {name}"
+
+
+def test_init_writes_the_defaults_and_overrides_land_under_their_comments(tmp_path):
+    from quarterdeck.workspace.init import init_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    init_workspace(tmp_path / "ws")
+    definitions = tmp_path / "ws" / "definitions"
+    assert load_identity_definitions(definitions) == IdentityDefinitions()
+    record_override(definitions, "confirm", "acct-1", "support:361")
+    record_override(definitions, "split", "a", "b")
+    text = (definitions / "identity.yml").read_text()
+    assert "# Pairs of account ids that are different companies:" in text
+    loaded = open_workspace(tmp_path / "ws").identity
+    assert (loaded.confirm, loaded.split) == ([["acct-1", "support:361"]], [["a", "b"]])
+
+
+def test_opening_the_workspace_checks_identity_yml(tmp_path):
+    from quarterdeck.workspace.init import init_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    init_workspace(tmp_path / "ws")
+    path = tmp_path / "ws" / "definitions" / "identity.yml"
+    path.write_text(path.read_text().replace("threshold: 0.9", "threshold: 2"))
+    with pytest.raises(WorkspaceError) as caught:
+        open_workspace(tmp_path / "ws")
+    assert caught.value.file.endswith("identity.yml") and caught.value.field == "threshold"
