@@ -91,6 +91,7 @@ COMPUTED: dict[str, Computed] = {
 }
 PUBLISHED = ("account_snapshots", "account_arr_history", "pipeline_runs")
 IDENTITY_TABLES = ("account_resolution", "account_matches")
+QUALITY_TABLE = "data_quality"
 # The metric registry's names (quarterdeck.metrics.registry.METRICS; a test keeps them equal).
 METRIC_TABLES = ("account_mrr_daily", "account_dimensions", "mrr_movements", "mrr_bridge",
                  "retention", "cohorts", "survival")
@@ -117,7 +118,8 @@ def rated_tables(con: BaseBackend, as_of: date, base_currency: str) -> dict[str,
 
 
 def exportable_tables() -> list[str]:
-    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, *IDENTITY_TABLES, "loads"])
+    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, *IDENTITY_TABLES,
+                   QUALITY_TABLE, "loads"])
 
 
 def metric_options(ws: Workspace, as_of: date, shape: Shape):
@@ -146,6 +148,10 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
 
     con = open_warehouse(ws, read_only=True)
     try:
+        if name == QUALITY_TABLE:
+            from quarterdeck.pipeline import quality_stage
+
+            return _write_arrow(quality_stage(ws, con, as_of).to_arrow(), fmt, out)
         if name in COMPUTED:
             rated_tables(con, as_of, ws.settings.base_currency)
             expr = COMPUTED[name](ws, con, as_of)

@@ -92,3 +92,19 @@ def test_a_workspace_with_nothing_loaded_says_so(tmp_path: Path):
     code, output = qd("quality", "--workspace", tmp_path / "empty")
     assert code == 1
     assert "no warehouse yet" in output and "quarterdeck load" in output
+
+
+def test_the_report_exports_as_a_table(workspace: Path, tmp_path: Path):
+    import csv
+
+    out = tmp_path / "quality.csv"
+    code, output = qd("export", "data_quality", "--as-of", "2024-06-30", "--out", out,
+                      "--workspace", workspace)
+    assert code == 0, output
+    rows = list(csv.DictReader(out.open()))
+    stale = [r for r in rows if r["check"] == "freshness" and r["entity"] == "tickets"]
+    assert [(r["source"], r["status"]) for r in stale] == [("files", "error")]
+    assert stale[0]["newest_at"].startswith("2024-06-20 14:00")
+    owner = [r for r in rows if r["entity"] == "accounts" and r["field"] == "owner_email"
+             and r["check"] == "completeness"]
+    assert [(r["passed"], r["failed"]) for r in owner] == [("1", "1")]
