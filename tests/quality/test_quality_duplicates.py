@@ -16,6 +16,7 @@ ACCOUNTS = world(accounts=[
     {"account_id": "globex", "name": "Globex"},
     {"account_id": "stripe:cus_1", "name": "Acme Inc"},
     {"account_id": "stripe:cus_2", "name": "Initech"},
+    {"account_id": "stripe:cus_3", "name": "ACME Incorporated"},
 ])
 SOURCES = {"sources": {"stripe": {"kind": "stripe"}}}
 
@@ -33,6 +34,7 @@ RESOLUTION = _resolution(
     ("globex", "globex", "files", "self", None),
     ("stripe:cus_1", "acme", "stripe", "shared_id", None),
     ("stripe:cus_2", "stripe:cus_2", "stripe", "self", None),
+    ("stripe:cus_3", "acme", "stripe", "probabilistic", 0.95),
 )
 
 
@@ -41,13 +43,24 @@ def test_without_identity_resolution_there_is_no_merged_line():
     assert [r for r in report.rows if r.check == "duplicates"] == []
 
 
-def test_accounts_merged_into_another_customer_are_counted_per_source():
+def test_accounts_merged_with_one_of_their_own_source_are_counted_per_source():
     report = check_world(ACCOUNTS, sources=SOURCES, resolution=RESOLUTION)
     files = finding(report, check="duplicates", source="files")
     assert (files.entity, files.rule, files.passed, files.failed) == ("accounts", "merged", 2, 1)
     assert (files.status, files.examples) == ("warning", ("zd-1",))
+    # Acme's first Stripe customer is Acme seen by billing; its second is a duplicate.
     stripe = finding(report, check="duplicates", source="stripe")
-    assert (stripe.passed, stripe.failed, stripe.examples) == (1, 1, ("stripe:cus_1",))
+    assert (stripe.passed, stripe.failed, stripe.examples) == (2, 1, ("stripe:cus_3",))
+
+
+def test_one_company_in_two_systems_is_not_a_duplicate():
+    accounts = world(accounts=[{"account_id": "acme", "name": "Acme"},
+                               {"account_id": "stripe:cus_1", "name": "Acme Inc"}])
+    resolution = _resolution(("acme", "acme", "files", "self", None),
+                             ("stripe:cus_1", "acme", "stripe", "shared_id", None))
+    report = check_world(accounts, sources=SOURCES, resolution=resolution)
+    stripe = finding(report, check="duplicates", source="stripe")
+    assert (stripe.passed, stripe.failed, stripe.status) == (1, 0, "ok")
 
 
 def test_rows_refused_as_duplicate_ids_count_once_however_often_the_file_was_retried(

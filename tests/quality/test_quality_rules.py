@@ -136,6 +136,20 @@ def test_unique_fails_every_row_sharing_a_value_and_skips_empty_ones():
     assert (pair.passed, pair.failed, pair.field) == (3, 0, "domain, region")
 
 
+def test_unique_is_judged_within_each_source():
+    data = world(accounts=_accounts(
+        {"account_id": "a", "domain": "acme.com"},
+        {"account_id": "stripe:cus_1", "domain": "acme.com"},
+        {"account_id": "stripe:cus_2", "domain": "acme.com"}))
+    report = check_world(data, definitions={"rules": [
+        {"kind": "unique", "entity": "accounts", "field": "domain"}]},
+        sources={"sources": {"stripe": {"kind": "stripe"}}})
+    files = finding(report, check="accuracy", source="files")
+    stripe = finding(report, check="accuracy", source="stripe")
+    assert (files.passed, files.failed) == (1, 0)
+    assert (stripe.passed, stripe.failed) == (0, 2)
+
+
 def test_a_failing_share_within_the_threshold_is_ok_and_says_so():
     data = world(accounts=_accounts({"account_id": "a", "segment": "SMB"},
                                     {"account_id": "b", "segment": "Mid"},
