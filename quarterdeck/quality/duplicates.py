@@ -27,11 +27,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
+from quarterdeck.identity.tables import ACCOUNT_RESOLUTION
 from quarterdeck.quality.definitions import QualityDefinitions
 from quarterdeck.quality.row_tests import RowTest
 from quarterdeck.sources.config import SourcesConfig
 
-ACCOUNT_RESOLUTION = "account_resolution"
 DUPLICATE_REASON = "duplicate id"
 REJECT_COLUMNS = ("file", "row", "field", "value", "reason")
 
