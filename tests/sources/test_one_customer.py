@@ -3,9 +3,9 @@ CLI, identity resolution across them, and the pipeline's snapshot showing one ac
 the billing system's ARR, the CRM's owner and the help desk's tickets.
 
 Acme is "Acme Inc" in Stripe, "ACME, Inc." in Salesforce (which holds its Stripe id), and
-"Acme Inc." in Zendesk (by its domain acme.io); Globex is in Stripe and Salesforce with
-names spelled differently and one domain. Nothing links Initech's Zendesk organization to a
-paying account, so it stays a customer of its own.
+"Acme Inc." in Zendesk (matched by its domain acme.io); Globex is in Stripe and Salesforce
+with names spelled differently and one domain. Nothing links Initech's Zendesk organization
+to another system, so it stays a customer of its own.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from typer.testing import CliRunner
 from quarterdeck.cli.main import app
 from quarterdeck.testing.fake_salesforce import FakeSalesforce
 from quarterdeck.testing.fake_stripe import FakeStripe
+from quarterdeck.testing.fake_zendesk import FakeZendesk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STRIPE_KEY = "sk_test_one-customer-4242"
 SF_TOKEN = "00DHs0000001Fake!OneCustomerSession"
+ZD_EMAIL, ZD_TOKEN = "ops@one.example", "zdOneCustomerToken"
 TODAY = datetime.now(UTC).date()
 SIGNED = datetime.combine(TODAY - timedelta(days=90), datetime.min.time(), UTC)
 runner = CliRunner()
@@ -89,14 +91,55 @@ def salesforce_world() -> dict[str, list[dict]]:
     return {"Account": accounts}
 
 
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def zendesk_world() -> dict[str, list[dict]]:
+    """Acme (by its domain, named yet another way) with one open and one solved ticket, and
+    Initech, which no other system knows, with one open ticket."""
+    fixtures = FIXTURES / "zendesk"
+    org = json.loads((fixtures / "organizations.json").read_text())["organizations"][0]
+    tickets = json.loads((fixtures / "tickets.json").read_text())
+    ticket, metric = tickets["tickets"][0], tickets["metric_sets"][0]
+    orgs = []
+    for org_id, name, domains in ((501, "Acme Inc.", ["acme.io"]),
+                                  (502, "Initech", ["initech.example"])):
+        o = copy.deepcopy(org)
+        o.update(id=org_id, name=name, domain_names=domains, external_id=None,
+                 created_at=_iso(SIGNED), updated_at=_iso(SIGNED), organization_fields={})
+        orgs.append(o)
+    recent = datetime.combine(TODAY - timedelta(days=3), datetime.min.time(), UTC)
+    rows, metrics = [], []
+    for ticket_id, org_id, status in ((9001, 501, "open"), (9002, 501, "solved"),
+                                      (9003, 502, "open")):
+        t = copy.deepcopy(ticket)
+        t.update(id=ticket_id, organization_id=org_id, status=status, priority="normal",
+                 created_at=_iso(recent), updated_at=_iso(recent), satisfaction_rating=None,
+                 generated_timestamp=int(recent.timestamp()))
+        rows.append(t)
+        m = copy.deepcopy(metric)
+        m.update(id=80_000 + ticket_id, ticket_id=ticket_id,
+                 solved_at=_iso(recent + timedelta(hours=4)) if status == "solved" else None)
+        metrics.append(m)
+    return {"organizations": orgs, "tickets": rows, "metric_sets": metrics}
+
+
 @pytest.fixture
 def systems(monkeypatch):
     with FakeStripe(**stripe_world(), api_key=STRIPE_KEY) as stripe, \
-            FakeSalesforce(salesforce_world(), token=SF_TOKEN) as salesforce:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", salesforce.ca_file)
+            FakeSalesforce(salesforce_world(), token=SF_TOKEN) as salesforce, \
+            FakeZendesk(zendesk_world(), email=ZD_EMAIL, api_token=ZD_TOKEN) as zendesk:
+        # both speak HTTPS only: trust both fakes' authorities
+        bundle = Path(salesforce.ca_file).parent / "both-ca.pem"
+        bundle.write_text(Path(salesforce.ca_file).read_text()
+                          + Path(zendesk.ca_file).read_text())
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        monkeypatch.setenv("QUARTERDECK_SUPPORT_EMAIL", ZD_EMAIL)
+        monkeypatch.setenv("QUARTERDECK_SUPPORT_API_TOKEN", ZD_TOKEN)
         monkeypatch.setenv("QUARTERDECK_BILLING_API_KEY", STRIPE_KEY)
         monkeypatch.setenv("QUARTERDECK_CRM_ACCESS_TOKEN", SF_TOKEN)
-        yield {"billing": stripe, "crm": salesforce}
+        yield {"billing": stripe, "crm": salesforce, "support": zendesk}
 
 
 def configure(root: Path, systems: dict) -> None:
@@ -105,6 +148,8 @@ def configure(root: Path, systems: dict) -> None:
                     "objects": ["customers", "subscriptions"]},
         "crm": {"kind": "salesforce", "base_url": systems["crm"].url, "objects": ["Account"],
                 "options": {"external_id_fields": {"billing": "Stripe_Customer_Id__c"}}},
+        "support": {"kind": "zendesk", "base_url": systems["support"].url,
+                    "objects": ["organizations", "tickets"]},
     }
     for source in sources.values():
         source.update(max_retries=1, retry_base_seconds=0.001)
@@ -128,25 +173,30 @@ def test_every_system_syncs_into_one_customer_per_company(tmp_path: Path, system
     qd("init", root, "--name", "One Co")
     configure(root, systems)
     output = qd("sync", "--workspace", root)
-    assert "billing" in output and "crm" in output
+    assert all(name in output for name in ("billing", "crm", "support"))
 
     resolution = export(root, "account_resolution")
     customer_of = {r["account_id"]: r["customer_id"] for r in resolution}
-    acme = {customer_of["billing:cus_acme"], customer_of["crm:001Hs00001OneAcAAA"]}
+    acme = {customer_of["billing:cus_acme"], customer_of["crm:001Hs00001OneAcAAA"],
+            customer_of["support:501"]}
     globex = {customer_of["billing:cus_globex"], customer_of["crm:001Hs00001OneGlAAA"]}
     assert len(acme) == 1 and len(globex) == 1 and acme != globex
+    assert customer_of["support:502"] not in acme | globex
 
     as_of = TODAY.isoformat()
     qd("run", "--as-of", as_of, "--workspace", root)
     snapshot = export(root, "account_snapshot", "--as-of", as_of)
-    assert len(snapshot) == 2
+    assert len(snapshot) == 3  # Acme, Globex, and Initech known only to the help desk
     by_customer = {r["account_id"]: r for r in snapshot}
-    acme_row = by_customer[acme.pop()]
+    acme_row = by_customer[next(iter(acme))]
     assert acme_row["name"] == "ACME, Inc."           # the CRM's name survives
     assert acme_row["owner_email"] == "dana@example.com"
     assert float(acme_row["arr"]) == 12_000.0         # Stripe's $1,000 a month
     assert acme_row["status"] == "active"
-    assert float(by_customer[globex.pop()]["arr"]) == 6_000.0
+    assert (acme_row["open_tickets"], acme_row["tickets_30d"]) == ("1", "2")  # Zendesk's
+    initech = by_customer[customer_of["support:502"]]
+    assert (initech["status"], initech["open_tickets"]) == ("prospect", "1")
+    assert float(by_customer[next(iter(globex))]["arr"]) == 6_000.0
 
     headline = qd("metrics", "--as-of", as_of, "--workspace", root)
     assert "18,000" in headline  # two customers, not four
@@ -166,5 +216,10 @@ def test_the_quality_report_judges_each_source_on_its_own(tmp_path: Path, system
                     ["status"]) == ("0", "ok"), (source, rule)
     # Billing holds no owner; the CRM does: completeness is judged per source.
     assert by["billing", "accounts", "account_has_owner"]["status"] == "warning"
+    # The help desk's newest ticket is three days old (at the start of the as-of day)
+    # against a daily cadence: stale.
+    stale = by["support", "tickets", "expected_every"]
+    assert (stale["check"], stale["status"]) == ("freshness", "error")
+    assert stale["detail"].startswith("tickets from support are 3 days")
     # Subscriptions name accounts by billing's ids, which resolve: no orphans.
     assert by["billing", "subscriptions", "unknown_account"]["failed"] == "0"
