@@ -9,7 +9,7 @@ Example::
         objects: [customers, subscriptions, invoices]   # default: every object it knows
       crm:
         kind: hubspot
-        options: {shared_id_property: stripe_customer_id}
+        options: {external_id_properties: {billing: stripe_customer_id}}
       data-team:
         kind: warehouse_table
         url: postgresql://analytics@db/prod
