@@ -2,10 +2,11 @@
 CLI, identity resolution across them, and the pipeline's snapshot showing one account with
 the billing system's ARR, the CRM's owner and the help desk's tickets.
 
-Acme is "Acme Inc" in Stripe, "ACME, Inc." in Salesforce (which holds its Stripe id), and
-"Acme Inc." in Zendesk (matched by its domain acme.io); Globex is in Stripe and Salesforce
-with names spelled differently and one domain. Nothing links Initech's Zendesk organization
-to another system, so it stays a customer of its own.
+Acme is "Acme Inc" in Stripe, "ACME, Inc." in Salesforce (which holds its Stripe id),
+"acme.io" in HubSpot (which holds it too) and "Acme Inc." in Zendesk (matched by its
+domain); Globex is in Stripe and Salesforce with names spelled differently and one domain.
+Nothing links Initech's Zendesk organization to another system, so it stays a customer of
+its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 from quarterdeck.cli.main import app
+from quarterdeck.testing.fake_hubspot import FakeHubSpot
 from quarterdeck.testing.fake_salesforce import FakeSalesforce
 from quarterdeck.testing.fake_stripe import FakeStripe
 from quarterdeck.testing.fake_zendesk import FakeZendesk
@@ -29,6 +31,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 STRIPE_KEY = "sk_test_one-customer-4242"
 SF_TOKEN = "00DHs0000001Fake!OneCustomerSession"
 ZD_EMAIL, ZD_TOKEN = "ops@one.example", "zdOneCustomerToken"
+HS_TOKEN = "pat-na1-one-customer-token"
 TODAY = datetime.now(UTC).date()
 SIGNED = datetime.combine(TODAY - timedelta(days=90), datetime.min.time(), UTC)
 runner = CliRunner()
@@ -91,6 +94,20 @@ def salesforce_world() -> dict[str, list[dict]]:
     return {"Account": accounts}
 
 
+def hubspot_world() -> dict[str, list[dict]]:
+    """Marketing's CRM knows Acme only by its bare domain as a name, and holds its Stripe id
+    in a company property."""
+    template = json.loads((FIXTURES / "hubspot" / "companies.json").read_text())["results"][0]
+    company = copy.deepcopy(template)
+    stamp = SIGNED.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    company.update(id="7701", createdAt=stamp, updatedAt=stamp)
+    company["properties"].update(
+        hs_object_id="7701", name="acme.io", domain="acme.io", website="https://acme.io",
+        stripe_customer_id="cus_acme", hubspot_owner_id=None, createdate=stamp,
+        hs_lastmodifieddate=stamp)
+    return {"companies": [company]}
+
+
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -129,7 +146,8 @@ def zendesk_world() -> dict[str, list[dict]]:
 def systems(monkeypatch):
     with FakeStripe(**stripe_world(), api_key=STRIPE_KEY) as stripe, \
             FakeSalesforce(salesforce_world(), token=SF_TOKEN) as salesforce, \
-            FakeZendesk(zendesk_world(), email=ZD_EMAIL, api_token=ZD_TOKEN) as zendesk:
+            FakeZendesk(zendesk_world(), email=ZD_EMAIL, api_token=ZD_TOKEN) as zendesk, \
+            FakeHubSpot(hubspot_world(), token=HS_TOKEN) as hubspot:
         # both speak HTTPS only: trust both fakes' authorities
         bundle = Path(salesforce.ca_file).parent / "both-ca.pem"
         bundle.write_text(Path(salesforce.ca_file).read_text()
@@ -137,9 +155,11 @@ def systems(monkeypatch):
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
         monkeypatch.setenv("QUARTERDECK_SUPPORT_EMAIL", ZD_EMAIL)
         monkeypatch.setenv("QUARTERDECK_SUPPORT_API_TOKEN", ZD_TOKEN)
+        monkeypatch.setenv("QUARTERDECK_MARKETING_ACCESS_TOKEN", HS_TOKEN)
         monkeypatch.setenv("QUARTERDECK_BILLING_API_KEY", STRIPE_KEY)
         monkeypatch.setenv("QUARTERDECK_CRM_ACCESS_TOKEN", SF_TOKEN)
-        yield {"billing": stripe, "crm": salesforce, "support": zendesk}
+        yield {"billing": stripe, "crm": salesforce, "support": zendesk,
+               "marketing": hubspot}
 
 
 def configure(root: Path, systems: dict) -> None:
@@ -150,6 +170,9 @@ def configure(root: Path, systems: dict) -> None:
                 "options": {"external_id_fields": {"billing": "Stripe_Customer_Id__c"}}},
         "support": {"kind": "zendesk", "base_url": systems["support"].url,
                     "objects": ["organizations", "tickets"]},
+        "marketing": {"kind": "hubspot", "base_url": systems["marketing"].url,
+                      "objects": ["companies"],
+                      "options": {"external_id_properties": {"billing": "stripe_customer_id"}}},
     }
     for source in sources.values():
         source.update(max_retries=1, retry_base_seconds=0.001)
@@ -173,12 +196,16 @@ def test_every_system_syncs_into_one_customer_per_company(tmp_path: Path, system
     qd("init", root, "--name", "One Co")
     configure(root, systems)
     output = qd("sync", "--workspace", root)
-    assert all(name in output for name in ("billing", "crm", "support"))
+    assert all(name in output for name in ("billing", "crm", "support", "marketing"))
+    listed = qd("source", "list", "--workspace", root)
+    for name in ("billing", "crm", "support", "marketing"):
+        line = next(li for li in listed.splitlines() if f" {name} " in li)
+        assert "fresh" in line and "ok" in line, line
 
     resolution = export(root, "account_resolution")
     customer_of = {r["account_id"]: r["customer_id"] for r in resolution}
     acme = {customer_of["billing:cus_acme"], customer_of["crm:001Hs00001OneAcAAA"],
-            customer_of["support:501"]}
+            customer_of["support:501"], customer_of["marketing:7701"]}
     globex = {customer_of["billing:cus_globex"], customer_of["crm:001Hs00001OneGlAAA"]}
     assert len(acme) == 1 and len(globex) == 1 and acme != globex
     assert customer_of["support:502"] not in acme | globex
