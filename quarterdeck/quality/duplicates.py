@@ -43,7 +43,7 @@ def _merged_accounts(tables: Mapping[str, ir.Table]) -> ir.Table:
     r = tables[ACCOUNT_RESOLUTION]
     first = ibis.row_number().over(ibis.window(
         group_by=[r.customer_id, r.source],
-        order_by=[(r.account_id != r.customer_id).cast("int8"), r.account_id]))
+        order_by=[(r.account_id != r.customer_id).ifelse(1, 0), r.account_id]))
     ranked = r.mutate(_rank=first)
     return ranked.filter(ranked._rank > 0).select("account_id")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -52,6 +53,11 @@ class RetryPolicy:
         return backoff
 
 
+def pause(seconds: float) -> None:
+    """How a retry waits: the one place tests replace to count the waits."""
+    time.sleep(seconds)
+
+
 def call_with_retries(call: Callable[[], T], *, classify: Callable[[BaseException],
                       Classification], policy: RetryPolicy, what: str,
                       sleep: Callable[[float], None] | None = None) -> T:
@@ -73,5 +79,5 @@ def call_with_retries(call: Callable[[], T], *, classify: Callable[[BaseExceptio
 
     retrying = tenacity.Retrying(
         retry=should_retry, wait=wait, stop=tenacity.stop_after_attempt(policy.max_retries + 1),
-        reraise=True, **({"sleep": sleep} if sleep else {}))
+        reraise=True, sleep=sleep or (lambda seconds: pause(seconds)))
     return retrying(call)

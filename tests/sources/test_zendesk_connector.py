@@ -220,7 +220,7 @@ def test_rate_limits_and_server_errors_are_retried(workspace, fake, status):
 def test_a_429_waits_its_retry_after_once_in_our_retry_not_in_zenpy(workspace, fake,
                                                                     monkeypatch):
     ours, zenpys = [], []
-    monkeypatch.setattr("time.sleep", ours.append)  # tenacity's sleep calls time.sleep
+    monkeypatch.setattr("quarterdeck.sources.retry.pause", ours.append)
     monkeypatch.setattr("zenpy.lib.api.sleep", zenpys.append)
     ws = configure(workspace, fake, objects=["organizations"])
     fake.fail(429, retry_after=7)
