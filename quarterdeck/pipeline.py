@@ -26,6 +26,7 @@ from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
+from quarterdeck.sources.status import source_statuses, sync_warnings
 from quarterdeck.warehouse.account_daily import account_daily, account_usage_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
@@ -112,6 +113,9 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         engine.dispose()
     total_arr = float(pc.sum(snapshot.column("arr")).as_py() or 0)
     notes += [f"warning: {row.detail}" for row in quality.stale]
+    if as_of >= started_at.date():  # today's run: are the synced sources current?
+        notes += [f"warning: {text}"
+                  for text in sync_warnings(source_statuses(ws), datetime.now(UTC))]
     return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started,
                      scored, risked, notes, quality)
 

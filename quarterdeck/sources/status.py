@@ -65,3 +65,23 @@ def source_statuses(ws: Workspace) -> list[SourceStatus]:
                 status.newest = newest
         statuses.append(status)
     return statuses
+
+
+def sync_warnings(statuses: list[SourceStatus], now: datetime) -> list[str]:
+    """What a run should say of its synced sources: a last sync that failed, a source never
+    synced, a last good sync older than the source's `expected_every`.
+
+    Example: "source billing was last synced 3 days ago (expected every 1d)"."""
+    from quarterdeck.quality.freshness import age_text, duration_text
+
+    out = []
+    for s in statuses:
+        if s.last_status == "failed":
+            out.append(f"the last sync of source {s.name} failed: {s.last_error}")
+        freshness = s.freshness(now)
+        if freshness == "never synced":
+            out.append(f"source {s.name} was never synced (quarterdeck sync {s.name})")
+        elif freshness == "stale":
+            out.append(f"source {s.name} was last synced {age_text(s.age(now))} ago "
+                       f"(expected every {duration_text(s.expected_every)})")
+    return out

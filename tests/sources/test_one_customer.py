@@ -250,3 +250,23 @@ def test_the_quality_report_judges_each_source_on_its_own(tmp_path: Path, system
     assert stale["detail"].startswith("tickets from support are 3 days")
     # Subscriptions name accounts by billing's ids, which resolve: no orphans.
     assert by["billing", "subscriptions", "unknown_account"]["failed"] == "0"
+
+
+def test_todays_run_warns_of_a_failed_sync_and_a_source_never_synced(tmp_path: Path,
+                                                                      systems: dict):
+    root = tmp_path / "ws"
+    qd("init", root)
+    configure(root, systems)
+    for name in ("billing", "crm", "support"):
+        qd("sync", name, "--workspace", root)
+    systems["billing"].fail("/v1/", 500, times=None)
+    failed = runner.invoke(app, ["sync", "billing", "--workspace", str(root)],
+                           env={"COLUMNS": "200"})
+    assert failed.exit_code != 0
+    output = qd("run", "--as-of", TODAY.isoformat(), "--workspace", root)
+    assert "warning: the last sync of source billing failed" in output
+    assert "warning: source marketing was never synced (quarterdeck sync marketing)" in output
+    assert "source crm" not in output  # synced a moment ago: fresh
+    # A past day's run judges that day's data, not today's syncs.
+    past = qd("run", "--as-of", (TODAY - timedelta(days=1)).isoformat(), "--workspace", root)
+    assert "last sync" not in past and "never synced" not in past
