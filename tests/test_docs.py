@@ -224,3 +224,18 @@ def test_sources_doc_yaml_examples_are_valid():
     assert configs
     for config in configs:
         SourcesConfig.model_validate(config)
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    root = DOCS.parent
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = target.split("#")[0]
+            if not (page.parent / path).exists():
+                broken.append(f"{page.relative_to(root)} → {target}")
+    assert not broken, "broken links:\n" + "\n".join(broken)
