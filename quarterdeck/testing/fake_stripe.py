@@ -46,6 +46,7 @@ class Request:
     path: str
     params: dict[str, Any]
     authorized: bool
+    version: str | None = None  # the Stripe-Version header sent
 
     def param(self, name: str) -> Any:
         return self.params.get(name)
@@ -208,11 +209,11 @@ class FakeStripe:
 
     # --- answers ----------------------------------------------------------------------------
 
-    def answer(self, method: str, target: str, authorization: str | None
-               ) -> tuple[int, dict, dict[str, str]]:
+    def answer(self, method: str, target: str, authorization: str | None,
+               version: str | None = None) -> tuple[int, dict, dict[str, str]]:
         parts = urlsplit(target)
         request = Request(method, parts.path, parse_query(parts.query),
-                          authorization == f"Bearer {self.api_key}")
+                          authorization == f"Bearer {self.api_key}", version)
         with self._lock:
             self.requests.append(request)
             failure = self._failure(request)
@@ -343,7 +344,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, method: str) -> None:
         status, body, headers = self.api.answer(method, self.path,
-                                                self.headers.get("Authorization"))
+                                                self.headers.get("Authorization"),
+                                                self.headers.get("Stripe-Version"))
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

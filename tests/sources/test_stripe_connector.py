@@ -78,6 +78,9 @@ def test_a_first_sync_lists_every_object_into_the_warehouse(ws, fake):
     result = sync_source(ws, "stripe")
     assert result.rows_rejected == 0
     assert result.objects == {"customers": 5, "subscriptions": 6, "invoices": 5}
+    # every request authenticated and pinned to the API version the mapping is written for
+    assert {(r.authorized, r.version) for r in fake.requests} == {
+        (True, stripe_connector.API_VERSION)}
     assert query(ws, "SELECT account_id, name, domain, country, external_ids FROM accounts "
                      "WHERE account_id = 'stripe:cus_N1acme'") == [
         ("stripe:cus_N1acme", "Acme Analytics", "acme-analytics.com", "US",
