@@ -71,23 +71,28 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(url_or_engine: str | Engine) -> None:
-    """Bring the schema to the newest migration (`alembic upgrade head`); safe to repeat."""
+    """Bring the schema to the newest migrations (`alembic upgrade heads`); safe to repeat.
+
+    Migrations of independent tables may branch from one revision; every head is applied.
+    """
     engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
     if isinstance(url_or_engine, str):
         engine.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None when it has never been migrated."""
+    """The migration(s) the database is at (heads joined by "+", sorted), or None when it has
+    never been migrated."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
 @contextmanager
