@@ -20,10 +20,12 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends import BaseBackend
+from sqlalchemy import Engine
 
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
+from quarterdeck.appdb.publish_operations import OperationsResult, publish_operations
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
@@ -45,6 +47,7 @@ class RunResult:
     seconds: float
     health_scored: int = 0
     churn_scored: int = 0
+    operations: OperationsResult | None = None
     notes: list[str] = field(default_factory=list)
     quality: QualityReport | None = None
 
@@ -98,26 +101,63 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         risk, notes = churn_stage(ws, tables, as_of, usage)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of)
+        step("publishing", 0.8)
+        engine = make_engine(ws.app_database_url)
+        try:
+            migrate(engine)
+            publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
+                             run_started_at=started_at)
+            scored, risked = publish_health(
+                engine, as_of=as_of, churn_risk=risk, quality=quality,
+                health_scores=with_data_warnings(scores, ws.health_models, quality))
+            step("lifecycle, signals and playbooks", 0.9)
+            operations = operations_stage(ws, con, tables, as_of, engine, health=scores,
+                                          churn=risk, daily=daily, usage=usage)
+        finally:
+            engine.dispose()
     finally:
         con.disconnect()
-    step("publishing", 0.8)
-    engine = make_engine(ws.app_database_url)
-    try:
-        migrate(engine)
-        publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
-                         run_started_at=started_at)
-        scored, risked = publish_health(
-            engine, as_of=as_of, churn_risk=risk, quality=quality,
-            health_scores=with_data_warnings(scores, ws.health_models, quality))
-    finally:
-        engine.dispose()
     total_arr = float(pc.sum(snapshot.column("arr")).as_py() or 0)
     notes += [f"warning: {row.detail}" for row in quality.stale]
     if as_of >= started_at.date():  # today's run: are the synced sources current?
         notes += [f"warning: {text}"
                   for text in sync_warnings(source_statuses(ws), datetime.now(UTC))]
     return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started,
-                     scored, risked, notes, quality)
+                     scored, risked, operations, notes, quality)
+
+
+def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table], as_of: date,
+                     engine: Engine, *, health: pa.Table | None = None,
+                     churn: pa.Table | None = None, daily: ir.Table | None = None,
+                     usage: ir.Table | None = None) -> OperationsResult:
+    """Evaluate stages, signals and playbook triggers as of `as_of` in the warehouse and bring
+    the book in the app database forward to that day."""
+    import ibis
+
+    from quarterdeck.lifecycle.book import evaluate_book
+    from quarterdeck.playbooks.evidence import task_evidence
+
+    book = ws.book
+    day = evaluate_book(
+        tables, book, as_of=as_of, base_currency=ws.settings.base_currency,
+        tiers=[(t.name, t.min_arr) for t in ws.tiers.tiers],
+        health=None if health is None else ibis.memtable(health.select(
+            ["account_id", "score", "band", "change_7d", "change_30d"])),
+        churn=None if churn is None else ibis.memtable(churn.select(
+            ["account_id", "churn_probability"])),
+        daily=daily, usage=usage)
+    stages = con.to_pyarrow(day.stages)
+    fired = con.to_pyarrow(day.fired.filter(day.fired.as_of == as_of))
+    triggers = con.to_pyarrow(day.triggers)
+    team = con.to_pyarrow(tables["team"])
+
+    def evidence(open_tasks: pa.Table) -> pa.Table:
+        return con.to_pyarrow(task_evidence(tables, ibis.memtable(open_tasks), as_of=as_of))
+
+    return publish_operations(engine, as_of=as_of, stages=stages, fired=fired,
+                              triggers=triggers, team=team, signals=book.signals,
+                              playbooks=book.playbooks, milestone_names=book.milestone_names,
+                              evidence=evidence)
 
 
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

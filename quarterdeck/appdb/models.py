@@ -263,3 +263,7 @@ class DataQualityCheck(Base):
     detail: Mapped[str] = mapped_column(Text)
     examples: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     newest_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# Tables defined in modules of their own register on the same metadata.
+from quarterdeck.appdb import operations_models as _operations_models  # noqa: E402, F401

@@ -8,6 +8,9 @@ Layout::
     definitions/sources.yml           systems synced from (see docs/sources.md)
     definitions/quality.yml           data-quality checks and rules (see docs/quality.md)
     definitions/identity.yml          matching accounts into customers (see docs/identity.md)
+    definitions/lifecycle.yml         lifecycle stages, segments, onboarding milestones
+    definitions/signals.yml           signals that open alerts (see docs/operations.md)
+    definitions/playbooks.yml         playbooks of tasks (see docs/operations.md)
     secrets.yml                       source credentials, when not in the environment
     data/landing/                     every accepted input, append-only (see quarterdeck.landing)
     data/rejects/                     problems found in refused rows, as CSV
@@ -32,6 +35,7 @@ from quarterdeck.health.definitions import (
     load_health_models,
 )
 from quarterdeck.identity.definitions import IdentityDefinitions, load_identity_definitions
+from quarterdeck.lifecycle.book import BookDefinitions, load_book
 from quarterdeck.quality.definitions import (
     QualityDefinitions,
     default_quality_definitions,
@@ -78,6 +82,7 @@ class Workspace:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     quality: QualityDefinitions = field(default_factory=default_quality_definitions)
     identity: IdentityDefinitions = field(default_factory=IdentityDefinitions)
+    book: BookDefinitions = field(default_factory=lambda: load_book(Path("/nonexistent")))
 
     @property
     def config_path(self) -> Path:
@@ -136,6 +141,7 @@ def open_workspace(root: Path | None = None) -> Workspace:
     sources = load_sources(folder / "definitions")
     quality = load_quality_definitions(folder / "definitions")
     identity = load_identity_definitions(folder / "definitions")
-    ws = Workspace(folder, settings, tiers, models, sources, quality, identity)
+    book = load_book(folder / "definitions")
+    ws = Workspace(folder, settings, tiers, models, sources, quality, identity, book)
     ws.data_dir.mkdir(parents=True, exist_ok=True)
     return ws

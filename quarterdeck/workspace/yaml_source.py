@@ -65,3 +65,9 @@ def load_model(path: Path, model: type[M]) -> M:
         if err["type"] == "extra_forbidden":
             reason = "unknown setting (check the spelling; see docs/configuration.md)"
         raise WorkspaceError(str(path), _line_of(node, loc), field, reason) from exc
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc` in a tree from `read_yaml` (for checks that
+    run after the schema's own, e.g. names defined in another file)."""
+    return _line_of(node, loc)

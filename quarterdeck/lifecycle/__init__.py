@@ -1,0 +1,1 @@
+"""Lifecycle: rule-defined stages and segments, onboarding milestones and time to value."""
