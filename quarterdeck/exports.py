@@ -11,7 +11,9 @@ Exportable tables, by name:
 - `loads`: the load manifest;
 - `account_resolution`, `account_matches`: identity resolution (see docs/identity.md);
 - `account_snapshots`, `account_arr_history`, `pipeline_runs`: what the app database holds
-  (the snapshots of the as-of date).
+  (the snapshots of the as-of date);
+- `lifecycle_stages`, `lifecycle_history`, `alerts`, `alert_events`, `playbook_runs`, `tasks`:
+  the book as it stood on the as-of date (see docs/operations.md).
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ COMPUTED: dict[str, Computed] = {
     "churn_risk": _churn_risk,
 }
 PUBLISHED = ("account_snapshots", "account_arr_history", "pipeline_runs")
+BOOK_TABLES = ("lifecycle_stages", "lifecycle_history", "alerts", "alert_events",
+               "playbook_runs", "tasks")
 IDENTITY_TABLES = ("account_resolution", "account_matches")
 QUALITY_TABLE = "data_quality"
 # The metric registry's names (quarterdeck.metrics.registry.METRICS; a test keeps them equal).
@@ -118,7 +122,8 @@ def rated_tables(con: BaseBackend, as_of: date, base_currency: str) -> dict[str,
 
 
 def exportable_tables() -> list[str]:
-    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, *IDENTITY_TABLES,
+    return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, *BOOK_TABLES,
+                   *IDENTITY_TABLES,
                    QUALITY_TABLE, "loads"])
 
 
@@ -142,7 +147,7 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
     if name not in exportable_tables():
         raise UnknownTableError(
             f"no table called {name!r}; exportable tables: {', '.join(exportable_tables())}")
-    if name in PUBLISHED:
+    if name in PUBLISHED or name in BOOK_TABLES:
         return _write_arrow(_published(ws, name, as_of), fmt, out)
     from quarterdeck.pipeline import open_warehouse
 
@@ -221,9 +226,12 @@ def _write_arrow(table: pa.Table, fmt: str, out: Path | None) -> int:
 def _published(ws: Workspace, name: str, as_of: date) -> pa.Table:
     from quarterdeck.appdb.database import make_engine
     from quarterdeck.appdb.exports import published_table
+    from quarterdeck.appdb.operations_exports import operations_table
 
     engine = make_engine(ws.app_database_url)
     try:
+        if name in BOOK_TABLES:
+            return operations_table(engine, name, as_of)
         return published_table(engine, name, as_of)
     finally:
         engine.dispose()

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from quarterdeck.cli.book import alert_app, ops, playbook_app, task_app
 from quarterdeck.cli.health import health_app
 from quarterdeck.cli.identity import identity_app
 from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
@@ -34,6 +35,10 @@ app.add_typer(health_app, name="health")
 app.add_typer(source_app, name="source")
 app.add_typer(identity_app, name="identity")
 app.command("sync")(sync)
+app.add_typer(alert_app, name="alert")
+app.add_typer(task_app, name="task")
+app.add_typer(playbook_app, name="playbook")
+app.command("ops")(ops)
 app.command("quality")(quality)
 
 console = Console()

@@ -49,6 +49,12 @@ class BookDefinitions:
         return out
 
 
+def default_book() -> BookDefinitions:
+    """The shipped lifecycle, signals and playbooks (each loader falls back to its shipped
+    default for a folder without the file)."""
+    return load_book(Path(__file__).parent)
+
+
 def load_book(folder: Path) -> BookDefinitions:
     """The three definition files of `folder` (shipped defaults for any that is absent)."""
     lifecycle = load_lifecycle(folder)

@@ -7,7 +7,10 @@ from pathlib import Path
 from quarterdeck.errors import WorkspaceError
 from quarterdeck.health.definitions import DEFAULT_HEALTH_MODELS_PATH
 from quarterdeck.identity.definitions import IDENTITY_FILE
+from quarterdeck.lifecycle.definitions import DEFAULT_LIFECYCLE_PATH, LIFECYCLE_FILE
+from quarterdeck.playbooks.definitions import DEFAULT_PLAYBOOKS_PATH, PLAYBOOKS_FILE
 from quarterdeck.quality.definitions import DEFAULT_QUALITY_PATH, QUALITY_FILE
+from quarterdeck.signals.definitions import DEFAULT_SIGNALS_PATH, SIGNALS_FILE
 from quarterdeck.workspace.workspace import CONFIG_FILE, HEALTH_MODELS_FILE
 
 CONFIG_TEMPLATE = """\
@@ -120,8 +123,12 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     identity = root / "definitions" / IDENTITY_FILE
     if not identity.exists():
         identity.write_text(IDENTITY_TEMPLATE)
-    quality = root / "definitions" / QUALITY_FILE
-    if not quality.exists():
-        quality.write_text(DEFAULT_QUALITY_PATH.read_text())
+    for name, default in ((QUALITY_FILE, DEFAULT_QUALITY_PATH),
+                          (LIFECYCLE_FILE, DEFAULT_LIFECYCLE_PATH),
+                          (SIGNALS_FILE, DEFAULT_SIGNALS_PATH),
+                          (PLAYBOOKS_FILE, DEFAULT_PLAYBOOKS_PATH)):
+        target = root / "definitions" / name
+        if not target.exists():
+            target.write_text(default.read_text())
     (root / ".gitignore").write_text("data/\nsecrets.yml\n")
     return config

@@ -35,7 +35,7 @@ from quarterdeck.health.definitions import (
     load_health_models,
 )
 from quarterdeck.identity.definitions import IdentityDefinitions, load_identity_definitions
-from quarterdeck.lifecycle.book import BookDefinitions, load_book
+from quarterdeck.lifecycle.book import BookDefinitions, default_book, load_book
 from quarterdeck.quality.definitions import (
     QualityDefinitions,
     default_quality_definitions,
@@ -82,7 +82,7 @@ class Workspace:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     quality: QualityDefinitions = field(default_factory=default_quality_definitions)
     identity: IdentityDefinitions = field(default_factory=IdentityDefinitions)
-    book: BookDefinitions = field(default_factory=lambda: load_book(Path("/nonexistent")))
+    book: BookDefinitions = field(default_factory=default_book)
 
     @property
     def config_path(self) -> Path:
