@@ -29,3 +29,11 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"))
     return path
+
+
+@pytest.fixture(scope="session")
+def book_day():
+    """The book world (quarterdeck.testing.book_world) evaluated once per test process."""
+    from quarterdeck.testing.book_world import book_world, evaluate_world
+
+    return evaluate_world(book_world())

@@ -19,6 +19,7 @@ from datetime import date
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from quarterdeck.lifecycle.definitions import Milestone, Onboarding
 from quarterdeck.warehouse.schema import empty_table
@@ -50,8 +51,8 @@ def _reached(tables: Mapping[str, ir.Table], daily: ir.Table | None, m: Mileston
         return e.group_by("account_id").agg(reached_on=e.ts.min().date())
     assert m.usage is not None
     if daily is None:
-        return ibis.memtable({"account_id": [], "reached_on": []},
-                             schema={"account_id": "string", "reached_on": "date"})
+        return ibis.memtable(pa.table({"account_id": pa.array([], pa.string()),
+                                       "reached_on": pa.array([], pa.date32())}))
     d = daily.filter((daily.date <= as_of) & (daily[m.usage.metric] >= m.usage.at_least))
     return d.group_by("account_id").agg(reached_on=d.date.min())
 

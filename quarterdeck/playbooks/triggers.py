@@ -38,7 +38,9 @@ def _rows(t: ir.Table, p: Playbook) -> ir.Table | None:
         hit = t.filter(trigger.predicate(t))
         key = ibis.literal("")
         for i, name in enumerate(trigger.key_by):
-            key = key + ("," if i else "") + name + "=" + hit[name].cast(dt.string).fill_null("")
+            value = hit[name]
+            text = value.strftime("%Y-%m-%d") if value.type().is_date() else value.cast(dt.string)
+            key = key + ("," if i else "") + name + "=" + text.fill_null("")
     elif trigger.kind == "stage":
         hit = t.filter(t.stage == trigger.stage)
         key = ibis.literal(f"stage={trigger.stage}")

@@ -171,8 +171,8 @@ def account_facts(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
         status=status, tier=tier, mrr=mrr.cast(dt.float64),
         days_since_start=_days(t, j.customer_since),
         renewal_date=ibis.ifelse(status == "active",
-                                 t + j.days_to_renewal.cast(dt.int64).as_interval("D"),
-                                 ibis.null(dt.date)),
+                                 (t + j.days_to_renewal.cast(dt.int64).as_interval("D"))
+                                 .cast(dt.date), ibis.null(dt.date)),
         churned_on=ibis.ifelse(status == "churned", j.churned_on, ibis.null(dt.date)),
         days_since_churn=ibis.ifelse(status == "churned", _days(t, j.churned_on),
                                      ibis.null(dt.int64)),

@@ -32,6 +32,8 @@ FIRED_SCHEMA = ibis.schema({
 def _text(value: ir.Value) -> ir.StringValue:
     if value.type().is_floating() or value.type().is_decimal():
         return value.cast(dt.float64).round(4).cast(dt.string)
+    if value.type().is_date():  # engines may hold date arithmetic as a timestamp
+        return value.strftime("%Y-%m-%d")
     return value.cast(dt.string)
 
 

@@ -1,0 +1,43 @@
+"""Signals fire exactly where the book world's situations say, with their evidence."""
+
+from __future__ import annotations
+
+from quarterdeck.signals.evaluation import evidence_values
+
+EXPECTED = {
+    ("renewal_at_risk", "red-renewal"), ("invoice_overdue", "steady"),
+    ("ticket_surge", "steady"), ("usage_drop", "steady"), ("qbr_missing", "enterprise"),
+    ("champion_left", "enterprise"), ("seats_full", "young"),
+}
+
+
+def _fired(book_day) -> dict[tuple[str, str], dict]:
+    con, day = book_day
+    return {(r["signal"], r["account_id"]): r for r in con.to_pyarrow(day.fired).to_pylist()}
+
+
+def test_each_signal_fires_for_the_accounts_whose_condition_holds(book_day) -> None:
+    assert set(_fired(book_day)) == EXPECTED
+
+
+def test_an_alert_carries_the_values_that_fired_it(book_day) -> None:
+    fired = _fired(book_day)
+    usage = evidence_values(dict(fired[("usage_drop", "steady")]["evidence"]))
+    assert usage["active_users_trend_30d"] == -0.6
+    assert usage["status"] == "active"
+    overdue = evidence_values(dict(fired[("invoice_overdue", "steady")]["evidence"]))
+    assert overdue["days_invoice_overdue"] == 29
+    qbr = evidence_values(dict(fired[("qbr_missing", "enterprise")]["evidence"]))
+    assert qbr == {"status": "active", "segment": "Enterprise",
+                   "days_since_last_qbr_or_start": 166, "last_qbr_on": "2026-01-15",
+                   "arr": 120000}
+
+
+def test_owner_and_deduplication_key_follow_the_definition(book_day) -> None:
+    fired = _fired(book_day)
+    renewal = fired[("renewal_at_risk", "red-renewal")]
+    assert renewal["owner_email"] == "mo@example.com"  # owner_manager
+    assert renewal["dedup_key"] == "renewal_at_risk:red-renewal:2026-09-01"
+    assert renewal["severity"] == "critical"
+    assert fired[("usage_drop", "steady")]["owner_email"] == "ana@example.com"
+    assert fired[("usage_drop", "steady")]["dedup_key"] == "usage_drop:steady"
