@@ -124,6 +124,9 @@ def demo(
     years: Annotated[int, typer.Option(help="Years of history.", min=1, max=10)] = 3,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
     today: Annotated[str, typer.Option(help="The demo's today (YYYY-MM-DD).")] = "2026-09-30",
+    sources: Annotated[str, typer.Option(
+        help="`all`, or `billing-crm`: a company with billing and a CRM only (no product "
+        "usage, tickets or surveys; custom account columns that carry churn).")] = "all",
 ) -> None:
     """Write a realistic demo B2B SaaS company in the data contract (Parquet)."""
     from quarterdeck.cli.progress import stage_progress
@@ -131,7 +134,8 @@ def demo(
 
     with stage_progress(console, "Generating the demo company") as progress:
         summary = generate_demo(out, accounts=accounts, years=years, seed=seed,
-                                today=date.fromisoformat(today), progress=progress)
+                                today=date.fromisoformat(today), progress=progress,
+                                sources=sources)
     console.print(f"Demo company written to {out / 'data'} (ground truth in {out / 'truth'}), "
                   f"today = {summary.today}")
     for path, rows in summary.rows.items():

@@ -22,15 +22,19 @@ SHOCK_RECOVERY = 0.975  # a lost champion weighs on the account for months
 
 
 def simulate_health(
-    company: Company, champion_left_day: np.ndarray, timeline: Timeline, seed: int
+    company: Company, champion_left_day: np.ndarray, timeline: Timeline, seed: int,
+    level_shift: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Latent health per account (rows) and week (columns), roughly standard normal.
+    """Latent health per account (rows) and week (columns), roughly standard normal;
+    `level_shift` moves each account's level (what its attributes carry, when they do).
 
     Example: `health[a, timeline.week_of(day)]` is account a's health in the week of `day`.
     """
     rng = rng_for(seed, "health")
     n, weeks = company.n, timeline.n_weeks
     level = SEGMENT_LEVEL[company.segment] + rng.normal(0, LEVEL_SPREAD, n)
+    if level_shift is not None:
+        level = level + level_shift
     deviation = rng.normal(0, NOISE / np.sqrt(1 - PERSISTENCE**2), n)
     shock = np.zeros(n)
     shock_week = np.where(champion_left_day == NULL_INT, -1,

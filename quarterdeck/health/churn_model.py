@@ -41,21 +41,25 @@ import numpy as np
 import pyarrow as pa
 
 from quarterdeck.errors import QuarterdeckError
+from quarterdeck.health.account_attributes import PREFIX, candidate_attributes, is_attribute
+from quarterdeck.health.attribute_encoding import Encoding, choose_encodings
+from quarterdeck.health.churn_validation import TIME_SPLIT, ValidationPlan, validation_plan
 from quarterdeck.health.feature_table import feature_table_at
 from quarterdeck.health.features import FEATURES
 from quarterdeck.health.renewal_outcomes import renewal_outcomes
+from quarterdeck.health.source_coverage import absent_sources, left_out_features
 
 DAYS_BEFORE = 30
 NOT_MODELLED = ("days_to_renewal",)
 MODEL_FEATURES = tuple(n for n in FEATURES if n not in NOT_MODELLED)
 MIN_DECISIONS = 30
 MIN_CHURNED = 5
-VALIDATION_SHARE = 0.25
 ISOTONIC_MIN_ROWS = 1000
 CALIBRATION_BINS = 5
 TERMS = ("contract", "monthly")
 IMPORTANCE_ROWS = 1000
 SEED = 0
+PROBABILITY_FLOOR = 0.001
 
 
 class NotEnoughHistory(QuarterdeckError):
@@ -77,11 +81,24 @@ class ChurnModel:
     medians: np.ndarray
     card: dict[str, Any]
     training: pa.Table | None = field(default=None, repr=False)
+    encodings: dict[str, Encoding] = field(default_factory=dict)
+
+    def matrix(self, table: pa.Table) -> np.ndarray:
+        """The model's features of `table` as floats: attributes encoded as trained (a level
+        unseen in training reads as `(other)` or missing), NaN where missing."""
+        return matrix(table, self.features, getattr(self, "encodings", {}))
+
+    @property
+    def floor(self) -> float:
+        """The smallest probability the model states (and 1 − floor the largest)."""
+        return probability_floor(int(self.card.get("training", {}).get("rows", 0)))
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        """Calibrated churn probability of each row of the feature matrix `x`."""
+        """Calibrated churn probability of each row of the feature matrix `x`, kept within
+        [floor, 1 − floor]: finite data never makes churn certain or impossible."""
         with one_thread():
-            return self.estimator.predict_proba(x)[:, 1]
+            p = self.estimator.predict_proba(x)[:, 1]
+        return np.clip(p, self.floor, 1 - self.floor)
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Per row and feature, how much the feature pushes the risk up (> 0) or down (< 0).
@@ -92,6 +109,7 @@ class ChurnModel:
         """
         if self.name == "logistic":
             return _logistic_contributions(self.explainer, x)
+        categorical = _categorical(self.features, getattr(self, "encodings", {}))
         out = np.empty_like(x, dtype=float)
         with one_thread():
             p = self.explainer.predict_proba(x)[:, 1]
@@ -99,7 +117,18 @@ class ChurnModel:
                 moved = x.copy()
                 moved[:, j] = self.medians[j]
                 out[:, j] = p - self.explainer.predict_proba(moved)[:, 1]
+                if categorical[j]:  # a missing level is the missing level, not a median
+                    out[np.isnan(x[:, j]) & np.isnan(self.medians[j]), j] = 0.0
         return out
+
+
+def probability_floor(training_rows: int) -> float:
+    """max(0.001, 0.5 / training decisions): the probability half a decision would carry."""
+    return max(PROBABILITY_FLOOR, 0.5 / training_rows) if training_rows else PROBABILITY_FLOOR
+
+
+def _categorical(features: Sequence[str], encodings: Mapping[str, Encoding]) -> list[bool]:
+    return [f in encodings and encodings[f].kind == "categorical" for f in features]
 
 
 def one_thread() -> Any:
@@ -115,48 +144,72 @@ def _signed_log(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.log1p(np.abs(x))
 
 
-def candidate(name: str, rows: int, seed: int = SEED) -> Any:
-    """An unfitted candidate estimator (`logistic` or `boosted`) sized for `rows`."""
+def candidate(name: str, rows: int, seed: int = SEED,
+              categorical: Sequence[bool] | None = None) -> Any:
+    """An unfitted candidate estimator (`logistic` or `boosted`) sized for `rows`;
+    `categorical` marks the columns holding an attribute's level codes."""
+    from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+    mask = list(categorical or [])
     if name == "logistic":
-        return make_pipeline(
+        numbers = [j for j, c in enumerate(mask) if not c] if mask else slice(None)
+        levels = [j for j, c in enumerate(mask) if c]
+        parts: list[tuple[str, Any, Any]] = [("numbers", make_pipeline(
             FunctionTransformer(_signed_log),
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+            numbers)] if numbers != [] else []
+        if levels:
+            parts.append(("levels", make_pipeline(
+                SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False)), levels))
+        return make_pipeline(ColumnTransformer(parts, sparse_threshold=0.0), StandardScaler(),
+                             LogisticRegression(C=0.1, max_iter=5000))
     return HistGradientBoostingClassifier(
         learning_rate=0.06, max_iter=150, max_leaf_nodes=8,
         min_samples_leaf=max(5, min(40, rows // 20)), l2_regularization=1.0,
-        early_stopping=False, random_state=seed)
+        early_stopping=False, random_state=seed,
+        categorical_features=np.array(mask) if any(mask) else None)
 
 
 def _logistic_contributions(pipeline: Any, x: np.ndarray) -> np.ndarray:
-    log, imputer, scaler, lr = (step for _, step in pipeline.steps)
-    z = scaler.transform(imputer.transform(log.transform(x)))
-    terms = z * lr.coef_[0]
-    n = x.shape[1]
-    out = terms[:, :n].copy()
-    indicator = getattr(imputer, "indicator_", None)
-    if indicator is not None:
-        for k, j in enumerate(indicator.features_):
-            out[:, j] += terms[:, n + k]
+    """Per feature, the sum of its model terms: coefficient × standardised value, over its
+    own column, its missing indicator and, for an attribute, its levels."""
+    columns, scaler, lr = (step for _, step in pipeline.steps)
+    terms = scaler.transform(columns.transform(x)) * lr.coef_[0]
+    owner: list[int] = []
+    for part, fitted, cols in columns.transformers_:
+        if part == "remainder":
+            continue
+        ids = list(range(x.shape[1]))[cols] if isinstance(cols, slice) else list(cols)
+        last = fitted.steps[-1][1]
+        if part == "numbers":
+            owner += ids
+            indicator = getattr(last, "indicator_", None)
+            owner += [ids[k] for k in indicator.features_] if indicator is not None else []
+        else:
+            owner += [j for j, cats in zip(ids, last.categories_, strict=True) for _ in cats]
+    out = np.zeros(x.shape, dtype=float)
+    for k, j in enumerate(owner):
+        out[:, j] += terms[:, k]
     return out
 
 
-def calibrated(name: str, y: np.ndarray, seed: int = SEED) -> Any:
+def calibrated(name: str, y: np.ndarray, seed: int = SEED,
+               categorical: Sequence[bool] | None = None) -> Any:
     """Candidate `name` wrapped in probability calibration suited to the sample size."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedKFold
 
     folds = int(min(5, y.sum(), (1 - y).sum()))
     if folds < 2:
-        return candidate(name, len(y), seed)
+        return candidate(name, len(y), seed, categorical)
     method = "isotonic" if len(y) >= ISOTONIC_MIN_ROWS else "sigmoid"
-    return CalibratedClassifierCV(candidate(name, len(y), seed), method=method,
+    return CalibratedClassifierCV(candidate(name, len(y), seed, categorical), method=method,
                                   cv=StratifiedKFold(folds))
 
 
@@ -183,11 +236,16 @@ def training_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     return j.order_by(["decision_date", "account_id", "term"]).to_pyarrow()
 
 
-def matrix(table: pa.Table, features: Sequence[str]) -> np.ndarray:
-    """The feature columns of `table` as a float matrix, NaN where missing."""
+def matrix(table: pa.Table, features: Sequence[str],
+           encodings: Mapping[str, Encoding] | None = None) -> np.ndarray:
+    """The feature columns of `table` as a float matrix, NaN where missing; an attribute of
+    `encodings` is read through its encoding (a level's code, or its number)."""
     if not features:
         return np.empty((table.num_rows, 0))
-    return np.column_stack([np.array(table[f].to_pylist(), dtype=float) for f in features])
+    enc = encodings or {}
+    return np.column_stack([
+        enc[f].codes(table[f].cast(pa.string()).to_pylist()) if f in enc
+        else np.array(table[f].to_pylist(), dtype=float) for f in features])
 
 
 def _auc(y: np.ndarray, p: np.ndarray, renewed: np.ndarray) -> float | None:
@@ -222,63 +280,111 @@ def calibration_table(y: np.ndarray, p: np.ndarray,
 
 
 def fit_churn_model(rows: pa.Table, *, as_of: date, days_before: int = DAYS_BEFORE,
-                    features: Sequence[str] = MODEL_FEATURES, seed: int = SEED) -> ChurnModel:
-    """Choose, fit and calibrate the churn model on `training_rows` (see the module)."""
+                    features: Sequence[str] = MODEL_FEATURES, seed: int = SEED,
+                    left_out: Sequence[Mapping[str, str]] = ()) -> ChurnModel:
+    """Choose, fit and calibrate the churn model on `training_rows` (see the module).
+    `left_out` lists features already left out (absent sources), for the card."""
     with one_thread():
-        return _fit(rows, as_of, days_before, list(features), seed)
+        return _fit(rows, as_of, days_before, list(features), seed, list(left_out))
+
+
+def usable_features(rows: pa.Table, features: Sequence[str]
+                    ) -> tuple[list[str], dict[str, Encoding], list[dict[str, str]]]:
+    """The features of `features` that can tell the training `rows` apart, the attributes'
+    encodings, and the ones left out with why: no value on any row, one value on every row
+    (a stand-in such as zero tickets for everyone), or a refused attribute."""
+    encodings, left = choose_encodings(rows, [f for f in features if is_attribute(f)])
+    kept = []
+    for f in features:
+        if is_attribute(f):
+            if f in encodings:
+                kept.append(f)
+            continue
+        values = [v for v in rows[f].unique().to_pylist() if v is not None]
+        if not values:
+            left.append({"feature": f, "reason": "no value on any past decision"})
+        elif len(values) == 1:
+            left.append({"feature": f, "reason": f"the same value ({values[0]:g}) on every "
+                                                 "past decision"})
+        else:
+            kept.append(f)
+    return kept, encodings, left
+
+
+def _judge(name: str, plan: ValidationPlan, x: np.ndarray, y: np.ndarray, renewed: np.ndarray,
+           term: np.ndarray, categorical: list[bool], seed: int) -> tuple[dict[str, Any],
+                                                                          np.ndarray]:
+    """A candidate's figures on the plan's held-out decisions, and their probabilities."""
+    from sklearn.metrics import brier_score_loss
+
+    p = np.full(len(y), np.nan)
+    for train, test in plan.folds:
+        fitted = calibrated(name, y[train], seed, categorical).fit(x[train], y[train])
+        p[test] = fitted.predict_proba(x[test])[:, 1]
+    j = plan.judged
+    return {"model": name, "auc": _auc(y[j], p[j], renewed[j]),
+            "auc_by_term": _auc_by_term(y[j], p[j], renewed[j], term[j]),
+            "brier": round(float(brier_score_loss(y[j], p[j])), 4)}, p[j]
 
 
 def _fit(rows: pa.Table, as_of: date, days_before: int, features: list[str],
-         seed: int) -> ChurnModel:
-    from sklearn.metrics import brier_score_loss
-
+         seed: int, left_out: list[dict[str, str]]) -> ChurnModel:
     y = np.array(rows["churned"].to_pylist(), dtype=int)
     if len(y) < MIN_DECISIONS or y.sum() < MIN_CHURNED or y.sum() == len(y):
         raise NotEnoughHistory(
             f"{len(y)} renewal decisions with {int(y.sum())} churned known by {as_of}; the "
             f"churn model needs at least {MIN_DECISIONS} decisions and {MIN_CHURNED} churns")
-    # A feature without a single value (a source the company does not have) is left out.
-    features = [f for f in features if rows[f].null_count < rows.num_rows]
-    x = matrix(rows, features)
+    features, encodings, refused = usable_features(rows, features)
+    left_out = [*left_out, *refused]
     if not features:
-        raise NotEnoughHistory("no candidate feature has a value on the past renewals")
+        raise NotEnoughHistory("no candidate feature tells the past renewals apart: "
+                               + "; ".join(f"{r['feature']}: {r['reason']}" for r in left_out))
+    x = matrix(rows, features, encodings)
+    categorical = _categorical(features, encodings)
     dates = np.array(rows["decision_date"].to_pylist(), dtype=object)
     renewed = np.array(rows["result"].to_pylist(), dtype=object) == "renewed"
     term = np.array(rows["term"].to_pylist(), dtype=object)
-    split = sorted(dates)[int(len(dates) * (1 - VALIDATION_SHARE))]
-    old, new = dates < split, dates >= split
+    accounts = np.array(rows["account_id"].to_pylist(), dtype=object)
+    plan = validation_plan(dates, y, accounts, seed)
     candidates, best, shown = [], "logistic", None
-    if min(y[old].sum(), y[new].sum()) >= 2 and (1 - y[old]).sum() >= 2:
+    j = plan.judged
+    if plan.folds:
         for name in ("logistic", "boosted"):
-            p = calibrated(name, y[old], seed).fit(x[old], y[old]).predict_proba(x[new])[:, 1]
-            figures = {"model": name, "auc": _auc(y[new], p, renewed[new]),
-                       "auc_by_term": _auc_by_term(y[new], p, renewed[new], term[new]),
-                       "brier": round(float(brier_score_loss(y[new], p)), 4)}
+            figures, p = _judge(name, plan, x, y, renewed, term, categorical, seed)
             candidates.append(figures)
             if shown is None or (figures["auc"] or 0) > (shown["auc"] or 0):
-                best, shown = name, {**figures, "calibration": calibration_table(y[new], p)}
-    estimator = calibrated(best, y, seed).fit(x, y)
-    explainer = candidate(best, len(y), seed).fit(x, y)
+                best, shown = name, {**figures, "calibration": calibration_table(y[j], p)}
+    estimator = calibrated(best, y, seed, categorical).fit(x, y)
+    explainer = candidate(best, len(y), seed, categorical).fit(x, y)
     with np.errstate(all="ignore"):
-        medians = np.array([np.nanmedian(c) if (~np.isnan(c)).any() else np.nan for c in x.T])
+        medians = np.array([_mode(c) if cat else np.nanmedian(c) if (~np.isnan(c)).any()
+                            else np.nan for c, cat in zip(x.T, categorical, strict=True)])
     version = as_of.isoformat()
     model = ChurnModel(best, version, as_of, days_before, features, estimator, explainer,
-                       medians, {}, rows)
+                       medians, {"training": {"rows": len(y)}}, rows, encodings)
     sample = x[np.linspace(0, len(x) - 1, min(len(x), IMPORTANCE_ROWS)).astype(int)]
     weight = np.abs(model.contributions(sample)).mean(axis=0)
     method = getattr(estimator, "method", "none")
     model.card = {
         "name": best, "version": version, "as_of": as_of.isoformat(),
         "days_before": days_before, "features": features, "calibration_method": method,
+        "probability_floor": round(model.floor, 6),
         "training": {"rows": len(y), "churned": int(y.sum()),
                      "base_rate": round(float(y.mean()), 4),
                      "first_decision": str(min(dates)), "last_decision": str(max(dates)),
                      "by_term": _by_term(y, term)},
         "validation": None if shown is None else {
-            "from": str(split), "to": str(max(dates)), "train_rows": int(old.sum()),
-            "rows": int(new.sum()), "churned": int(y[new].sum()),
-            "base_rate": round(float(y[new].mean()), 4), **shown},
+            "method": plan.method, "note": plan.note,
+            "from": str(plan.split or min(dates[j])), "to": str(max(dates[j])),
+            "train_rows": int(len(y) - len(j) if plan.method == TIME_SPLIT
+                              else round(len(y) * (1 - 1 / len(plan.folds)))),
+            "rows": int(len(j)), "churned": int(y[j].sum()),
+            "base_rate": round(float(y[j].mean()), 4), **shown},
+        "validation_note": plan.note,
         "candidates": candidates,
+        "attributes": {f: {"kind": e.kind, "levels": list(e.levels)}
+                       for f, e in encodings.items()},
+        "left_out": left_out,
         "importance": sorted(({"feature": f, "weight": round(float(w), 4)}
                               for f, w in zip(features, weight, strict=True)),
                              key=lambda r: -r["weight"]),
@@ -286,14 +392,48 @@ def _fit(rows: pa.Table, as_of: date, days_before: int, features: list[str],
     return model
 
 
+def _mode(codes: np.ndarray) -> float:
+    """The most frequent level code (NaN when all are missing), the boosted model's
+    reference level for a categorical attribute."""
+    seen = codes[~np.isnan(codes)]
+    if not seen.size:
+        return np.nan
+    values, counts = np.unique(seen, return_counts=True)
+    return float(values[np.argmax(counts)])
+
+
+def model_features(tables: Mapping[str, ir.Table], *, as_of: date,
+                   attributes: Sequence[str] | None = None
+                   ) -> tuple[list[str], list[dict[str, str]]]:
+    """The candidate features of a model trained as of `as_of`: the registered ones whose
+    sources the company has (`quarterdeck.health.source_coverage`) and the account
+    attributes (`attributes`: column names, or None for every one the tables give); and
+    the features left out for an absent source, with why."""
+    left = left_out_features(MODEL_FEATURES, absent_sources(tables, as_of=as_of))
+    gone = {r["feature"] for r in left}
+    offered = candidate_attributes(tables)
+    if attributes is not None:
+        wanted = {a if is_attribute(a) else PREFIX + a for a in attributes}
+        unknown = wanted - set(offered)
+        if unknown:
+            raise ValueError(f"unknown account attributes {sorted(unknown)}; the data has "
+                             f"{sorted(offered)}")
+        offered = [a for a in offered if a in wanted]
+    return [*(f for f in MODEL_FEATURES if f not in gone), *offered], left
+
+
 def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                       days_before: int = DAYS_BEFORE, since: date | None = None,
-                      usage: ir.Table | None = None, seed: int = SEED) -> ChurnModel:
-    """Learn the churn model from the decisions known by `as_of` (see the module).
+                      usage: ir.Table | None = None, seed: int = SEED,
+                      attributes: Sequence[str] | None = None) -> ChurnModel:
+    """Learn the churn model from the decisions known by `as_of` (see the module);
+    `attributes` limits the account attributes it may use (None: every one).
 
     Raises NotEnoughHistory when there are too few. Example: train_churn_model(tables,
     as_of=date(2026, 9, 30), base_currency="USD").card["validation"]["auc"].
     """
+    features, left = model_features(tables, as_of=as_of, attributes=attributes)
     rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
-                         days_before=days_before, since=since, usage=usage)
-    return fit_churn_model(rows, as_of=as_of, days_before=days_before, seed=seed)
+                         days_before=days_before, since=since, usage=usage, features=features)
+    return fit_churn_model(rows, as_of=as_of, days_before=days_before, seed=seed,
+                           features=features, left_out=left)

@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from quarterdeck.health.account_attributes import attributes_at, is_attribute
 from quarterdeck.health.features import FEATURES, feature
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.subscription_mrr import subscription_mrr
@@ -207,11 +208,13 @@ def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_c
     """The features of every point (account_id, as_of) of `points`, each as known at its date.
 
     Columns: account_id, as_of, segment, then one column per feature (all registered ones when
-    `features` is None). `usage` may be a materialised `account_usage_daily` (used for the
-    last day with usage). Example: feature_table_at(tables, points, base_currency="USD").
+    `features` is None); a name `attribute_<column>` is an account attribute, as text (see
+    `quarterdeck.health.account_attributes`). `usage` may be a materialised
+    `account_usage_daily` (used for the last day with usage).
+    Example: feature_table_at(tables, points, base_currency="USD").
     """
     names = list(features) if features is not None else list(FEATURES)
-    chosen = [feature(n) for n in names]
+    chosen = [feature(n) for n in names if not is_attribute(n)]
     sources = {s for f in chosen for s in f.sources}
     points = points.select("account_id", as_of=points.as_of.cast(dt.date)).distinct()
     facts = points
@@ -226,8 +229,14 @@ def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_c
             "account_id_right", "as_of_right")
     accounts = _table(tables, "accounts").select("account_id", "segment")
     facts = facts.left_join(accounts, "account_id").drop("account_id_right")
-    return facts.select("account_id", "as_of", "segment",
-                        **{f.name: f.expr(facts) for f in chosen})
+    out = facts.select("account_id", "as_of", "segment",
+                       **{f.name: f.expr(facts) for f in chosen})
+    attributes = [n for n in names if is_attribute(n)]
+    if attributes:
+        a = attributes_at(tables, points, attributes, base_currency=base_currency)
+        out = out.left_join(a, ["account_id", "as_of"]).drop("account_id_right", "as_of_right")
+        out = out.select("account_id", "as_of", "segment", *names)
+    return out
 
 
 def paying_accounts(tables: Mapping[str, ir.Table], *, as_of: date,

@@ -55,10 +55,31 @@ def _days(later: ir.DateValue, earlier: ir.DateValue) -> ir.IntegerValue:
     return later.delta(earlier, unit="day").cast(dt.int64)
 
 
+def thousands(value: ir.NumericValue) -> ir.StringValue:
+    """A whole number with thousands separators, portably: 439714.4 → "439,714"."""
+    n = value.cast(dt.float64).round(0).cast(dt.int64)
+    a = n.abs()
+
+    def group(k: int) -> ir.IntegerValue:
+        return (a // 10 ** (3 * k)) % 1000
+
+    def padded(k: int) -> ir.StringValue:
+        return group(k).cast(dt.string).lpad(3, "0")
+
+    text = ibis.cases(
+        (a >= 10**9, (a // 10**9).cast(dt.string) + "," + padded(2) + "," + padded(1) + ","
+         + padded(0)),
+        (a >= 10**6, group(2).cast(dt.string) + "," + padded(1) + "," + padded(0)),
+        (a >= 1000, group(1).cast(dt.string) + "," + padded(0)),
+        else_=a.cast(dt.string))
+    return ibis.ifelse(n < 0, "-" + text, text)
+
+
 def _num(value: ir.NumericValue, places: int = 0) -> ir.StringValue:
-    """A number as text: an integer, or rounded to `places` decimals."""
+    """A number as text: a whole number with thousands separators, or rounded to `places`
+    decimals."""
     if places == 0:
-        return value.cast(dt.float64).round(0).cast(dt.int64).cast(dt.string)
+        return thousands(value)
     return value.cast(dt.float64).round(places).cast(dt.string)
 
 
