@@ -13,8 +13,9 @@ Read from the published book (lifecycle_stages of the date, team_members, tasks,
   and whose onboarding is decided (complete, or past its target), the share complete on time;
   median time to value: over those that reached first value, the median days to it;
 - QBR coverage: share of paying accounts with a QBR in the 120 days ending on the date;
-- alert response time: median days from an alert firing to its acknowledgement, over alerts
-  fired in the 90 days ending on the date and acknowledged by then;
+- alert response time: median days from the day an alert fired to the day it was
+  acknowledged (the as-of day of the acknowledgement), over alerts fired in the 90 days ending
+  on the date and acknowledged by then;
 - alert outcome: of the risk alerts (severity high or critical, not expansion) whose account's
   renewal, as known when they fired, fell on or before the date, the share whose account still
   pays on the date.
@@ -31,10 +32,11 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from quarterdeck.appdb.operations_models import (
     Alert,
+    AlertEvent,
     LifecycleStage,
     PlaybookRun,
     Task,
@@ -90,8 +92,12 @@ def ops_metrics(engine: Engine, *, as_of: date, by: str = "csm") -> pa.Table:
                                     Task.closed_on)
                              .join(PlaybookRun, PlaybookRun.id == Task.run_id)
                              .where(PlaybookRun.started_on <= as_of)).all()
+        acknowledged = (select(AlertEvent.alert_id, func.min(AlertEvent.on).label("on"))
+                        .where(AlertEvent.to_state == "acknowledged")
+                        .group_by(AlertEvent.alert_id).subquery())
         alerts = conn.execute(select(Alert.owner_email, Alert.account_id, Alert.fired_on,
-                                     Alert.acknowledged_at, Alert.severity, Alert.kind)
+                                     acknowledged.c.on, Alert.severity, Alert.kind)
+                              .outerjoin(acknowledged, acknowledged.c.alert_id == Alert.id)
                               .where(Alert.fired_on <= as_of)).all()
         renewal_then = {(r.account_id, r.as_of): r.renewal_date for r in conn.execute(
             select(LifecycleStage.account_id, LifecycleStage.as_of,
@@ -179,8 +185,8 @@ def _alerts(groups: dict[str, _Group], alerts: Iterable[Any],
     window = as_of - timedelta(days=ALERT_WINDOW)
     for owner, account, fired, acknowledged, severity, kind in alerts:
         g = groups[key(owner, account)]
-        if acknowledged is not None and fired > window and acknowledged.date() <= as_of:
-            g.responses = (g.responses or []) + [max(0, (acknowledged.date() - fired).days)]
+        if acknowledged is not None and fired > window and acknowledged <= as_of:
+            g.responses = (g.responses or []) + [max(0, (acknowledged - fired).days)]
         renewal = renewal_then.get((account, fired))
         if severity in ("high", "critical") and kind != "expansion" and renewal \
                 and renewal <= as_of:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from quarterdeck.rules.conditions import Condition
 from quarterdeck.workspace.yaml_source import load_model
@@ -109,12 +109,12 @@ class LifecycleDefinitions(_Strict):
     segments: list[Rule] = Field(default_factory=list, description="CS segments (coverage "
                                  "model), first match wins; optional.")
 
-    @model_validator(mode="after")
-    def _lists(self) -> LifecycleDefinitions:
-        _ordered(self.stages, "stage")
-        if self.segments:
-            _ordered(self.segments, "segment")
-        return self
+    @field_validator("stages", "segments")
+    @classmethod
+    def _lists(cls, rules: list[Rule], info: ValidationInfo) -> list[Rule]:
+        if rules:
+            _ordered(rules, str(info.field_name)[:-1])
+        return rules
 
     def stage(self, name: str) -> Rule:
         for s in self.stages:

@@ -60,8 +60,10 @@ TRIGGER_SCHEMA = pa.schema([("playbook", pa.string()), ("trigger", pa.string()),
 def publish(engine: Engine, day: date, stages: list[dict[str, Any]],
             alerts: list[dict[str, Any]] = (), triggers: list[dict[str, Any]] = (),
             evidence: Any = None):
+    keys = list(dict.fromkeys(k for row in stages for k in row))
     return publish_operations(
-        engine, as_of=day, stages=pa.Table.from_pylist(stages),
+        engine, as_of=day, stages=pa.Table.from_pylist([{k: r.get(k) for k in keys}
+                                                        for r in stages]),
         fired=pa.Table.from_pylist(list(alerts), schema=FIRED_SCHEMA),
         triggers=pa.Table.from_pylist(list(triggers), schema=TRIGGER_SCHEMA), team=TEAM,
         signals=BOOK.signals, playbooks=BOOK.playbooks, milestone_names=BOOK.milestone_names,
