@@ -76,11 +76,14 @@ def _renewal_outcomes(ws: Workspace, con: BaseBackend, as_of: date) -> ir.Table:
 def _churn_risk(ws: Workspace, con: BaseBackend, as_of: date) -> pa.Table:
     from quarterdeck.health.churn_risk import churn_risk
     from quarterdeck.health.model_store import churn_models_dir, load_model, saved_dates
+    from quarterdeck.landing.account_versions import with_account_versions
 
     root = churn_models_dir(ws.data_dir)
     model = load_model(root, as_of) if as_of in saved_dates(root) else None
-    return churn_risk(canonical_tables(con), as_of=as_of,
-                      base_currency=ws.settings.base_currency, model=model)
+    tables = with_account_versions(canonical_tables(con), con, ws.landing_dir)
+    return churn_risk(tables, as_of=as_of, base_currency=ws.settings.base_currency,
+                      model=model, window_days=ws.settings.churn.window_days,
+                      attributes=ws.settings.churn.attributes)
 
 
 COMPUTED: dict[str, Computed] = {

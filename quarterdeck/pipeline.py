@@ -26,6 +26,7 @@ from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.appdb.publish_operations import OperationsResult, publish_operations
+from quarterdeck.landing.account_versions import with_account_versions
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
@@ -98,7 +99,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         usage = con.table("account_usage_daily")
         scores = health_stage(ws, tables, as_of, usage)
         step("churn_risk", 0.72)
-        risk, notes = churn_stage(ws, tables, as_of, usage)
+        risk, notes = churn_stage(ws, with_account_versions(tables, con, ws.landing_dir),
+                                  as_of, usage)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of)
         step("publishing", 0.8)
@@ -191,11 +193,13 @@ def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
 
     base = ws.settings.base_currency
     try:
-        model = train_churn_model(tables, as_of=as_of, base_currency=base, usage=usage)
+        model = train_churn_model(tables, as_of=as_of, base_currency=base, usage=usage,
+                                  attributes=ws.settings.churn.attributes)
     except NotEnoughHistory as exc:
         return None, [f"churn model skipped: {exc}"]
     folder = save_model(model, churn_models_dir(ws.data_dir))
-    risk = churn_risk(tables, as_of=as_of, base_currency=base, model=model, usage=usage)
+    risk = churn_risk(tables, as_of=as_of, base_currency=base, model=model, usage=usage,
+                      window_days=ws.settings.churn.window_days)
     check = model.card["validation"]
     figure = f"validation AUC {check['auc']:.3f}" if check and check["auc"] else "not validated"
     return risk, [f"churn model {model.name} trained on {model.card['training']['rows']} "

@@ -225,8 +225,10 @@ class HealthScore(Base):
 
 
 class ChurnRisk(Base):
-    """An account's probability, as of `as_of`, of churning at its decision on `horizon`, with
-    the top reasons (JSON list of sentences) and the model (name and version) that said so."""
+    """An account's probability, as of `as_of`, of churning at its decision on `horizon` and
+    within the next `window_days` (`churn_probability_window`), with the top reasons (JSON
+    list of sentences: why the risk is high, or low when `reasons_direction` is `lowers`) and
+    the model (name and version) that said so."""
 
     __tablename__ = "churn_risk"
 
@@ -234,6 +236,9 @@ class ChurnRisk(Base):
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     churn_probability: Mapped[float] = mapped_column(Float)
     horizon: Mapped[date | None] = mapped_column(Date)
+    churn_probability_window: Mapped[float | None] = mapped_column(Float)
+    window_days: Mapped[int | None] = mapped_column(Integer)
+    reasons_direction: Mapped[str | None] = mapped_column(String(10))
     reasons: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     model: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(50))

@@ -73,11 +73,17 @@ def health_score_rows(scores: pa.Table) -> Iterator[dict[str, Any]]:
 
 
 def churn_risk_rows(risk: pa.Table) -> Iterator[dict[str, Any]]:
-    """`churn_risk` rows as app database rows, reasons as a list."""
+    """`churn_risk` rows as app database rows, reasons as a list; the window probability,
+    its window and the reasons' direction when the table has them."""
     for row in risk.to_pylist():
+        window = row.get("churn_probability_window")
         yield {"account_id": row["account_id"],
                "churn_probability": float(row["churn_probability"]),
-               "horizon": row["horizon"], "reasons": _reasons(row), "model": row["model"],
+               "horizon": row["horizon"],
+               "churn_probability_window": None if window is None else float(window),
+               "window_days": row.get("window_days"),
+               "reasons_direction": row.get("reasons_direction"),
+               "reasons": _reasons(row), "model": row["model"],
                "model_version": row["model_version"]}
 
 

@@ -111,22 +111,28 @@ def print_card(card: dict[str, Any]) -> None:
                       f"{_pct(t['base_rate'])})"),
         ("features as of", f"{card['days_before']} days before each renewal"),
         ("calibration", card["calibration_method"]),
-        ("validation", f"decisions {v['from']} → {v['to']}: {v['rows']:,} "
-                       f"({v['churned']:,} churned, base rate {_pct(v['base_rate'])})"
-         if v else "too few recent churns for a time split"),
+        ("validation", f"{v.get('method', 'time split')}, decisions {v['from']} → "
+                       f"{v['to']}: {v['rows']:,} ({v['churned']:,} churned, base rate "
+                       f"{_pct(v['base_rate'])})" if v else "none"),
+        ("validation note", card.get("validation_note") or "–"),
+        ("probability bounds", f"{_pct(card['probability_floor'])} – "
+                               f"{_pct(1 - card['probability_floor'])}"
+         if "probability_floor" in card else "–"),
         ("validation AUC", _num(v.get("auc"))),
         ("validation Brier score", _num(v.get("brier"))),
     ):
         summary.add_row(label, str(value))
     console.print(summary)
     if card["candidates"]:
-        c = Table("candidate", "AUC", "Brier", title="Candidates on the time split")
+        c = Table("candidate", "AUC", "Brier",
+                  title=f"Candidates on the {v.get('method', 'time split')}")
         for r in card["candidates"]:
             c.add_row(r["model"], _num(r["auc"]), _num(r["brier"]))
         console.print(c)
     if v:
         cal = Table("decisions", "predicted", "observed",
-                    title="Calibration on the time split (bins by predicted probability)")
+                    title=f"Calibration on the {v.get('method', 'time split')} (bins by "
+                    "predicted probability)")
         for r in v["calibration"]:
             cal.add_row(f"{r['rows']:,}", _pct(r["predicted"]), _pct(r["observed"]))
         console.print(cal)
@@ -134,6 +140,11 @@ def print_card(card: dict[str, Any]) -> None:
     for r in card["importance"]:
         f.add_row(r["feature"], f"{r['weight']:.4f}")
     console.print(f)
+    if card.get("left_out"):
+        gone = Table("feature", "why", title="Left out of the model")
+        for r in card["left_out"]:
+            gone.add_row(r["feature"], r["reason"])
+        console.print(gone)
 
 
 @health_app.command("train")
@@ -142,6 +153,7 @@ def train(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
     """Train the churn model on the renewals known by a date, save it and print its card."""
     from quarterdeck.health.churn_model import train_churn_model
     from quarterdeck.health.model_store import churn_models_dir, save_model
+    from quarterdeck.landing.account_versions import with_account_versions
     from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
 
@@ -149,8 +161,10 @@ def train(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
     con = open_warehouse(ws, read_only=True)
     try:
         with console.status(f"Training the churn model as of {day}…"):
-            model = train_churn_model(canonical_tables(con), as_of=day,
-                                      base_currency=ws.settings.base_currency)
+            tables = with_account_versions(canonical_tables(con), con, ws.landing_dir)
+            model = train_churn_model(tables, as_of=day,
+                                      base_currency=ws.settings.base_currency,
+                                      attributes=ws.settings.churn.attributes)
     finally:
         con.disconnect()
     folder = save_model(model, churn_models_dir(ws.data_dir))
@@ -169,13 +183,14 @@ def show(
     from quarterdeck.health.churn_model import NotEnoughHistory
     from quarterdeck.health.churn_risk import churn_risk
     from quarterdeck.health.model_store import NoSavedModel, churn_models_dir, load_model
+    from quarterdeck.landing.account_versions import with_account_versions
     from quarterdeck.pipeline import health_stage, open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
 
     ws, day = _open(workspace, as_of)
     con = open_warehouse(ws, read_only=True)
     try:
-        tables = canonical_tables(con)
+        tables = with_account_versions(canonical_tables(con), con, ws.landing_dir)
         scores = [r for r in health_stage(ws, tables, day).to_pylist()
                   if r["account_id"] == account_id]
         if not scores:
@@ -188,7 +203,9 @@ def show(
             model = None  # trained as of the day, not saved
         try:
             risk = churn_risk(tables, as_of=day, base_currency=ws.settings.base_currency,
-                              model=model, accounts=[account_id]).to_pylist()
+                              model=model, accounts=[account_id],
+                              window_days=ws.settings.churn.window_days,
+                              attributes=ws.settings.churn.attributes).to_pylist()
         except NotEnoughHistory as exc:
             risk, note = [], str(exc)
     finally:
@@ -204,7 +221,11 @@ def show(
         r = risk[0]
         t.add_row("churn probability", f"{_pct(r['churn_probability'])} at the decision on "
                   f"{r['horizon'] or 'an unknown date'}")
-        t.add_row("churn reasons", r["reasons"] or "–")
+        t.add_row(f"churn within {r['window_days']} days",
+                  f"{_pct(r['churn_probability_window'])} ({r['decisions_in_window']} "
+                  "renewal decision(s) in the window)")
+        why = "why the risk is low" if r["reasons_direction"] == "lowers" else "churn reasons"
+        t.add_row(why, r["reasons"] or "–")
         t.add_row("churn model", f"{r['model']} (version {r['model_version']})")
     else:
         t.add_row("churn probability", f"– ({note})")

@@ -17,6 +17,8 @@ compare the lift.
 - red_precision: churn rate among red; lift = red_precision / base_rate.
 - churned_arr_recall: share of the churned ARR at stake that was red.
 - calibration: decisions, churn rate and ARR churn rate per band.
+Components whose sources the company does not have (no row known by `as_of`) are named with
+the reason, and `unscored` counts the decisions no component could score (their AUC is "–").
 The feature ranking scores every candidate feature alone (AUC, the direction that predicts
 churn, coverage) and recommends the 3–5 strongest that are not near-copies of each other.
 
@@ -42,6 +44,7 @@ from quarterdeck.health.feature_table import feature_table_at
 from quarterdeck.health.features import FEATURES
 from quarterdeck.health.health_scores import score_features
 from quarterdeck.health.renewal_outcomes import GRACE_DAYS, renewal_outcomes
+from quarterdeck.health.source_coverage import absent_sources, left_out_features
 
 DAYS_BEFORE = (30, 60, 90)
 BANDS = ("red", "yellow", "green")
@@ -65,6 +68,9 @@ class ValidationResult:
     recommended: list[str]
     excluded_notified: int
     scored: pa.Table = field(repr=False)  # one row per decision and days_before
+    # Components whose every source is absent by the as-of date: model, feature, reason.
+    components_without_data: list[dict[str, str]] = field(default_factory=list)
+    unscored: int = 0  # decisions (at the first days_before) no component could score
 
 
 def auc(churned: np.ndarray, risk: np.ndarray) -> float | None:
@@ -236,7 +242,22 @@ def validate_model(tables: Mapping[str, ir.Table], models: HealthModels, *,
         roc[n] = _roc((cols["result"][pick] == "churned").astype(int), -cols["score"][pick])
     first = table.filter(pa.array(cols["days_before"] == days_before[0]))
     ranking = rank_features(first, list(FEATURES))
+    unscored = int(np.isnan(cols["score"][cols["days_before"] == days_before[0]]).sum())
     return ValidationResult(
         model=model or ", ".join(chosen.names), start=start, end=end, days_before=days_before,
         summary=summary, calibration=calibration, roc=roc, feature_ranking=ranking,
-        recommended=recommend(first, ranking), excluded_notified=excluded, scored=table)
+        recommended=recommend(first, ranking), excluded_notified=excluded, scored=table,
+        components_without_data=components_without_data(tables, chosen, as_of=as_of),
+        unscored=unscored)
+
+
+def components_without_data(tables: Mapping[str, ir.Table], models: HealthModels, *,
+                            as_of: date) -> list[dict[str, str]]:
+    """The components of `models` whose every source but subscriptions has no row known by
+    `as_of` (`quarterdeck.health.source_coverage`): model, feature, reason."""
+    absent = absent_sources(tables, as_of=as_of)
+    out = []
+    for m in models.models:
+        for r in left_out_features([c.feature for c in m.components], absent):
+            out.append({"model": m.name, **r})
+    return out

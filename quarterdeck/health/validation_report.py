@@ -31,6 +31,13 @@ def render_validation_rich(result: ValidationResult, console: Console) -> None:
     """Print the summary, calibration and feature ranking as Rich tables on `console`."""
     title = (f"Health model {result.model}: decisions {result.start} → {result.end}"
              f" ({result.excluded_notified} already notified left out)")
+    for r in result.components_without_data:
+        console.print(f"[yellow]no data[/] for component {r['feature']} of {r['model']}: "
+                      f"{r['reason']}")
+    if result.unscored:
+        console.print(f"[yellow]{result.unscored:,} decisions could not be scored[/] "
+                      f"{result.days_before[0]} days before: no component of their health "
+                      "model had a value (their AUC shows as –)")
     t = Table(title=title)
     for col in ("days before", "segment", "decisions", "churned", "AUC", "base rate",
                 "red share", "red precision", "lift", "churned ARR in red"):
@@ -103,6 +110,17 @@ def _html_table(rows: list[dict[str, Any]], columns: list[tuple[str, str, Any]])
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _gaps_html(result: ValidationResult) -> str:
+    """The components without data and the decisions no component could score, in words."""
+    lines = [f"No data for component {r['feature']} of {r['model']}: {r['reason']}."
+             for r in result.components_without_data]
+    if result.unscored:
+        lines.append(f"{result.unscored:,} decisions could not be scored "
+                     f"{result.days_before[0]} days before: no component of their health "
+                     "model had a value (their AUC shows as –).")
+    return "".join(f"<p><strong>{escape(line)}</strong></p>" for line in lines)
+
+
 def render_validation_html(result: ValidationResult) -> str:
     """A self-contained HTML page: summary, ROC curves, calibration bars, feature ranking."""
     summary = _html_table(result.summary, [
@@ -134,7 +152,7 @@ flex-wrap:wrap}}</style></head><body>
 <p>Renewal decisions dated {result.start} to {result.end}, each account scored as it stood
 {", ".join(str(n) for n in result.days_before)} days before, with only the data known then.
 {result.excluded_notified} decision(s) already notified at scoring time are left out.</p>
-<h2>Does the score predict churn?</h2>{summary}
+{_gaps_html(result)}<h2>Does the score predict churn?</h2>{summary}
 <div class="row"><div><h2>ROC curve</h2>{_roc_svg(result)}</div>
 <div><h2>Churn rate by band</h2>{calibration}</div></div>
 <h2>Candidate features, each alone ({result.days_before[0]} days before)</h2>

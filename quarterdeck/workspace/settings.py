@@ -58,6 +58,17 @@ class MetricSettings(_Strict):
         "invoice is paid (needs invoices).")
 
 
+class ChurnSettings(_Strict):
+    window_days: int = Field(
+        90, ge=1, le=730, description="The window of the churn probability published beside "
+        "the probability at the next renewal decision: the chance of churning at any decision "
+        "in the next N days. Lists sorted by churn risk use it.")
+    attributes: list[str] | None = Field(
+        None, description="Account attributes the churn model may use as features: accounts "
+        "columns (segment, industry, region, country, any custom column) and subscription "
+        "ones (plan, auto_renew). Empty = every one the data has; [] = none.")
+
+
 class WorkspaceSettings(_Strict):
     name: str = Field("Quarterdeck", description="Company or workspace name shown in the app.")
     base_currency: str = Field("USD", description="ISO 4217 currency all money is reported in.")
@@ -72,6 +83,7 @@ class WorkspaceSettings(_Strict):
     app_database: AppDatabaseSettings = Field(default_factory=AppDatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     metrics: MetricSettings = Field(default_factory=MetricSettings)
+    churn: ChurnSettings = Field(default_factory=ChurnSettings)
 
     @field_validator("base_currency")
     @classmethod

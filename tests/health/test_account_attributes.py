@@ -120,3 +120,36 @@ def test_candidate_attributes_of_a_world_without_accounts_columns_are_the_contra
     tables = duck.load({"subscriptions": table_from_rows("subscriptions", [
         sub("s1", "a1", "2024-01-01")])})
     assert "attribute_plan" in candidate_attributes(tables)
+
+
+def test_the_landing_areas_earlier_account_versions_give_the_attribute_as_it_was(tmp_path):
+    from typer.testing import CliRunner
+
+    from quarterdeck.cli.main import app
+    from quarterdeck.landing.account_versions import with_account_versions
+    from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import connect
+
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    for segment in ("SMB", "Enterprise"):
+        folder = tmp_path / segment
+        folder.mkdir()
+        (folder / "accounts.csv").write_text(
+            f"account_id,name,segment,tier_note\na1,Acme,{segment},{segment.lower()}\n")
+        result = runner.invoke(app, ["load", str(folder), "--workspace", str(ws)])
+        assert result.exit_code == 0, result.output
+    con = connect(f"duckdb:///{ws / 'data' / 'warehouse.duckdb'}")
+    # The two loads as if committed on 2024-01-01 and 2024-06-01.
+    con.raw_sql("UPDATE _quarterdeck_loads SET loaded_at = CASE WHEN load_id = 1 "
+                "THEN TIMESTAMP '2024-01-01 08:00:00' ELSE TIMESTAMP '2024-06-01 08:00:00' END")
+    tables = with_account_versions(canonical_tables(con), con, ws / "data" / "landing")
+    points = ibis.memtable(pa.table({"account_id": ["a1", "a1"],
+                                     "as_of": [date(2024, 3, 1), date(2024, 6, 30)]}))
+    rows = con.to_pyarrow(feature_table_at(
+        tables, points, base_currency="USD",
+        features=["attribute_segment", "attribute_tier_note"])).to_pylist()
+    got = {r["as_of"]: (r["attribute_segment"], r["attribute_tier_note"]) for r in rows}
+    assert got == {date(2024, 3, 1): ("SMB", "smb"),
+                   date(2024, 6, 30): ("Enterprise", "enterprise")}
