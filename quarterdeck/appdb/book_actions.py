@@ -99,7 +99,10 @@ def start_playbook(engine: Engine, playbooks: PlaybookDefinitions, name: str, ac
                    *, actor: str, on: date, anchor: date | None = None) -> PlaybookRun:
     """Start playbook `name` for an account by hand, anchored on `anchor` (else the anchor its
     definition names, from the latest published stage row); never twice the same day."""
-    p = playbooks.playbook(name)
+    try:
+        p = playbooks.playbook(name)
+    except KeyError as exc:
+        raise BookError(exc.args[0]) from None
     with session(engine) as db:
         latest = db.scalar(select(func.max(LifecycleStage.as_of)).where(
             (LifecycleStage.account_id == account_id) & (LifecycleStage.as_of <= on)))
