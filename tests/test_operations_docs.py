@@ -17,7 +17,7 @@ from quarterdeck.playbooks.definitions import (
     Trigger,
 )
 from quarterdeck.rules.account_facts import BASE_FACTS
-from quarterdeck.rules.conditions import Condition, Test
+from quarterdeck.rules.conditions import Comparison, Condition
 from quarterdeck.signals.definitions import Signal, SignalDefinitions
 
 DOC = (Path(__file__).parents[1] / "docs" / "operations.md").read_text()
@@ -34,7 +34,7 @@ def test_every_definition_setting_is_documented() -> None:
         for name in model.model_fields:
             assert f"`{name}`" in DOC or f"`tasks[].{name}`" in DOC, (
                 f"{model.__name__}.{name} is not in docs/operations.md")
-    for name, field in Test.model_fields.items():
+    for name, field in Comparison.model_fields.items():
         assert f"`{field.alias or name}`" in DOC, f"comparison {name} is not documented"
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Scalar = str | int | float | bool
 
 
-class Test(BaseModel):
+class Comparison(BaseModel):
     """Comparisons of one fact; every given comparison must hold."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -48,7 +48,7 @@ class Test(BaseModel):
         return value if isinstance(value, dict) else {"eq": value}
 
     @model_validator(mode="after")
-    def _something(self) -> Test:
+    def _something(self) -> Comparison:
         if not self.model_fields_set:
             raise ValueError("give at least one comparison (eq, ne, lt, at_most, gt, "
                              "at_least, in, not_in, is_null)")
@@ -70,20 +70,22 @@ _OPS: dict[str, tuple[str, Callable[[ir.Value, Any], ir.BooleanValue]]] = {
     "is_null": ("is missing", lambda v, x: v.isnull() if x else v.notnull()),
 }
 
-Tests = dict[str, Test]
+Comparisons = dict[str, Comparison]
 
 
 class Condition(BaseModel):
     """`when` (all hold) and `when_any` (at least one group holds); empty means always."""
 
     model_config = ConfigDict(extra="forbid")
-    when: Tests = Field(default_factory=dict, description="Fact → test; every test must hold.")
-    when_any: list[Tests] = Field(default_factory=list, description="Groups of tests; at "
+    when: Comparisons = Field(default_factory=dict,
+                              description="Fact → test; every test must hold.")
+    when_any: list[Comparisons] = Field(default_factory=list, description="Groups of tests; at "
                                   "least one group must hold entirely.")
 
     @field_validator("when", "when_any", mode="after")
     @classmethod
-    def _known_facts(cls, value: Tests | list[Tests]) -> Tests | list[Tests]:
+    def _known_facts(cls, value: Comparisons | list[Comparisons]
+                     ) -> Comparisons | list[Comparisons]:
         from quarterdeck.rules.account_facts import FACTS
 
         groups = value if isinstance(value, list) else [value]
@@ -119,7 +121,7 @@ class Condition(BaseModel):
         return " and ".join(parts) or "always"
 
 
-def _group(t: ir.Table, tests: Tests) -> ir.BooleanValue:
+def _group(t: ir.Table, tests: Comparisons) -> ir.BooleanValue:
     result: ir.BooleanValue = ibis.literal(True)
     for name, test in tests.items():
         for op, value in test.parts():
@@ -135,7 +137,7 @@ def _show(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _group_text(tests: Tests) -> str:
+def _group_text(tests: Comparisons) -> str:
     words = []
     for name, test in tests.items():
         for op, value in test.parts():
