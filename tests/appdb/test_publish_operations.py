@@ -229,3 +229,26 @@ def test_a_playbook_started_by_hand_is_anchored_on_the_published_facts(engine) -
         start_playbook(engine, BOOK.playbooks, "renewal", "a", actor=CSM, on=D1)
     with pytest.raises(BookError, match="no account 'zz'"):
         start_playbook(engine, BOOK.playbooks, "renewal", "zz", actor=CSM, on=D1)
+
+
+def test_a_signal_trigger_starts_its_playbook_from_the_alert_day_once_per_alert(engine) -> None:
+    from quarterdeck.playbooks.definitions import PlaybookDefinitions
+
+    playbooks = PlaybookDefinitions.model_validate({"playbooks": [{
+        "name": "save_the_champion", "trigger": {"signal": "champion_left"},
+        "anchor": "alert_date", "cancel_when_trigger_clears": True,
+        "tasks": [{"key": "meet_successor", "title": "Meet the new champion", "due": 5}]}]})
+
+    def day(on: date, alerts: list[dict[str, Any]]) -> Any:
+        return publish_operations(
+            engine, as_of=on, stages=pa.Table.from_pylist([stage("a")]),
+            fired=pa.Table.from_pylist(alerts, schema=FIRED_SCHEMA),
+            triggers=pa.Table.from_pylist([], schema=TRIGGER_SCHEMA), team=TEAM,
+            signals=BOOK.signals, playbooks=playbooks, milestone_names=[])
+
+    assert day(D1, [fired("champion_left", "a")]).playbooks_started == 1
+    assert day(D1 + timedelta(days=1), [fired("champion_left", "a")]).playbooks_started == 0
+    [task] = tasks(engine).values()
+    assert task.due_on == D1 + timedelta(days=5)
+    cleared = day(D1 + timedelta(days=2), [])  # the alert auto-resolves: the run is cancelled
+    assert (cleared.alerts_resolved, cleared.playbooks_cancelled) == (1, 1)
