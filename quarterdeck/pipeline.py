@@ -146,7 +146,8 @@ def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table
         health=None if health is None else ibis.memtable(health.select(
             ["account_id", "score", "band", "change_7d", "change_30d"])),
         churn=None if churn is None else ibis.memtable(churn.select(
-            ["account_id", "churn_probability"])),
+            [c for c in ("account_id", "churn_probability", "churn_probability_window")
+             if c in churn.column_names])),
         daily=daily, usage=usage)
     stages = con.to_pyarrow(day.stages)
     fired = con.to_pyarrow(day.fired.filter(day.fired.as_of == as_of))

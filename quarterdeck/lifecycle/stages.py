@@ -6,7 +6,7 @@ segment is chosen the same way from the segment rules. The day a stage was enter
 the published history (the app database), not from here: this is the stage of one day.
 
 Example: an active account with red health → stage at_risk, stage_rule "status = active and
-(health_band = red or churn_probability ≥ 0.5)".
+(health_band = red or churn_probability_window ≥ 0.3)".
 """
 
 from __future__ import annotations

@@ -66,6 +66,9 @@ _register(
     Fact("health_change_30d", "Health score of T minus that of 30 days earlier."),
     Fact("churn_probability", "The churn model's probability of churn at the next renewal "
          "decision, as of T."),
+    Fact("churn_probability_window", "The churn model's probability of churning at any "
+         "renewal decision within the churn window (90 days by default) after T: the one to "
+         "rank by."),
     Fact("onboarding_complete", "true when every required onboarding milestone was reached "
          "by T.", "flag"),
     Fact("milestones_reached", "Onboarding milestones reached by T."),
@@ -153,8 +156,11 @@ def account_facts(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
                                    health_change_7d=health.change_7d.cast(dt.float64),
                                    health_change_30d=health.change_30d.cast(dt.float64)))
     if churn is not None:
+        window = (churn.churn_probability_window if "churn_probability_window" in churn.columns
+                  else ibis.null(dt.float64))
         parts.append(churn.select("account_id", churn_probability=churn.churn_probability
-                                  .cast(dt.float64)))
+                                  .cast(dt.float64),
+                                  churn_probability_window=window.cast(dt.float64)))
     if milestones is not None:
         parts.append(milestones.select("account_id", "onboarding_complete",
                                        "milestones_reached", "first_value_on"))
@@ -182,7 +188,8 @@ def account_facts(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
                                           "health_band": null_text,
                                           "health_change_7d": null_float,
                                           "health_change_30d": null_float}),
-        **({} if churn is not None else {"churn_probability": null_float}),
+        **({} if churn is not None else {"churn_probability": null_float,
+                                         "churn_probability_window": null_float}),
         **({} if milestones is not None else {
             "onboarding_complete": ibis.null(dt.boolean),
             "milestones_reached": ibis.null(dt.int64),

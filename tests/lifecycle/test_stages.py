@@ -27,7 +27,7 @@ def test_the_rule_that_placed_an_account_is_kept_in_words(book_day) -> None:
     con, day = book_day
     stages = by_account(con, day.stages)
     assert stages["red-renewal"]["stage_rule"] == (
-        "status = active and (health_band = red or churn_probability ≥ 0.5)")
+        "status = active and (health_band = red or churn_probability_window ≥ 0.3)")
     assert stages["steady"]["stage_rule"] == "always"
 
 
