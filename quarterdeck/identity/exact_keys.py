@@ -5,8 +5,11 @@
   other account naming the same id. Every account also holds its own id under its source, so
   `{"files": "acct-7"}` on a CRM company links it to the file account `acct-7`.
 - Domain: accounts whose normalised domains are equal (`www.Acme.com/` = `acme.com`; free-mail
-  domains never count). A domain held by more than `MAX_DOMAIN_GROUP` accounts (a reseller,
-  a shared host) identifies nobody and is ignored.
+  domains never count) and whose names do not disagree: equal once normalised, or one
+  missing. Sister companies share a domain under other
+  names ("Globex Retail", "Globex Logistics" on globex.com); such pairs, and typo'd names,
+  are left to the probabilistic model. A domain held by more than `MAX_DOMAIN_GROUP`
+  accounts (a reseller, a shared host) identifies nobody and is ignored.
 
 Example: shared_id_pairs(["crm:1", "stripe:cus_N1"], [{"stripe": "cus_N1"}, None], {"crm",
 "stripe"}) == [Pair("crm:1", "stripe:cus_N1", "shared_id", "shared id stripe:cus_N1")].
@@ -81,16 +84,26 @@ def shared_id_pairs(account_ids: Sequence[str], external_ids: Sequence[str | Non
     return sorted(pairs)
 
 
-def domain_pairs(account_ids: Sequence[str], domains: Sequence[str | None]) -> list[Pair]:
-    """Every pair of accounts with the same normalised domain (groups up to MAX_DOMAIN_GROUP)."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for account_id, domain in zip(account_ids, domains, strict=True):
+def _agree(a: str | None, b: str | None) -> bool:
+    """Whether two normalised names allow one company (equal but for spaces, or one
+    missing)."""
+    return a is None or b is None or a.replace(" ", "") == b.replace(" ", "")
+
+
+def domain_pairs(account_ids: Sequence[str], domains: Sequence[str | None],
+                 names: Sequence[str | None] | None = None) -> list[Pair]:
+    """Every pair of accounts with the same normalised domain (groups up to MAX_DOMAIN_GROUP)
+    whose normalised `names` (when given) agree."""
+    names = names if names is not None else [None] * len(account_ids)
+    groups: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for account_id, domain, name in zip(account_ids, domains, names, strict=True):
         if domain:
-            groups[domain].append(account_id)
+            groups[domain].append((account_id, name))
     pairs = []
     for domain, accounts in groups.items():
         if len(accounts) > MAX_DOMAIN_GROUP:
             continue
-        for a, b in combinations(sorted(accounts), 2):
-            pairs.append(Pair(a, b, "domain", f"same domain {domain}"))
+        for (a, name_a), (b, name_b) in combinations(sorted(accounts), 2):
+            if _agree(name_a, name_b):
+                pairs.append(Pair(a, b, "domain", f"same domain {domain}"))
     return sorted(pairs)

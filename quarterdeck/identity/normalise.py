@@ -4,9 +4,12 @@ Two systems rarely type a company the same way: "ACME ANALYTICS, Inc.", "acme an
 "Acme  Analytics" and "acmeanalytics.com" are one company. Matching compares these
 normalised forms, never the raw values:
 
-- a name is lower-cased, accents and punctuation dropped, whitespace runs collapsed, a leading
-  "the" and trailing legal forms (Inc., LLC, Ltd, GmbH, S.A., B.V., Pty Ltd, plc …) removed;
-  a name that is itself a domain ("acme.io") becomes the domain's label ("acme");
+- a name is lower-cased, accents and punctuation dropped, "&" and "+" read as "and",
+  whitespace runs collapsed, a leading "the" and trailing legal forms (Inc., LLC, Ltd, GmbH,
+  S.A., B.V., Pty Ltd, plc …: the term list of the `cleanco` package, in every country it
+  covers) removed, and common abbreviations written out ("Intl" → "international", "Tech" →
+  "technology", "Svcs" → "services"); a name that is itself a domain ("acme.io") becomes the
+  domain's label ("acme");
 - a domain loses its scheme, `www.`, port, path, query and case; a free-mail domain
   (gmail.com …) identifies nobody and counts as no domain;
 - a country becomes its ISO 3166 alpha-2 code when it can be recognised.
@@ -20,17 +23,30 @@ import re
 import unicodedata
 from functools import lru_cache
 
-# Legal forms, written as they read once dots and apostrophes are gone and other punctuation
-# is a space ("S.A." → "sa", "Pty. Ltd." → "pty ltd"); stripped from the end of a name,
-# repeatedly, so "GmbH & Co. KG" and "Pte. Ltd." go whole.
-LEGAL_FORMS = frozenset("""
-    inc incorporated corp corporation co company llc lc ltd limited plc llp lp pllc pc ulc
-    gmbh mbh ag kg kgaa ug ohg ev se sa sas sasu sarl eurl snc sca spa srl srls sl slu sau
-    sab bv nv vof cv oy oyj ab asa as aps pty pte bhd sdn kk tbk ltda eireli lda zrt kft doo
-    eood ooo zao oao pao
-""".split())
-# Legal-form phrases of several words (checked before single words).
-LEGAL_PHRASES = (("and", "co"), ("sp", "z", "oo"), ("s", "de", "rl"), ("de", "cv"), ("a", "s"))
+# Trailing words cleanco lists as legal forms that are more often part of a name here.
+_NOT_LEGAL_FORMS = frozenset({("uk",), ("ok",), ("at",), ("et",)})
+# Abbreviations a company's name is written with in one system and not in another, and the
+# word each stands for (plural and singular read as one: "Services" and "Svc" match).
+ABBREVIATIONS = {
+    "intl": "international", "tech": "technology", "techs": "technology",
+    "technologies": "technology", "svc": "services", "svcs": "services", "srvcs": "services",
+    "service": "services", "mgmt": "management", "mgt": "management", "mfg": "manufacturing",
+    "assoc": "associates", "assocs": "associates", "associate": "associates",
+    "natl": "national", "sys": "systems", "system": "systems", "sol": "solutions",
+    "solns": "solutions", "solution": "solutions", "grp": "group", "hldgs": "holdings",
+    "hldg": "holdings", "holding": "holdings", "dev": "development", "eng": "engineering",
+    "engg": "engineering", "lab": "labs", "laboratories": "labs", "laboratory": "labs",
+    "ctr": "center", "centre": "center", "bros": "brothers", "dept": "department",
+    "univ": "university", "assn": "association", "enterprise": "enterprises",
+    "industry": "industries", "finl": "financial", "mktg": "marketing",
+    "comms": "communications", "communication": "communications", "sci": "sciences",
+    "science": "sciences", "pharma": "pharmaceuticals", "hlth": "health",
+    "healthcare": "health care", "investment": "investments", "prods": "products",
+    "product": "products", "dist": "distribution", "distrib": "distribution",
+    "logistic": "logistics", "consult": "consulting", "network": "networks",
+    "ntwk": "networks", "ntwks": "networks",
+}
+
 
 FREE_MAIL_DOMAINS = frozenset("""
     gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr yahoo.de ymail.com rocketmail.com
@@ -72,19 +88,34 @@ def _ascii(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1)
+def legal_forms() -> tuple[tuple[str, ...], ...]:
+    """cleanco's legal forms of every country, as words in the form names are compared in
+    ("S.A. de C.V." → ("sa", "de", "cv")), the longest first."""
+    from cleanco.clean import get_unique_terms
+
+    forms = {tuple(_words(term)) for term in get_unique_terms()} - _NOT_LEGAL_FORMS
+    return tuple(sorted((f for f in forms if f), key=lambda f: (-len(f), f)))
+
+
+def _words(text: str) -> list[str]:
+    """`text` as lower-case ASCII words, "&" and "+" read as "and", dots and apostrophes
+    dropped ("S.A." → "sa") and other punctuation a space."""
+    text = _ascii(text).replace("&", " and ").replace("+", " and ")
+    return _NOT_WORD.sub(" ", _DROPPED.sub("", text)).split()
+
+
 def _strip_legal_forms(words: list[str]) -> list[str]:
-    """`words` without trailing legal forms (the name keeps at least one word)."""
+    """`words` without trailing legal forms, repeatedly ("GmbH & Co. KG", "Pte. Ltd."); the
+    name keeps at least one word."""
     changed = True
     while changed and len(words) > 1:
         changed = False
-        for phrase in LEGAL_PHRASES:
-            n = len(phrase)
-            if len(words) > n and tuple(words[-n:]) == phrase:
+        for form in legal_forms():
+            n = len(form)
+            if len(words) > n and tuple(words[-n:]) == form:
                 words, changed = words[:-n], True
                 break
-        else:
-            if words[-1] in LEGAL_FORMS:
-                words, changed = words[:-1], True
     return words
 
 
@@ -93,7 +124,8 @@ def normalise_name(name: str | None) -> str | None:
     """The comparable form of a company name; None when nothing identifying is left.
 
     Examples: "ACME ANALYTICS, Inc." → "acme analytics"; "Acme  Analytics Pty Ltd" →
-    "acme analytics"; "The Acme Company" → "acme"; "acme.io" → "acme".
+    "acme analytics"; "The Acme Company" → "acme"; "acme.io" → "acme"; "Acme Intl Tech
+    Svcs" → "acme international technology services".
     """
     if name is None:
         return None
@@ -101,11 +133,11 @@ def normalise_name(name: str | None) -> str | None:
     as_domain = normalise_domain(text) if " " not in text and "." in text else None
     if as_domain is not None:
         return domain_label(as_domain)
-    text = text.replace("&", " and ").replace("+", " and ")
-    words = _NOT_WORD.sub(" ", _DROPPED.sub("", text)).split()
+    words = _words(text)
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
     words = _strip_legal_forms(words)
+    words = " ".join(ABBREVIATIONS.get(w, w) for w in words).split()
     return " ".join(words) or None
 
 

@@ -1,12 +1,20 @@
 """Probabilistic matching of accounts with Splink (Fellegi–Sunter) on an in-memory DuckDB.
 
-Each candidate pair is compared on five fields of `account_keys`, each at a few levels:
+Each candidate pair is compared on every field of `account_keys`, each at a few levels:
 
-| field | levels, best first |
-|---|---|
-| name | exact · within 1 edit (spaces ignored) · Jaro-Winkler ≥ 0.95 · ≥ 0.88 · else |
-| domain | exact · same registrable label (`acme.com` vs `acme.co.uk`) · else |
-| country, region, industry | equal · else |
+- name: exact (weighed by how distinctive the name is) · within 1 edit · within 2 edits
+  (8 letters or more) · Jaro-Winkler ≥ 0.94 · else;
+- domain: exact · same registrable label (`acme.com` vs `acme.io`) · either, but the names
+  unrelated · else;
+- contacts: an email domain of one's contacts is the other's site or contacts' domain ·
+  the same, but the names unrelated · else;
+- country, region, industry, segment, owner: equal · else;
+- created: within 7 days · else.
+
+Names are "related" when one is missing or they are within 2 edits:
+sister companies on one domain ("Globex Retail", "Globex Logistics") share the domain (and
+contacts' domains) but not the name, and the shared domain then weighs nothing — its u is
+the prior, never sampled (a rare level, so sampling would make it decisive).
 
 A missing value on either side is neutral. The match weight of a level is log2(m / u): m is
 how often true matches land there, u how often two different companies do. Workspaces are
@@ -19,10 +27,21 @@ priors are used below that), corrected for the true matches the sample contains
 below half an observation. The prior probability that two random accounts match comes from
 the pairs sharing an exact name or domain, assuming those find `EXACT_RECALL` of all matches.
 
+An exact name is weighed by Splink's term-frequency adjustment, with a frequency table of
+its own: the chance that another company's name has as many words and holds all of its
+words (the share of distinct names with that many words times each word's share of them).
+"Acme" on two accounts of a thousand where twenty names start with Acme says little;
+"Zephyrine Quarry Works" says a lot. (Splink's own frequency of the whole name counts the
+records of one company in each system as if they were different companies, so in a small
+workspace every name would look common.)
+
 Candidate pairs come from blocking rules (equal name, domain, domain label, compact name,
-name = the other's domain label; for names within two letters of each other's length, the
-same first and last 4 letters, or the same letters 5 to 12), so
-the work grows with the accounts, not with their square (see docs/benchmarks-identity.md).
+name = the other's domain label, a shared contact or site email domain, a shared
+one-letter-deleted form of the compact name — which brings together every pair within one
+edit — or of one of the name's rarer words (two typos in different words); for names
+within two letters of each other's length, the same first and last 4
+letters, or the same letters 5 to 12, for two edits), so the work grows with the accounts,
+not with their square (see docs/benchmarks-identity.md).
 
 Example: score_pairs(account_keys(accounts), min_probability=0.5) → scored pairs.
 """
@@ -30,6 +49,7 @@ Example: score_pairs(account_keys(accounts), min_probability=0.5) → scored pai
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,61 +70,100 @@ class Level:
     sql: str | None     # Splink condition; None for the final "else" level
     m: float
     u: float            # prior, used when there are too few accounts to sample
+    tf: bool = False    # weighed by the distinctiveness of the value (names only)
+    sampled: bool = True  # whether u is estimated from the accounts (else the prior)
 
 
 @dataclass(frozen=True)
 class Comparison:
-    name: str           # the field compared
+    name: str           # the comparison, and the key column shown in evidence
     levels: tuple[Level, ...]  # best first; the last is "else"
+    null_sql: str | None = None  # when there is nothing to compare (default: a value missing)
 
 
 def _else(field: str, m: float, u: float) -> Level:
     return Level(f"{field} differs", None, m, u)
 
 
+def _agrees(field: str, m: float, u: float) -> Comparison:
+    return Comparison(field, (Level(f"{field} agrees", f'"{field}_l" = "{field}_r"', m, u),
+                              _else(field, 1 - m, 1 - u)))
+
+
+
+
+def _within(edits: int) -> str:
+    """SQL: the compact names are within `edits` edits (a swap of two letters is one edit).
+    Damerau-Levenshtein is slow, so it runs only on pairs close in length and in Jaro-Winkler
+    (which any pair of 4 letters or more within 2 edits is)."""
+    a, b = '"name_compact_l"', '"name_compact_r"'
+    return (f"(case when abs(length({a}) - length({b})) <= {edits} and "
+            f"jaro_winkler_similarity({a}, {b}) >= 0.8 then "
+            f"damerau_levenshtein({a}, {b}) <= {edits} else false end)")
+
+
+RELATED_NAMES = f'("name_l" is null or "name_r" is null or {_within(2)})'
+_CONTACTS_SHARED = (
+    '(list_has_any("contact_domains_l", "contact_domains_r") '
+    'or list_contains("contact_domains_l", "site_r") '
+    'or list_contains("contact_domains_r", "site_l"))')
+_CONTACTS_NULL = (
+    'not (("contact_domains_l" is not null and ("contact_domains_r" is not null '
+    'or "site_r" is not null)) or ("contact_domains_r" is not null and "site_l" is not null))')
+
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", (
-        Level("name exact", '"name_l" = "name_r"', 0.75, 1e-4),
-        Level("name within 1 edit",
-              'levenshtein("name_compact_l", "name_compact_r") <= 1', 0.08, 1e-4),
-        Level("name nearly equal", 'jaro_winkler_similarity("name_l", "name_r") >= 0.95',
-              0.05, 5e-4),
-        Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.88', 0.06,
-              5e-3),
-        _else("name", 0.06, 0.9944),
+        Level("name exact", '"name_l" = "name_r"', 0.70, 1e-4, tf=True),
+        Level("name within 1 edit", _within(1), 0.12, 2e-5),
+        Level("name within 2 edits", f'{_within(2)} and least(length("name_compact_l"), '
+              'length("name_compact_r")) >= 8', 0.08, 5e-5),
+        Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.94', 0.03,
+              3e-3, sampled=False),
+        _else("name", 0.07, 0.99693),
     )),
     Comparison("domain", (
-        Level("domain exact", '"domain_l" = "domain_r"', 0.85, 1e-4),
-        Level("same domain label", '"domain_label_l" = "domain_label_r"', 0.07, 3e-4),
-        _else("domain", 0.08, 0.9996),
+        Level("domain exact", f'"domain_l" = "domain_r" and {RELATED_NAMES}', 0.80, 5e-5),
+        Level("same domain label", f'"domain_label_l" = "domain_label_r" and {RELATED_NAMES}',
+              0.17, 5e-5),
+        Level("same domain but unrelated names", '"domain_label_l" = "domain_label_r"', 2e-4,
+              2e-4, sampled=False),
+        _else("domain", 0.0298, 0.9997),
     )),
-    Comparison("country", (
-        Level("country agrees", '"country_l" = "country_r"', 0.95, 0.25),
-        _else("country", 0.05, 0.75),
-    )),
-    Comparison("region", (
-        Level("region agrees", '"region_l" = "region_r"', 0.93, 0.35),
-        _else("region", 0.07, 0.65),
-    )),
-    Comparison("industry", (
-        Level("industry agrees", '"industry_l" = "industry_r"', 0.75, 0.12),
-        _else("industry", 0.25, 0.88),
+    Comparison("contact_domains", (
+        Level("contacts share a domain", f"{_CONTACTS_SHARED} and {RELATED_NAMES}", 0.6, 1e-4),
+        Level("contacts share a domain but unrelated names", _CONTACTS_SHARED, 2e-4, 2e-4,
+              sampled=False),
+        _else("contact_domains", 0.3998, 0.9997),
+    ), null_sql=_CONTACTS_NULL),
+    _agrees("country", 0.95, 0.25),
+    _agrees("region", 0.93, 0.35),
+    _agrees("industry", 0.75, 0.12),
+    _agrees("segment", 0.8, 0.35),
+    _agrees("owner", 0.6, 0.05),
+    Comparison("created", (
+        Level("created within 7 days",
+              'abs(date_diff(\'day\', "created_l", "created_r")) <= 7', 0.3, 0.01),
+        _else("created", 0.7, 0.99),
     )),
 )
-BLOCKING_RULES = (
-    "l.name = r.name",
-    "l.domain = r.domain",
-    "l.domain_label = r.domain_label",
-    "l.name_compact = r.name_compact",
-    "l.name_compact = r.domain_label",
-    "l.domain_label = r.name_compact",
-    # One edit leaves either the first and last 4 letters or letters 5-12 as they were.
-    "substr(l.name_compact, 1, 4) || right(l.name_compact, 4) = "
-    "substr(r.name_compact, 1, 4) || right(r.name_compact, 4) "
-    "and abs(length(l.name_compact) - length(r.name_compact)) <= 2",
-    "substr(l.name_compact, 5, 8) = substr(r.name_compact, 5, 8) "
-    "and length(l.name_compact) >= 12 "
-    "and abs(length(l.name_compact) - length(r.name_compact)) <= 2",
+MIN_NAME_TF = 1e-9
+BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (  # (rule, arrays to explode)
+    ("l.name = r.name", ()),
+    ("l.domain = r.domain", ()),
+    ("l.domain_label = r.domain_label", ()),
+    ("l.name_compact = r.name_compact", ()),
+    ("l.name_compact = r.domain_label", ()),
+    ("l.domain_label = r.name_compact", ()),
+    ("l.email_domains = r.email_domains", ("email_domains",)),
+    ("l.name_deletions = r.name_deletions", ("name_deletions",)),
+    ("l.word_variants = r.word_variants", ("word_variants",)),
+    # Two edits leave either the first and last 4 letters or letters 5-12 as they were.
+    ("substr(l.name_compact, 1, 4) || right(l.name_compact, 4) = "
+     "substr(r.name_compact, 1, 4) || right(r.name_compact, 4) "
+     "and abs(length(l.name_compact) - length(r.name_compact)) <= 2", ()),
+    ("substr(l.name_compact, 5, 8) = substr(r.name_compact, 5, 8) "
+     "and length(l.name_compact) >= 12 "
+     "and abs(length(l.name_compact) - length(r.name_compact)) <= 2", ()),
 )
 
 
@@ -148,20 +207,45 @@ def _settings(prior: float, u: dict[str, list[float]] | None):
 
     comparisons = []
     for comp in COMPARISONS:
-        levels = [cll.NullLevel(comp.name)]
-        levels += [cll.CustomLevel(lv.sql, label_for_charts=lv.label) if lv.sql
-                   else cll.ElseLevel() for lv in comp.levels]
+        null = (cll.CustomLevel(comp.null_sql).configure(is_null_level=True) if comp.null_sql
+                else cll.NullLevel(comp.name))
+        levels = [null]
+        for lv in comp.levels:
+            level = (cll.CustomLevel(lv.sql, label_for_charts=lv.label) if lv.sql
+                     else cll.ElseLevel())
+            if lv.tf:
+                level.configure(tf_adjustment_column=comp.name, tf_adjustment_weight=1.0,
+                                tf_minimum_u_value=MIN_NAME_TF)
+            levels.append(level)
         comparison = CustomComparison(levels, output_column_name=comp.name)
         comparison.configure(m_probabilities=[lv.m for lv in comp.levels],
                              u_probabilities=(u or {}).get(comp.name)
                              or [lv.u for lv in comp.levels])
         comparisons.append(comparison)
+    rules = [CustomRule(rule, arrays_to_explode=list(arrays) or None)
+             for rule, arrays in BLOCKING_RULES]
     return SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="account_id", comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[CustomRule(r) for r in BLOCKING_RULES],
+        blocking_rules_to_generate_predictions=rules,
         probability_two_random_records_match=prior,
         retain_matching_columns=True, retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[])
+
+
+def name_frequencies(keys: pa.Table) -> pa.Table:
+    """`name`, `tf_name`: how likely another company is to bear each name (see above)."""
+    names = sorted({n for n in keys["name"].to_pylist() if n})
+    distinct = len(names) or 1
+    words = Counter(w for name in names for w in set(name.split()))
+    lengths = Counter(len(name.split()) for name in names)
+    tf = []
+    for name in names:
+        split = name.split()
+        chance = lengths[len(split)] / distinct
+        for w in set(split):
+            chance *= words[w] / distinct
+        tf.append(max(chance, MIN_NAME_TF))
+    return pa.table({"name": names, "tf_name": tf})
 
 
 def _sampled_u(db_api, table, prior: float, n: int, seed: int) -> dict[str, list[float]]:
@@ -179,8 +263,8 @@ def _sampled_u(db_api, table, prior: float, n: int, seed: int) -> dict[str, list
         us = []
         for level, spec in zip(levels, comp.levels, strict=True):
             u = level.get("u_probability")
-            u = spec.u if u is None else (u - prior * spec.m) / (1 - prior)
-            us.append(max(u, floor))
+            u = spec.u if u is None or not spec.sampled else (u - prior * spec.m) / (1 - prior)
+            us.append(min(max(u, floor), 1.0))
         sampled[comp.name] = us
     return sampled
 
@@ -202,6 +286,8 @@ def score_pairs(keys: pa.Table, *, min_probability: float, seed: int = SEED
             table = db_api.register(keys, table_name="account_keys")
             u = _sampled_u(db_api, table, prior, n, seed) if n >= MIN_ROWS_FOR_U else None
             linker = Linker(table, _settings(prior, u), log_level=None)
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(name_frequencies(keys), table_name="name_frequencies"), "name")
             predictions = linker.inference.predict(
                 threshold_match_probability=min_probability, warning_mode="never")
             gammas = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
@@ -221,16 +307,22 @@ def score_pairs(keys: pa.Table, *, min_probability: float, seed: int = SEED
     return sorted(out, key=lambda p: (p.left, p.right))
 
 
+def _shown(value: object) -> object:
+    return ", ".join(value) if isinstance(value, list) else value
+
+
 def describe_levels(levels: dict[str, int], left: dict[str, object],
                     right: dict[str, object]) -> str:
     """The evidence of a scored pair in words, e.g. "name exact (acme); domain missing;
-    country agrees (US); region differs (emea / na)"."""
+    country agrees (US); region differs (emea / na)". A missing name or domain is said;
+    other fields with nothing to compare are left out."""
     parts = []
     for comp in COMPARISONS:
         index = levels.get(comp.name, -1)
-        a, b = left.get(comp.name), right.get(comp.name)
+        a, b = _shown(left.get(comp.name)), _shown(right.get(comp.name))
         if index < 0:
-            parts.append(f"{comp.name} missing")
+            if comp.name in ("name", "domain"):
+                parts.append(f"{comp.name} missing")
         elif index == len(comp.levels) - 1 or a != b:
             parts.append(f"{comp.levels[index].label} ({a} / {b})")
         else:

@@ -2,7 +2,8 @@
 
 The steps, each in its own module:
 
-1. `account_keys`: normalised name, domain, country, region, industry of every account;
+1. `account_keys`: normalised name, domain, contacts' email domains, country, region,
+   industry, segment, owner and creation day of every account;
 2. `exact_keys`: pairs sharing an id (`external_ids`) or a domain;
 3. `probabilistic`: Splink scores candidate pairs; those at or above the threshold merge,
    those in the review band below it are listed for review;
@@ -70,7 +71,7 @@ def _candidates(accounts: pa.Table, keys: pa.Table, definitions: IdentityDefinit
 
     for p in shared_id_pairs(ids, _column(accounts, "external_ids"), source_names):
         add(p.left, p.right, p.method, 1.0, p.evidence)
-    for p in domain_pairs(ids, _column(keys, "domain")):
+    for p in domain_pairs(ids, _column(keys, "domain"), _column(keys, "name")):
         add(p.left, p.right, p.method, 1.0, p.evidence)
     rows = {r["account_id"]: r for r in keys.to_pylist()}
     for p in score_pairs(keys, min_probability=definitions.review_floor):
@@ -108,19 +109,21 @@ def _split_pairs(definitions: IdentityDefinitions, known: set[str], notes: list[
 
 
 def resolve_accounts(accounts: pa.Table, *, paying: Iterable[str],
-                     definitions: IdentityDefinitions, source_kinds: Mapping[str, str]
+                     definitions: IdentityDefinitions, source_kinds: Mapping[str, str],
+                     contact_domains: Mapping[str, Iterable[str]] | None = None
                      ) -> Resolution:
     """Resolve the canonical `accounts` table into customers.
 
     `paying` holds the ids of accounts with paying subscriptions; `source_kinds` maps each
-    configured source's name to its kind (`{"crm": "hubspot"}`)."""
+    configured source's name to its kind (`{"crm": "hubspot"}`); `contact_domains` maps an
+    account id to the email domains of its contacts and users."""
     accounts = accounts.sort_by("account_id")
     source_names = sorted(source_kinds)
     ids: list[str] = _column(accounts, "account_id")
     known = set(ids)
     sources = [account_source(a, source_names) for a in ids]
     notes: list[str] = []
-    keys = account_keys(accounts)
+    keys = account_keys(accounts, contact_domains)
     candidates = _candidates(accounts, keys, definitions, source_names, known, notes)
     splits = _split_pairs(definitions, known, notes)
     parents = {a: p for a, p in zip(ids, _column(accounts, "parent_account_id"), strict=True)

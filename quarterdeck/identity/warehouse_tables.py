@@ -1,7 +1,8 @@
 """Running identity resolution against a warehouse: read accounts, write the three tables.
 
-Reads the loaded `accounts` table (small: pulled into Arrow whole) and which accounts have
-paying subscriptions (aggregated where the subscriptions live), resolves them, and replaces
+Reads the loaded `accounts` table (small: pulled into Arrow whole), which accounts have
+paying subscriptions and the email domains of each account's contacts and users (both
+aggregated where the data lives), resolves them, and replaces
 `account_resolution`, `account_matches` and `customer_accounts`. On DuckDB the three are
 replaced in one transaction, so a reader never sees one new and another old. Running it
 twice on the same data writes the same rows.
@@ -41,11 +42,31 @@ def paying_accounts(con: BaseBackend) -> set[str]:
     return set(con.to_pyarrow(paid.select("account_id").distinct())["account_id"].to_pylist())
 
 
+def contact_domains(con: BaseBackend) -> dict[str, set[str]]:
+    """account id → the email domains of its contacts and users (distinct, where they live)."""
+    parts = []
+    for name in ("contacts", "users"):
+        if name in con.list_tables():
+            t = con.table(name)
+            parts.append(t.select(t.account_id, domain=t.email.lower().re_extract(
+                r"@([^@\s]+)$", 1)))
+    if not parts:
+        return {}
+    both = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+    rows = con.to_pyarrow(both.filter(both.domain.notnull() & (both.domain != ""))
+                          .distinct()).to_pylist()
+    out: dict[str, set[str]] = {}
+    for row in rows:
+        out.setdefault(row["account_id"], set()).add(row["domain"])
+    return out
+
+
 def resolve_identities(con: BaseBackend, definitions: IdentityDefinitions,
                        source_kinds: Mapping[str, str]) -> Resolution:
     """Resolve the loaded accounts into customers and write the resolution tables."""
     resolution = resolve_accounts(loaded_accounts(con), paying=paying_accounts(con),
-                                  definitions=definitions, source_kinds=source_kinds)
+                                  definitions=definitions, source_kinds=source_kinds,
+                                  contact_domains=contact_domains(con))
     write_resolution(con, resolution)
     return resolution
 
