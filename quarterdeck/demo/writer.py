@@ -69,7 +69,8 @@ def to_arrow(values: Any, logical_type: str) -> pa.Array:
 
 
 def entity_table(entity_name: str, columns: Mapping[str, Any]) -> pa.Table:
-    """A table of the entity's columns; columns not given are written empty (all null)."""
+    """A table of the entity's columns; columns not given are written empty (all null), and
+    columns the contract does not name follow as text (custom attributes)."""
     entity = ENTITIES[entity_name]
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1:
@@ -81,7 +82,12 @@ def entity_table(entity_name: str, columns: Mapping[str, Any]) -> pa.Table:
             arrays.append(to_arrow(columns[c.name], c.type))
         else:
             arrays.append(pa.nulls(n, ARROW_TYPES[c.type]))
-    return pa.Table.from_arrays(arrays, schema=arrow_schema(entity_name))
+    table = pa.Table.from_arrays(arrays, schema=arrow_schema(entity_name))
+    known = {c.name for c in entity.columns}
+    for name, values in columns.items():
+        if name not in known:
+            table = table.append_column(name, pa.array(values, pa.string()))
+    return table
 
 
 def write_entity(data_dir: Path, entity_name: str, columns: Mapping[str, Any]) -> int:

@@ -97,3 +97,21 @@ def test_a_failed_publish_leaves_the_day_as_it_was(engine: Engine) -> None:
     with pytest.raises(PublishError, match="holds rows as of 2024-06-29"):
         publish_health(engine, as_of=DAY, health_scores=scores(OTHER_DAY, [("a", 1.0)]),
                        churn_risk=None)
+
+
+def test_the_window_probability_and_the_reasons_direction_are_published(engine: Engine) -> None:
+    table = risk(DAY, [("a", 0.2), ("b", 0.2)])
+    for name, values in (("churn_probability_window", pa.array([0.488, 0.001])),
+                         ("window_days", pa.array([90, 90], pa.int32())),
+                         ("reasons_direction", pa.array(["raises", "lowers"]))):
+        table = table.append_column(name, values)
+    publish_health(engine, as_of=DAY, health_scores=scores(DAY, [("a", 20.0), ("b", 90.0)]),
+                   churn_risk=table)
+    _, c = published(engine)
+    a, b = c[(DAY, "a")], c[(DAY, "b")]
+    assert (a.churn_probability, a.churn_probability_window, a.window_days) == (0.2, 0.488, 90)
+    assert (b.churn_probability_window, b.reasons_direction) == (0.001, "lowers")
+    old = publish_health(engine, as_of=OTHER_DAY, health_scores=scores(OTHER_DAY, []),
+                         churn_risk=risk(OTHER_DAY, [("a", 0.3)]))
+    assert old == (0, 1)
+    assert published(engine)[1][(OTHER_DAY, "a")].churn_probability_window is None

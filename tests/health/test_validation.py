@@ -87,3 +87,31 @@ def test_contract_renewals_and_monthly_terms_are_reported_apart(duck):
     monthly_scored = [r for r in result.scored.to_pylist() if r["term"] == "monthly"]
     assert sorted((r["decision_date"], r["score_date"]) for r in monthly_scored) == [
         (date(2024, 12, 1), date(2024, 11, 1)), (date(2025, 1, 1), date(2024, 12, 2))]
+
+
+def test_validation_names_the_components_without_data_and_the_decisions_it_could_not_score(
+        duck):
+    models = HealthModels.model_validate({"models": [{"name": "support", "components": [
+        {"feature": "urgent_tickets_30d", "weight": 1, "linear": {"from": 3, "to": 0}},
+        {"feature": "latest_nps", "weight": 1, "linear": {"from": 0, "to": 10}}]}]})
+    result = validate_model(duck.load(_world()), models, base_currency="USD",
+                            start=date(2024, 12, 1), end=date(2025, 1, 31),
+                            as_of=date(2025, 2, 15), days_before=(30,))
+    gaps = {r["feature"]: r for r in result.components_without_data}
+    assert gaps["urgent_tickets_30d"]["reason"] == "no tickets known by 2025-02-15"
+    assert gaps["latest_nps"]["reason"] == "no survey answers known by 2025-02-15"
+    assert gaps["latest_nps"]["model"] == "support"
+    console = Console(record=True, width=160)
+    render_validation_rich(result, console)
+    assert "no data for component urgent_tickets_30d of support: no tickets known" in (
+        console.export_text())
+    nps_only = HealthModels.model_validate({"models": [{"name": "sentiment", "components": [
+        {"feature": "latest_nps", "weight": 1, "linear": {"from": 0, "to": 10}}]}]})
+    result = validate_model(duck.load(_world()), nps_only, base_currency="USD",
+                            start=date(2024, 12, 1), end=date(2025, 1, 31),
+                            as_of=date(2025, 2, 15), days_before=(30,))
+    assert result.unscored == 4 and result.summary[0]["auc"] is None
+    console = Console(record=True, width=160)
+    render_validation_rich(result, console)
+    assert "4 decisions could not be scored 30 days before" in console.export_text()
+    assert "could not be scored" in render_validation_html(result)

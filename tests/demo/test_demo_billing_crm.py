@@ -1,0 +1,105 @@
+"""The demo company with billing and a CRM only: no product usage or support data, custom
+account columns that carry churn, and churn risk that still ranks who leaves."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from quarterdeck.cli.main import app
+from quarterdeck.demo import generate_demo
+
+TODAY = date(2026, 9, 30)
+ABSENT = ("events", "users", "usage_daily", "tickets", "surveys")
+
+
+def test_a_billing_and_crm_company_has_no_usage_or_support_files(tmp_path: Path):
+    demo = generate_demo(tmp_path / "demo", accounts=120, years=2, seed=11, today=TODAY,
+                         sources="billing-crm")
+    written = {p.stem for p in demo.data_dir.glob("*.parquet")}
+    assert not written & set(ABSENT)
+    assert {"accounts", "subscriptions", "invoices", "activities", "contacts"} <= written
+    accounts = pq.read_table(demo.data_dir / "accounts.parquet")
+    assert {"lead_source", "payment_method"} <= set(accounts.column_names)
+    assert set(accounts["payment_method"].to_pylist()) == {"invoice", "card", "direct debit"}
+    assert not (demo.truth_dir / "duplicates.parquet").exists() or pq.read_table(
+        demo.truth_dir / "duplicates.parquet").num_rows == 0
+
+
+def test_unknown_demo_sources_are_refused(tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown demo sources 'crm'"):
+        generate_demo(tmp_path, accounts=20, sources="crm")
+
+
+def _plain_logistic_auc(tables: dict, train_day: date, test_day: date, window: int) -> tuple:
+    """A plain logistic regression on the observable columns (term, ARR, tenure, days to
+    renewal, every account attribute one-hot), trained on who churned in the window after
+    `train_day`, judged on who churned in the window after `test_day`: its AUC and the
+    test labels (account_id → churned)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from quarterdeck.health.account_attributes import candidate_attributes
+    from quarterdeck.health.feature_table import feature_table_at, paying_accounts, points_for
+    from quarterdeck.health.validation import auc
+
+    numbers = ["term_months", "arr", "tenure_days", "days_to_renewal"]
+    attributes = candidate_attributes(tables)
+
+    def frame(day: date):
+        paying = paying_accounts(tables, as_of=day, base_currency="USD")
+        later = paying_accounts(tables, as_of=day + timedelta(days=window), base_currency="USD")
+        f = feature_table_at(tables, points_for(paying, [day]), base_currency="USD",
+                             features=numbers + attributes).order_by("account_id").to_pandas()
+        still = set(later.account_id.to_pyarrow().to_pylist())
+        for a in attributes:
+            f[a] = f[a].fillna("missing").astype(str)
+        return f, np.array([a not in still for a in f["account_id"]], dtype=int)
+
+    train, y_train = frame(train_day)
+    test, y_test = frame(test_day)
+    plain = make_pipeline(
+        ColumnTransformer([("numbers", make_pipeline(SimpleImputer(), StandardScaler()), numbers),
+                           ("levels", OneHotEncoder(handle_unknown="ignore"), attributes)]),
+        LogisticRegression(max_iter=2000))
+    plain.fit(train[numbers + attributes], y_train)
+    p = plain.predict_proba(test[numbers + attributes])[:, 1]
+    return auc(y_test, p), dict(zip(test["account_id"], y_test, strict=True))
+
+
+@pytest.mark.slow
+def test_churn_risk_without_usage_ranks_within_003_auc_of_a_plain_logistic_model(tmp_path):
+    from quarterdeck.health.churn_risk import churn_risk
+    from quarterdeck.health.validation import auc
+    from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import connect
+
+    demo = generate_demo(tmp_path / "demo", accounts=2000, years=3, today=TODAY,
+                         sources="billing-crm")
+    runner = CliRunner()
+    for args in (["init", str(tmp_path / "ws")],
+                 ["load", str(demo.data_dir), "--workspace", str(tmp_path / "ws")]):
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    con = connect(f"duckdb:///{tmp_path / 'ws' / 'data' / 'warehouse.duckdb'}")
+    tables = canonical_tables(con)
+    for window in (90, 180):
+        test_day = TODAY - timedelta(days=window + 7)
+        plain, churned = _plain_logistic_auc(tables, test_day - timedelta(days=window),
+                                             test_day, window)
+        risk = churn_risk(tables, as_of=test_day, base_currency="USD", window_days=window)
+        ours = dict(zip(risk["account_id"].to_pylist(),
+                        risk["churn_probability_window"].to_pylist(), strict=True))
+        ids = sorted(churned)
+        ours_auc = auc(np.array([churned[a] for a in ids]), np.array([ours[a] for a in ids]))
+        # Measured (seed 7): 90 days 0.888 vs 0.836, 180 days 0.834 vs 0.781.
+        assert ours_auc >= plain - 0.03, (window, ours_auc, plain)
+        assert ours_auc > 0.7
