@@ -129,11 +129,15 @@ def _publish_alerts(db: Session, as_of: date, fired: list[dict[str, Any]],
     """Open, re-see and auto-resolve alerts (see the module); returns the live alerts of the
     day by signal, for signal-triggered playbooks."""
     known = {s.name: s for s in signals.signals}
-    alerts = list(db.scalars(select(Alert).where(Alert.fired_on <= as_of)))
-    live = {a.dedup_key: a for a in alerts if a.state in LIVE_ALERT_STATES}
-    last_fired: dict[str, date] = {}
-    for a in alerts:
-        last_fired[a.dedup_key] = max(a.fired_on, last_fired.get(a.dedup_key, a.fired_on))
+    # Only what can matter today: the live alerts, and the last firing of each key within the
+    # longest cool-down (older ones cannot hold a new alert back).
+    longest = max((s.cooldown_days for s in signals.signals), default=0)
+    live = {a.dedup_key: a for a in db.scalars(select(Alert).where(
+        (Alert.fired_on <= as_of) & Alert.state.in_(LIVE_ALERT_STATES)))}
+    last_fired: dict[str, date] = {key: day for key, day in db.execute(
+        select(Alert.dedup_key, func.max(Alert.fired_on))
+        .where((Alert.fired_on <= as_of) & (Alert.fired_on > as_of - timedelta(days=longest)))
+        .group_by(Alert.dedup_key))}
     fired_keys = set()
     events = []
     opened: list[Alert] = []
@@ -231,8 +235,10 @@ def start_run(db: Session, p: Playbook, account_id: str, *, key: str, anchor: da
 def _publish_runs(db: Session, as_of: date, playbooks: PlaybookDefinitions,
                   triggers: list[_Trigger], owners: dict[str, str | None],
                   team: dict[str, dict[str, Any]], result: OperationsResult) -> None:
-    runs = list(db.scalars(select(PlaybookRun).where(PlaybookRun.started_on <= as_of)))
-    existing = {(r.playbook, r.account_id, r.trigger_key) for r in runs}
+    existing = {(p, a, k) for p, a, k in db.execute(
+        select(PlaybookRun.playbook, PlaybookRun.account_id, PlaybookRun.trigger_key))}
+    runs = list(db.scalars(select(PlaybookRun).where(
+        (PlaybookRun.started_on <= as_of) & (PlaybookRun.state == "active"))))
     holding = set()
     for t in triggers:
         holding.add((t.playbook.name, t.account_id, t.key))
