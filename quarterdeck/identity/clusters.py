@@ -12,11 +12,14 @@ the group it would make:
   `confirm` overrides it.
 - paying: two groups that both hold an account with paying subscriptions, for probabilistic
   matches only (exact keys and confirmations merge them), unless `merge_paying_accounts`.
+- domains: two groups whose accounts are on different web domains (no registrable label in
+  common), for probabilistic matches only: a record without a domain that matches both
+  "Acme Analytics" (acmeanalytics.com) and "Acme Analytica" (acmeanalytica.com) joins one.
 
 A pair refused by split is decided `split`, by hierarchy or siblings `rejected`; a
-probabilistic pair refused by the paying rule goes to `review`, as do pairs scoring in the
-review band. Whatever a pair's own fate, if its two accounts end in one customer it reads
-`merged` (or `confirmed`).
+probabilistic pair refused by the paying or domains rule goes to `review`, as do pairs
+scoring in the review band. Whatever a pair's own fate, if its two accounts end in one
+customer it reads `merged` (or `confirmed`).
 
 Example: cluster(["a", "b"], [Candidate("a", "b", "domain", 1.0, "same domain a.com")],
 Rules(...)).customer_of == {"a": 0, "b": 0}.
@@ -50,6 +53,7 @@ class Rules:
     parents: Mapping[str, str] = field(default_factory=dict)  # account → its parent
     paying: frozenset[str] = frozenset()
     merge_paying_accounts: bool = False
+    domains: Mapping[str, str] = field(default_factory=dict)  # account → its domain label
 
 
 @dataclass
@@ -62,10 +66,12 @@ class Clustering:
 class _Groups:
     """Union-find over accounts, tracking members and paying accounts per group."""
 
-    def __init__(self, accounts: Iterable[str], paying: frozenset[str]) -> None:
+    def __init__(self, accounts: Iterable[str], paying: frozenset[str],
+                 domains: Mapping[str, str]) -> None:
         self.parent = {a: a for a in accounts}
         self.members = {a: [a] for a in self.parent}
         self.paying = {a: int(a in paying) for a in self.parent}
+        self.domains = {a: {domains[a]} if domains.get(a) else set() for a in self.parent}
 
     def find(self, a: str) -> str:
         root = a
@@ -83,6 +89,7 @@ class _Groups:
         self.parent[rb] = ra
         self.members[ra] += self.members.pop(rb)
         self.paying[ra] += self.paying.pop(rb)
+        self.domains[ra] |= self.domains.pop(rb)
 
 
 def _ancestors(parents: Mapping[str, str]) -> dict[str, list[str]]:
@@ -159,10 +166,15 @@ def _refuse(pair: Candidate, conflict: tuple[str, str, str]) -> None:
     pair.evidence += f"; {_REASON[kind]}" + ("" if direct else f" ({x}, {y})")
 
 
+def _apart_domains(groups: _Groups, a: str, b: str) -> bool:
+    da, db = groups.domains[groups.find(a)], groups.domains[groups.find(b)]
+    return bool(da and db and not da & db)
+
+
 def cluster(accounts: Sequence[str], candidates: Sequence[Candidate], rules: Rules
             ) -> Clustering:
     """Group `accounts` into customers by `candidates`, deciding every candidate pair."""
-    groups = _Groups(sorted(accounts), rules.paying)
+    groups = _Groups(sorted(accounts), rules.paying, rules.domains)
     apart = _apart(rules, set(groups.parent))
     order = sorted(candidates, key=lambda p: (METHOD_RANK[p.method], -(p.probability or 0),
                                               p.left, p.right))
@@ -179,6 +191,9 @@ def cluster(accounts: Sequence[str], candidates: Sequence[Candidate], rules: Rul
               and groups.paying[groups.find(pair.right)]):
             pair.decision = "review"
             pair.evidence += "; both have paying subscriptions"
+        elif pair.method == "probabilistic" and _apart_domains(groups, pair.left, pair.right):
+            pair.decision = "review"
+            pair.evidence += "; on different domains"
         else:
             groups.union(pair.left, pair.right)
     for pair in order:

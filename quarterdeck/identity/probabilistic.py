@@ -114,9 +114,9 @@ _CONTACTS_NULL = (
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", (
         Level("name exact", '"name_l" = "name_r"', 0.70, 1e-4, tf=True),
-        Level("name within 1 edit", _within(1), 0.12, 2e-5),
+        Level("name within 1 edit", _within(1), 0.12, 1e-5),
         Level("name within 2 edits", f'{_within(2)} and least(length("name_compact_l"), '
-              'length("name_compact_r")) >= 8', 0.08, 5e-5),
+              'length("name_compact_r")) >= 8', 0.08, 2e-5),
         Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.94', 0.03,
               3e-3, sampled=False),
         _else("name", 0.07, 0.99693),

@@ -9,7 +9,7 @@ The steps, each in its own module:
    those in the review band below it are listed for review;
 4. manual `confirm` and `split` pairs from identity.yml;
 5. `clusters`: connected components, strongest evidence first, under the rules that keep
-   accounts apart (split, hierarchy, siblings, paying);
+   accounts apart (split, hierarchy, siblings, paying, different domains);
 6. `survivorship`: each customer's id and accounts row.
 
 Pure: Arrow tables in, Arrow tables out; the same input gives the same tables.
@@ -130,7 +130,8 @@ def resolve_accounts(accounts: pa.Table, *, paying: Iterable[str],
                if p is not None and p in known}
     rules = Rules(threshold=definitions.threshold, split=splits, parents=parents,
                   paying=frozenset(paying) & known,
-                  merge_paying_accounts=definitions.merge_paying_accounts)
+                  merge_paying_accounts=definitions.merge_paying_accounts,
+                  domains=dict(zip(ids, _column(keys, "domain_label"), strict=True)))
     result = cluster(ids, list(candidates.values()), rules)
     unmatched_splits = [Candidate(a, b, "manual", None, "split in identity.yml", "split")
                         for a, b in splits if (a, b) not in candidates]

@@ -167,8 +167,11 @@ def _fits(kind: str, name: str, domain: object) -> bool:
     return True
 
 
-def variant_world(accounts: int, *, seed: int = 7, share: float = 0.015) -> VariantWorld:
-    """`accounts` accounts, `share` of them per class injected (at least 10 per class)."""
+def variant_world(accounts: int, *, seed: int = 7, share: float = 0.015,
+                  sparse: bool = False) -> VariantWorld:
+    """`accounts` accounts, `share` of them per class injected (at least 10 per class).
+    `sparse`: the injected records hold only a name, country and creation day (and the
+    domain or owner their class is about), as a help desk's organisations often do."""
     rng = random.Random(seed)
     per_class = max(10, round(accounts * share))
     n_base = max(accounts - per_class * len(CLASSES), per_class * 3)
@@ -201,9 +204,12 @@ def variant_world(accounts: int, *, seed: int = 7, share: float = 0.015) -> Vari
         for j, base in enumerate(rng.sample(candidates, min(per_class, len(candidates)))):
             new_id = f"{sources[j % len(sources)]}:{kind}-{j}"
             row = _inject(rng, kind, base, new_id, owners)
+            if sparse:
+                row.update(region=None, industry=None, segment=None,
+                           owner_email=row["owner_email"] if kind == "different_owner" else None)
             rows.append(row)
             domain = base["domain"]
-            if kind in SAME_CLASSES and domain and rng.random() < 0.5:
+            if kind in SAME_CLASSES and domain and not sparse and rng.random() < 0.5:
                 contacts[new_id] = [f"help@{domain}"]
             pair = tuple(sorted((str(base["account_id"]), new_id)))
             (world.same if kind in SAME_CLASSES else world.apart)[kind].add(pair)
