@@ -5,6 +5,10 @@
     .venv/bin/python benchmarks/identity.py --scale L    # 20,000 accounts
     .venv/bin/python benchmarks/identity.py --accounts 100000 --years 1
     .venv/bin/python benchmarks/identity.py --company demo-company   # a demo written before
+    .venv/bin/python benchmarks/identity.py --variants [--scale M|L]  # real-world duplicates
+
+`--variants` injects each class of duplicate real systems make, and look-alike companies
+that must stay apart, into a generated company (see benchmarks/identity_variants.py).
 
 The demo company (`quarterdeck demo`) injects help-desk duplicates of about 2% of its
 accounts, spelled another way ("ACME ANALYTICS, Inc.", "acme analytics inc", double spaces)
@@ -35,6 +39,7 @@ from pathlib import Path
 
 import psutil
 import pyarrow.parquet as pq
+from identity_variants import run_variants
 from run import BIN, SCALES, measure
 
 TARGET = 0.95
@@ -63,7 +68,15 @@ def main() -> None:
     parser.add_argument("--company", type=Path,
                         help="a folder written by `quarterdeck demo` (skips generating one)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark workspace")
+    parser.add_argument("--variants", action="store_true",
+                        help="inject each class of real-world duplicate into a generated "
+                        "company (scales S, M, L: 2,000, 20,000, 100,000 accounts)")
+    parser.add_argument("--sparse", action="store_true",
+                        help="with --variants: injected records hold only name and country")
     args = parser.parse_args()
+    if args.variants:
+        run_variants(args.scale, accounts=args.accounts, sparse=args.sparse)
+        return
     accounts, years = SCALES[args.scale]
     accounts, years = args.accounts or accounts, args.years or years
     root = Path(tempfile.mkdtemp(prefix="qd-bench-identity-"))
