@@ -9,20 +9,28 @@ renewal decisions of the company's own past.
   seen. A monthly account decides every month, so its decisions far outnumber the contracts'
   and churn far less often each; the model sees the term (`term_months`) among its features,
   and the AUC it is chosen by is rank-based, so the imbalance needs no reweighting.
-- Features: every registered feature with a value on some training row, except
+- Features (`model_features`): every registered feature whose sources the company has
+  (`quarterdeck.health.source_coverage`; the others are left out, never stand-ins), except
   `days_to_renewal` (about N on every training row, so it carries nothing there and would
-  only make far-off renewals extrapolate).
+  only make far-off renewals extrapolate), plus the account attributes
+  (`quarterdeck.health.account_attributes`, encoded by
+  `quarterdeck.health.attribute_encoding`). A feature with no value, or one value, on every
+  training decision is left out too; the card lists what was left out and why.
 - Candidates: `logistic`, an L2-regularised logistic regression on standardised features
-  (signed log1p of each value first, for counts and amounts with long tails; a missing value
-  imputed with the median plus a 0/1 missing indicator), and `boosted`, scikit-learn's
-  HistGradientBoostingClassifier (missing values handled natively).
-- Choice: a time split, each candidate trained on the older ~75% of decisions and judged on the
-  most recent ~25% by AUC (churned vs renewed); the better one (logistic on a tie or when the
-  split has too few churns) is refit on all rows with calibrated probabilities
-  (CalibratedClassifierCV: isotonic from 1,000 rows on, sigmoid below, where isotonic overfits).
+  (signed log1p of each number first, for counts and amounts with long tails; a missing value
+  imputed with the median plus a 0/1 missing indicator; an attribute one-hot), and `boosted`,
+  scikit-learn's HistGradientBoostingClassifier (missing values and categories handled
+  natively).
+- Choice (`quarterdeck.health.churn_validation`): a time split, each candidate trained on the
+  older ~75% of decisions and judged on the most recent ~25% by AUC (churned vs renewed), or
+  cross-validation grouped by account when the history allows no time split (the card says
+  why); the better one (logistic on a tie) is refit on all rows with calibrated probabilities
+  (CalibratedClassifierCV: isotonic from 1,000 rows on, sigmoid below, where isotonic
+  overfits), never stated closer to 0 or 1 than max(0.001, 0.5 / training decisions).
 - Card: validation AUC (overall and per term: contract renewals, monthly terms) and Brier
   score, base rates, a calibration table (predicted vs observed churn in five bins), training
-  window and decisions per term, features and their mean contribution.
+  window and decisions per term, features and their mean contribution, attributes and their
+  levels, features left out.
 
 Example: train_churn_model(tables, as_of=date(2026, 9, 30), base_currency="USD").card["name"].
 """
