@@ -83,9 +83,14 @@ def test_health_show_and_the_health_exports(workspace: Path, tmp_path: Path):
         return list(csv.DictReader(out.open()))
 
     risk = export("churn_risk")
+    # Both probabilities are kept: at the next decision and within the next 90 days.
+    assert {r["window_days"] for r in risk} == {"90"}
+    assert all(0 < float(r["churn_probability_window"]) < 1 for r in risk)
+    assert all(0 < float(r["churn_probability"]) < 1 for r in risk)
     account = max(risk, key=lambda r: float(r["churn_probability"]))["account_id"]
     out = invoke("health", "show", account, "--as-of", TODAY, "-w", str(workspace))
     assert "churn probability" in out and "score" in out and account in out
+    assert "churn within 90 days" in out
     scores = tmp_path / "scores.parquet"
     invoke("export", "health_scores", "--as-of", TODAY, "--format", "parquet", "--out",
            str(scores), "-w", str(workspace))
