@@ -39,7 +39,8 @@ KEY_SCHEMA = pa.schema([
     ("name", pa.string()),          # normalised name
     ("name_compact", pa.string()),  # the name without spaces ("acmeanalytics")
     ("name_deletions", pa.list_(pa.string())),  # the compact name less any one letter
-    ("word_variants", pa.list_(pa.string())),   # its rarer words, and each less one letter
+    ("rare_words", pa.list_(pa.string())),      # its words of 4+ letters few names use
+    ("word_variants", pa.list_(pa.string())),   # the rare words, and each less one letter
     ("domain", pa.string()),        # normalised host, or the name when it is a domain
     ("domain_label", pa.string()),  # the host's registrable label ("acmeanalytics")
     ("site", pa.string()),          # the host's registrable domain ("acme.co.uk")
@@ -68,17 +69,20 @@ def deletions(compact: str | None) -> list[str] | None:
     return sorted({compact, *(compact[:i] + compact[i + 1:] for i in range(len(compact)))})
 
 
-def word_variants(names: list[str | None]) -> list[list[str] | None]:
-    """Per name, its words of 4 letters or more that few other names use, each also less any
-    one letter: names with a typo in two words still share their other word's variants."""
+def rare_words(names: list[str | None]) -> list[list[str] | None]:
+    """Per name, its words of 4 letters or more that few other distinct names use."""
     distinct = {n for n in names if n}
     counts = Counter(w for n in distinct for w in set(n.split()))
     common = max(MIN_COMMON_WORD, COMMON_WORD_SHARE * len(distinct))
-    out = []
-    for name in names:
-        rare = [w for w in set((name or "").split()) if len(w) >= 4 and counts[w] <= common]
-        out.append(sorted({v for w in rare for v in deletions(w) or ()}) or None)
-    return out
+    return [sorted(w for w in set((name or "").split()) if len(w) >= 4 and counts[w] <= common)
+            or None for name in names]
+
+
+def word_variants(rare: list[list[str] | None]) -> list[list[str] | None]:
+    """Per name, its rare words, each also less any one letter: names with a typo in two
+    words still share their other word's variants."""
+    return [sorted({v for w in words or () for v in deletions(w) or ()}) or None
+            for words in rare]
 
 
 def _contact_domains(ids: list[str], contact_domains: Mapping[str, Iterable[str]]
@@ -116,13 +120,15 @@ def account_keys(accounts: pa.Table,
             domain = normalise_domain(name)  # "acme.io" as a name says where the company is
         domains.append(domain)
     sites = [registrable_domain(d) if d else None for d in domains]
+    rare = rare_words(norm_names)
     contacts = _contact_domains(ids, contact_domains or {})
     return pa.table({
         "account_id": ids,
         "name": norm_names,
         "name_compact": compact,
         "name_deletions": [deletions(c) for c in compact],
-        "word_variants": word_variants(norm_names),
+        "rare_words": rare,
+        "word_variants": word_variants(rare),
         "domain": domains,
         "domain_label": [domain_label(d) for d in domains],
         "site": sites,

@@ -2,8 +2,9 @@
 
 Each candidate pair is compared on every field of `account_keys`, each at a few levels:
 
-- name: exact (weighed by how distinctive the name is) · within 1 edit · within 2 edits
-  (8 letters or more) · Jaro-Winkler ≥ 0.94 · else;
+- name: exact (weighed by how distinctive the name is) · within 1 edit, or 2 edits (8
+  letters or more), with a rare word in common ("Flion Robotics" / "Flion Robotcis": few
+  names say Flion) · within 1 edit · within 2 edits · Jaro-Winkler ≥ 0.94 · else;
 - domain: exact · same registrable label (`acme.com` vs `acme.io`) · either, but the names
   unrelated · else;
 - contacts: an email domain of one's contacts is the other's site or contacts' domain ·
@@ -102,6 +103,8 @@ def _within(edits: int) -> str:
             f"damerau_levenshtein({a}, {b}) <= {edits} else false end)")
 
 
+_RARE_SHARED = 'list_has_any("rare_words_l", "rare_words_r")'
+_LONG = 'least(length("name_compact_l"), length("name_compact_r")) >= 8'
 RELATED_NAMES = f'("name_l" is null or "name_r" is null or {_within(2)})'
 _CONTACTS_SHARED = (
     '(list_has_any("contact_domains_l", "contact_domains_r") '
@@ -114,9 +117,12 @@ _CONTACTS_NULL = (
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", (
         Level("name exact", '"name_l" = "name_r"', 0.70, 1e-4, tf=True),
-        Level("name within 1 edit", _within(1), 0.12, 1e-5),
-        Level("name within 2 edits", f'{_within(2)} and least(length("name_compact_l"), '
-              'length("name_compact_r")) >= 8', 0.08, 2e-5),
+        Level("name within 1 edit, a rare word shared", f"{_within(1)} and {_RARE_SHARED}",
+              0.09, 2e-6),
+        Level("name within 2 edits, a rare word shared",
+              f"{_within(2)} and {_LONG} and {_RARE_SHARED}", 0.05, 5e-6),
+        Level("name within 1 edit", _within(1), 0.04, 1e-5),
+        Level("name within 2 edits", f"{_within(2)} and {_LONG}", 0.03, 2e-5),
         Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.94', 0.03,
               3e-3, sampled=False),
         _else("name", 0.07, 0.99693),
