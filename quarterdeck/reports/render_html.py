@@ -1,0 +1,24 @@
+"""The weekly report as one self-contained HTML page: styles inline, charts as inline SVG,
+no script and nothing fetched, so it reads the same in a mail client, a browser and a PDF."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from quarterdeck.reports import charts
+from quarterdeck.reports.formatting import money, percent, points, signed
+from quarterdeck.reports.weekly_report import WeeklyReport
+
+_env = Environment(loader=PackageLoader("quarterdeck.reports", "templates"),
+                   autoescape=select_autoescape(["html"]), trim_blocks=True,
+                   lstrip_blocks=True)
+_env.filters.update(money=money, percent=percent, signed=signed, points=points)
+
+
+def render_html(report: WeeklyReport, *, reader: str | None = None) -> str:
+    """The report as HTML; `reader`'s own next best actions are listed first."""
+    return _env.get_template("weekly.html").render(
+        r=report, reader=reader, actions=report.actions_by_owner(first=reader),
+        week_chart=Markup(charts.svg(charts.waterfall(report.week, report.currency))),
+        quarter_chart=Markup(charts.svg(charts.waterfall(report.quarter, report.currency))))
