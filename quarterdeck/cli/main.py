@@ -20,6 +20,7 @@ from quarterdeck.cli.health import health_app
 from quarterdeck.cli.identity import identity_app
 from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
 from quarterdeck.cli.quality import quality
+from quarterdeck.cli.report import report_app
 from quarterdeck.cli.source import source_app
 from quarterdeck.cli.sync import sync
 from quarterdeck.errors import QuarterdeckError
@@ -40,6 +41,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(playbook_app, name="playbook")
 app.command("ops")(ops)
 app.command("quality")(quality)
+app.add_typer(report_app, name="report")
 
 console = Console()
 err_console = Console(stderr=True)
