@@ -17,6 +17,7 @@ from quarterdeck.appdb.database import session
 from quarterdeck.appdb.models import utcnow
 from quarterdeck.appdb.operations_models import (
     LIVE_ALERT_STATES,
+    AccountNote,
     Alert,
     AlertEvent,
     LifecycleStage,
@@ -130,3 +131,28 @@ def start_playbook(engine: Engine, playbooks: PlaybookDefinitions, name: str, ac
         record(db, actor, "playbook.start", f"{account_id}",
                {"playbook": name, "anchor": anchor.isoformat(), "run_id": run.id})
         return run
+
+
+NOTE_KINDS = ("note", "meeting", "call")
+
+
+def add_note(engine: Engine, account_id: str, body: str, *, actor: str, kind: str = "note",
+             on: date | None = None) -> int:
+    """Log a note, meeting or call on an account; returns its id."""
+    if kind not in NOTE_KINDS:
+        raise BookError(f"unknown kind {kind!r}: a note, meeting or call")
+    if not body.strip():
+        raise BookError("a note needs some text")
+    if len(body) > 20_000:
+        raise BookError("a note holds at most 20,000 characters")
+    with session(engine) as db:
+        known = db.scalar(select(LifecycleStage.account_id).where(
+            LifecycleStage.account_id == account_id).limit(1))
+        if known is None:
+            raise BookError(f"no account {account_id!r} has been published")
+        note = AccountNote(account_id=account_id, kind=kind, body=body.strip(),
+                           occurred_on=on or date.today(), author=actor)
+        db.add(note)
+        db.flush()
+        record(db, actor, f"note.{kind}", account_id, {"note_id": note.id})
+        return note.id

@@ -171,3 +171,18 @@ class Task(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(320))
     outcome_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountNote(Base):
+    """A note, meeting or call a person logged on an account."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (Index(None, "account_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # note, meeting or call
+    body: Mapped[str] = mapped_column(Text)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    author: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

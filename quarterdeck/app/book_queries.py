@@ -1,0 +1,224 @@
+"""What the book's pages and API read: a CSM's home (their accounts, tasks, renewals, alerts,
+health drops) and one account's stage, alerts, playbooks, tasks and notes.
+
+Everything reads the app database only, as published for the latest day on or before the date
+asked (`book_day`), so a page and `quarterdeck export` of that day show the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from quarterdeck.appdb.models import AccountSnapshot, ChurnRisk, HealthScore
+from quarterdeck.appdb.operations_models import (
+    LIVE_ALERT_STATES,
+    AccountNote,
+    Alert,
+    LifecycleStage,
+    PlaybookRun,
+    Task,
+)
+
+RENEWAL_DAYS = 120
+DUE_SOON_DAYS = 7
+HEALTH_DROP_POINTS = 10.0
+
+
+class AlertItem(BaseModel):
+    id: int
+    signal: str
+    severity: str
+    account_id: str
+    account_name: str | None = None
+    owner_email: str | None
+    fired_on: date
+    state: str
+    evidence: dict[str, Any]
+    rule: str
+
+
+class TaskItem(BaseModel):
+    id: int
+    playbook: str
+    account_id: str
+    account_name: str | None = None
+    title: str
+    owner_email: str | None
+    due_on: date
+    status: str  # open, overdue, done, skipped
+    expected_outcome: str | None
+    outcome_note: str | None = None
+
+
+class BookAccount(BaseModel):
+    account_id: str
+    name: str
+    stage: str
+    arr: float
+    health_band: str | None
+    health_change_7d: float | None
+    churn_probability_window: float | None
+    renewal_date: date | None
+    open_alerts: int
+
+
+class CsmHome(BaseModel):
+    as_of: date | None
+    owners: list[str] | None
+    accounts: list[BookAccount]
+    tasks_overdue: list[TaskItem]
+    tasks_due_soon: list[TaskItem]
+    renewals: list[BookAccount]
+    health_drops: list[BookAccount]
+    alerts: list[AlertItem]
+
+    @property
+    def total_arr(self) -> float:
+        return sum(a.arr for a in self.accounts)
+
+
+class NoteItem(BaseModel):
+    id: int
+    kind: str
+    body: str
+    occurred_on: date
+    author: str
+
+
+class AccountBook(BaseModel):
+    as_of: date | None
+    stage: str | None
+    stage_rule: str | None
+    entered_on: date | None
+    cs_segment: str | None
+    onboarding_complete: bool | None
+    time_to_value_days: int | None
+    alerts: list[AlertItem]
+    tasks: list[TaskItem]
+    notes: list[NoteItem]
+
+
+def book_day(engine: Engine, as_of: date | None = None) -> date | None:
+    """The latest day the book was published on or before `as_of` (any day when None)."""
+    query = select(func.max(LifecycleStage.as_of))
+    if as_of is not None:
+        query = query.where(LifecycleStage.as_of <= as_of)
+    with engine.connect() as conn:
+        return conn.scalar(query)
+
+
+def _status(state: str, due: date, closed: date | None, as_of: date) -> str:
+    if state != "open" and closed is not None and closed <= as_of:
+        return state
+    return "overdue" if due < as_of else "open"
+
+
+def _task_query(as_of: date) -> Any:
+    return (select(Task.id, PlaybookRun.playbook, Task.account_id, AccountSnapshot.name,
+                   Task.title, Task.owner_email, Task.due_on, Task.state, Task.closed_on,
+                   Task.expected_outcome, Task.outcome_note)
+            .join(PlaybookRun, PlaybookRun.id == Task.run_id)
+            .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id == Task.account_id,
+                                             AccountSnapshot.as_of == as_of))
+            .where(PlaybookRun.started_on <= as_of))
+
+
+def _tasks(rows: Any, as_of: date) -> list[TaskItem]:
+    return [TaskItem(id=r.id, playbook=r.playbook, account_id=r.account_id,
+                     account_name=r.name, title=r.title, owner_email=r.owner_email,
+                     due_on=r.due_on, status=_status(r.state, r.due_on, r.closed_on, as_of),
+                     expected_outcome=r.expected_outcome, outcome_note=r.outcome_note)
+            for r in rows]
+
+
+def _alert_query(as_of: date) -> Any:
+    return (select(Alert, AccountSnapshot.name)
+            .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id == Alert.account_id,
+                                             AccountSnapshot.as_of == as_of))
+            .where(Alert.fired_on <= as_of))
+
+
+def _alerts(rows: Any) -> list[AlertItem]:
+    return [AlertItem(id=a.id, signal=a.signal, severity=a.severity, account_id=a.account_id,
+                      account_name=name, owner_email=a.owner_email, fired_on=a.fired_on,
+                      state=a.state, evidence=a.evidence or {}, rule=a.rule)
+            for a, name in rows]
+
+
+def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = None) -> CsmHome:
+    """The home page of the people `owners` (every account when None) as of the book's day."""
+    day = book_day(engine, as_of)
+    if day is None:
+        return CsmHome(as_of=None, owners=owners, accounts=[], tasks_overdue=[],
+                       tasks_due_soon=[], renewals=[], health_drops=[], alerts=[])
+    mine = LifecycleStage.owner_email.in_(owners) if owners is not None else true()
+    live = (select(Alert.account_id, func.count().label("n"))
+            .where(Alert.state.in_(LIVE_ALERT_STATES) & (Alert.fired_on <= day))
+            .group_by(Alert.account_id).subquery())
+    query = (select(LifecycleStage, AccountSnapshot.name, HealthScore.change_7d,
+                    ChurnRisk.churn_probability_window, live.c.n)
+             .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id ==
+                                              LifecycleStage.account_id,
+                                              AccountSnapshot.as_of == day))
+             .outerjoin(HealthScore, and_(HealthScore.account_id == LifecycleStage.account_id,
+                                          HealthScore.as_of == day))
+             .outerjoin(ChurnRisk, and_(ChurnRisk.account_id == LifecycleStage.account_id,
+                                        ChurnRisk.as_of == day))
+             .outerjoin(live, live.c.account_id == LifecycleStage.account_id)
+             .where((LifecycleStage.as_of == day) & (LifecycleStage.status == "active") & mine))
+    with Session(engine) as conn:
+        accounts = [BookAccount(
+            account_id=s.account_id, name=name or s.account_id, stage=s.stage,
+            arr=float(s.arr), health_band=s.health_band, health_change_7d=change,
+            churn_probability_window=window, renewal_date=s.renewal_date,
+            open_alerts=n or 0) for s, name, change, window, n in conn.execute(query)]
+        owned = Task.owner_email.in_(owners) if owners is not None else true()
+        tasks = _tasks(conn.execute(_task_query(day).where(
+            owned & ((Task.state == "open") | (Task.closed_on > day))
+            & (Task.due_on <= day + timedelta(days=DUE_SOON_DAYS)))
+            .order_by(Task.due_on, Task.id)), day)
+        alert_owned = Alert.owner_email.in_(owners) if owners is not None else true()
+        alerts = _alerts(conn.execute(_alert_query(day).where(
+            alert_owned & or_(Alert.state.in_(LIVE_ALERT_STATES), Alert.resolved_on > day))
+            .order_by(Alert.fired_on.desc(), Alert.id.desc())))
+    accounts.sort(key=lambda a: (-(a.churn_probability_window or 0), -a.arr))
+    horizon = day + timedelta(days=RENEWAL_DAYS)
+    return CsmHome(
+        as_of=day, owners=owners, accounts=accounts,
+        tasks_overdue=[t for t in tasks if t.status == "overdue"],
+        tasks_due_soon=[t for t in tasks if t.status == "open"],
+        renewals=sorted((a for a in accounts if a.renewal_date and a.renewal_date <= horizon),
+                        key=lambda a: a.renewal_date or horizon),
+        health_drops=sorted((a for a in accounts if a.health_change_7d is not None
+                             and a.health_change_7d <= -HEALTH_DROP_POINTS),
+                            key=lambda a: a.health_change_7d or 0),
+        alerts=alerts)
+
+
+def account_book(engine: Engine, account_id: str, as_of: date | None = None) -> AccountBook:
+    """One account's stage, alerts, playbook tasks and notes as of the book's day."""
+    day = book_day(engine, as_of)
+    with Session(engine) as conn:
+        stage = None if day is None else conn.execute(select(LifecycleStage).where(
+            (LifecycleStage.as_of == day) & (LifecycleStage.account_id == account_id))).first()
+        alerts = [] if day is None else _alerts(conn.execute(_alert_query(day).where(
+            Alert.account_id == account_id).order_by(Alert.fired_on.desc(), Alert.id.desc())))
+        tasks = [] if day is None else _tasks(conn.execute(_task_query(day).where(
+            Task.account_id == account_id).order_by(Task.due_on, Task.id)), day)
+        notes = [NoteItem(id=n.id, kind=n.kind, body=n.body, occurred_on=n.occurred_on,
+                          author=n.author)
+                 for n in conn.scalars(select(AccountNote).where(
+                     AccountNote.account_id == account_id)
+                     .order_by(AccountNote.occurred_on.desc(), AccountNote.id.desc()))]
+    s = stage[0] if stage is not None else None
+    return AccountBook(
+        as_of=day, stage=s.stage if s else None, stage_rule=s.stage_rule if s else None,
+        entered_on=s.entered_on if s else None, cs_segment=s.cs_segment if s else None,
+        onboarding_complete=s.onboarding_complete if s else None,
+        time_to_value_days=s.time_to_value_days if s else None,
+        alerts=alerts, tasks=tasks, notes=notes)
