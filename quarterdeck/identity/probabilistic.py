@@ -31,10 +31,11 @@ the pairs sharing an exact name or domain, assuming those find `EXACT_RECALL` of
 An exact name is weighed by Splink's term-frequency adjustment, with a frequency table of
 its own: the chance that another company's name has as many words and holds all of its
 words (the share of distinct names with that many words times each word's share of them).
-"Acme" on two accounts of a thousand where twenty names start with Acme says little;
-"Zephyrine Quarry Works" says a lot. (Splink's own frequency of the whole name counts the
-records of one company in each system as if they were different companies, so in a small
-workspace every name would look common.)
+A name is never taken as more common than an exact name is on average (the level's u), so
+the adjustment raises the weight of distinctive names: "Zephyrine Quarry Works" on two
+accounts says much more than "Acme" where twenty names start with Acme. (Splink's own
+frequency of the whole name counts the records of one company in each system as if they were
+different companies, so in a small workspace every name would look common.)
 
 Candidate pairs come from blocking rules (equal name, domain, domain label, compact name,
 name = the other's domain label, a shared contact or site email domain, a shared
@@ -60,7 +61,7 @@ import pyarrow as pa
 
 MIN_ROWS_FOR_U = 1000
 MIN_U_PAIRS = 2_000_000
-U_PAIRS_PER_ACCOUNT = 100
+U_PAIRS_PER_ACCOUNT = 30
 EXACT_RECALL = 0.7
 SEED = 20240601
 
@@ -116,16 +117,16 @@ _CONTACTS_NULL = (
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", (
-        Level("name exact", '"name_l" = "name_r"', 0.70, 1e-4, tf=True),
+        Level("name exact", '"name_l" = "name_r"', 0.78, 1e-4, tf=True),
         Level("name within 1 edit, a rare word shared", f"{_within(1)} and {_RARE_SHARED}",
-              0.09, 2e-6),
+              0.07, 2e-6),
         Level("name within 2 edits, a rare word shared",
-              f"{_within(2)} and {_LONG} and {_RARE_SHARED}", 0.05, 5e-6),
-        Level("name within 1 edit", _within(1), 0.04, 1e-5),
-        Level("name within 2 edits", f"{_within(2)} and {_LONG}", 0.03, 2e-5),
-        Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.94', 0.03,
+              f"{_within(2)} and {_LONG} and {_RARE_SHARED}", 0.04, 5e-6),
+        Level("name within 1 edit", _within(1), 0.03, 1e-5),
+        Level("name within 2 edits", f"{_within(2)} and {_LONG}", 0.02, 2e-5),
+        Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.94', 0.02,
               3e-3, sampled=False),
-        _else("name", 0.07, 0.99693),
+        _else("name", 0.04, 0.99693),
     )),
     Comparison("domain", (
         Level("domain exact", f'"domain_l" = "domain_r" and {RELATED_NAMES}', 0.80, 5e-5),
@@ -148,8 +149,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     _agrees("owner", 0.6, 0.05),
     Comparison("created", (
         Level("created within 7 days",
-              'abs(date_diff(\'day\', "created_l", "created_r")) <= 7', 0.3, 0.01),
-        _else("created", 0.7, 0.99),
+              'abs(date_diff(\'day\', "created_l", "created_r")) <= 7', 0.15, 0.01),
+        _else("created", 0.85, 0.99),
     )),
 )
 MIN_NAME_TF = 1e-9
@@ -238,8 +239,9 @@ def _settings(prior: float, u: dict[str, list[float]] | None):
         additional_columns_to_retain=[])
 
 
-def name_frequencies(keys: pa.Table) -> pa.Table:
-    """`name`, `tf_name`: how likely another company is to bear each name (see above)."""
+def name_frequencies(keys: pa.Table, ceiling: float = 1.0) -> pa.Table:
+    """`name`, `tf_name`: how likely another company is to bear each name (see above), at
+    most `ceiling` (the u of an exact name on average)."""
     names = sorted({n for n in keys["name"].to_pylist() if n})
     distinct = len(names) or 1
     words = Counter(w for name in names for w in set(name.split()))
@@ -250,7 +252,7 @@ def name_frequencies(keys: pa.Table) -> pa.Table:
         chance = lengths[len(split)] / distinct
         for w in set(split):
             chance *= words[w] / distinct
-        tf.append(max(chance, MIN_NAME_TF))
+        tf.append(min(max(chance, MIN_NAME_TF), ceiling))
     return pa.table({"name": names, "tf_name": tf})
 
 
@@ -275,6 +277,10 @@ def _sampled_u(db_api, table, prior: float, n: int, seed: int) -> dict[str, list
     return sampled
 
 
+def _exact_name_u(u: dict[str, list[float]] | None) -> float:
+    return (u or {}).get("name", [COMPARISONS[0].levels[0].u])[0]
+
+
 def score_pairs(keys: pa.Table, *, min_probability: float, seed: int = SEED
                 ) -> list[ScoredPair]:
     """Candidate pairs of `keys` (from `account_keys`) scoring at least `min_probability`,
@@ -293,7 +299,8 @@ def score_pairs(keys: pa.Table, *, min_probability: float, seed: int = SEED
             u = _sampled_u(db_api, table, prior, n, seed) if n >= MIN_ROWS_FOR_U else None
             linker = Linker(table, _settings(prior, u), log_level=None)
             linker.table_management.register_term_frequency_lookup(
-                db_api.register(name_frequencies(keys), table_name="name_frequencies"), "name")
+                db_api.register(name_frequencies(keys, _exact_name_u(u)),
+                                table_name="name_frequencies"), "name")
             predictions = linker.inference.predict(
                 threshold_match_probability=min_probability, warning_mode="never")
             gammas = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
