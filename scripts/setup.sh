@@ -9,6 +9,13 @@ if ! command -v java >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/de
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     openjdk-17-jre-headless) >/dev/null 2>&1 || echo "warning: could not install Java"
 fi
+# The report tests render each PDF page to PNG with pdftoppm (poppler-utils); WeasyPrint needs
+# Pango, which Debian ships as libpango-1.0-0 and libpangoft2-1.0-0.
+if ! command -v pdftoppm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    poppler-utils libpango-1.0-0 libpangoft2-1.0-0) >/dev/null 2>&1 \
+    || echo "warning: could not install poppler-utils and Pango"
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
