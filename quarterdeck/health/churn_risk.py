@@ -48,7 +48,7 @@ from quarterdeck.health.churn_model import (
     training_rows,
 )
 from quarterdeck.health.feature_table import feature_table_at, paying_accounts, points_for
-from quarterdeck.health.features import FEATURES
+from quarterdeck.health.features import FEATURES, Feature
 
 TOP_REASONS = 3
 WINDOW_DAYS = 90
@@ -66,13 +66,21 @@ def money(value: float, currency: str) -> str:
 
 
 def _phrases(account_ids: list[str], features: list[str], values: list[float | None],
-             ranks: list[int]) -> pa.Table:
-    """Each (account, feature, value) reason in words, phrased by its feature in Ibis."""
+             ranks: list[int], seen: list[bool] | None = None) -> pa.Table:
+    """Each (account, feature, value) reason in words, phrased by its feature in Ibis; a
+    stand-in value (`seen` false) in the feature's words for one (`unobserved_phrase`)."""
     long = ibis.memtable(pa.table({
         "account_id": pa.array(account_ids, pa.string()), "rank": pa.array(ranks, pa.int64()),
-        "feature": pa.array(features, pa.string()), "value": pa.array(values, pa.float64())}))
+        "feature": pa.array(features, pa.string()), "value": pa.array(values, pa.float64()),
+        "seen": pa.array(seen if seen is not None else [True] * len(features), pa.bool_())}))
     used = sorted(set(features))
-    text = ibis.cases(*[(long.feature == n, FEATURES[n].phrase(long.value)) for n in used],
+
+    def words(f: Feature) -> ir.StringValue:
+        if f.unobserved_phrase is None:
+            return f.phrase(long.value)
+        return ibis.ifelse(long.seen, f.phrase(long.value), f.unobserved_phrase(long.value))
+
+    text = ibis.cases(*[(long.feature == n, words(FEATURES[n])) for n in used],
                       else_=ibis.null(dt.string)) if used else ibis.null(dt.string)
     text = ibis.coalesce(text, "no data on " + long.feature.replace("_", " "))
     return long.mutate(reason=text).to_pyarrow()
@@ -102,11 +110,13 @@ def _direction(probability: float, term_months: float | None, card: Mapping[str,
 
 def reasons_in_words(model: ChurnModel, account_ids: list[str], x: np.ndarray,
                      k: int = TOP_REASONS, directions: Sequence[str] | None = None,
-                     base_currency: str = "USD") -> list[list[str]]:
+                     base_currency: str = "USD",
+                     observed: Mapping[str, Sequence[bool]] | None = None) -> list[list[str]]:
     """Per account, up to `k` reasons: the features with the largest positive contribution
-    (or, where `directions` says `lowers`, the largest negative one: why the risk is low)."""
+    (or, where `directions` says `lowers`, the largest negative one: why the risk is low).
+    `observed` gives, per feature with a stand-in, whether each account's value is its own."""
     contributions = model.contributions(x) if len(x) else np.empty((0, len(model.features)))
-    ids, names, values, ranks = [], [], [], []
+    ids, names, values, ranks, seen = [], [], [], [], []
     out: dict[str, list[tuple[int, str]]] = {a: [] for a in account_ids}
     for i, row in enumerate(contributions):
         sign = -1.0 if directions is not None and directions[i] == LOWERS else 1.0
@@ -126,8 +136,10 @@ def reasons_in_words(model: ChurnModel, account_ids: list[str], x: np.ndarray,
                 names.append(name)
                 values.append(None if np.isnan(value) else float(value))
                 ranks.append(rank)
+                flags = (observed or {}).get(name)
+                seen.append(True if flags is None else bool(flags[i]))
     if ids:
-        phrased = _phrases(ids, names, values, ranks)
+        phrased = _phrases(ids, names, values, ranks, seen)
         for a, rank, r in zip(phrased["account_id"].to_pylist(), phrased["rank"].to_pylist(),
                               phrased["reason"].to_pylist(), strict=True):
             out[a].append((rank, r))
@@ -138,13 +150,14 @@ def scoring_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: 
                  features: Sequence[str], accounts: Sequence[str] | None = None,
                  usage: ir.Table | None = None) -> pa.Table:
     """The accounts paying on `as_of` (or only `accounts`) with `features`,
-    days_to_renewal and term_months as of `as_of`, ordered by account_id."""
+    days_to_renewal and term_months as of `as_of`, and `observed_<feature>` for the features
+    that can hold a stand-in, ordered by account_id."""
     paying = paying_accounts(tables, as_of=as_of, base_currency=base_currency)
     if accounts is not None:
         paying = paying.filter(paying.account_id.isin(list(accounts)))
     wanted = list(dict.fromkeys([*features, "days_to_renewal", "term_months"]))
     f = feature_table_at(tables, points_for(paying, [as_of]), base_currency=base_currency,
-                         features=wanted, usage=usage)
+                         features=wanted, usage=usage, observed=True)
     return f.order_by("account_id").to_pyarrow()
 
 
@@ -202,8 +215,10 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
     within = window_probability(probability, decisions, model.floor)
     directions = [_direction(float(p), t, model.card)
                   for p, t in zip(probability, terms, strict=True)]
+    observed = {c[len("observed_"):]: rows[c].to_pylist() for c in rows.column_names
+                if c.startswith("observed_")}
     reasons = reasons_in_words(model, ids, x, directions=directions,
-                               base_currency=base_currency)
+                               base_currency=base_currency, observed=observed)
     padded = [r + [None] * (TOP_REASONS - len(r)) for r in reasons]
     return pa.table({
         "account_id": pa.array(ids, pa.string()),

@@ -22,7 +22,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from quarterdeck.health.account_attributes import attributes_at, is_attribute
-from quarterdeck.health.features import FEATURES, feature
+from quarterdeck.health.features import FEATURES, Feature, feature
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.subscription_mrr import subscription_mrr
 
@@ -204,13 +204,18 @@ _PASSES = {
 
 def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_currency: str,
                      features: Sequence[str] | None = None,
-                     usage: ir.Table | None = None) -> ir.Table:
+                     usage: ir.Table | None = None, stand_ins: bool = True,
+                     observed: bool = False) -> ir.Table:
     """The features of every point (account_id, as_of) of `points`, each as known at its date.
 
     Columns: account_id, as_of, segment, then one column per feature (all registered ones when
     `features` is None); a name `attribute_<column>` is an account attribute, as text (see
     `quarterdeck.health.account_attributes`). `usage` may be a materialised
-    `account_usage_daily` (used for the last day with usage).
+    `account_usage_daily` (used for the last day with usage). With `stand_ins=False` a
+    feature that stands in for an account with no rows of its own (days since the last event
+    of one that never had an event) is NULL there instead. With `observed=True` each such
+    feature also gets `observed_<name>`: false where its value is the stand-in (reasons then
+    say so instead of stating it as an observation).
     Example: feature_table_at(tables, points, base_currency="USD").
     """
     names = list(features) if features is not None else list(FEATURES)
@@ -229,13 +234,20 @@ def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_c
             "account_id_right", "as_of_right")
     accounts = _table(tables, "accounts").select("account_id", "segment")
     facts = facts.left_join(accounts, "account_id").drop("account_id_right")
-    out = facts.select("account_id", "as_of", "segment",
-                       **{f.name: f.expr(facts) for f in chosen})
+    def value(f: Feature) -> ir.Value:
+        if stand_ins or f.observed is None:
+            return f.expr(facts)
+        return ibis.ifelse(f.observed(facts), f.expr(facts), ibis.null())
+
+    flags = {f"observed_{f.name}": f.observed(facts) for f in chosen
+             if observed and f.observed is not None}
+    out = facts.select("account_id", "as_of", "segment", **{f.name: value(f) for f in chosen},
+                       **flags)
     attributes = [n for n in names if is_attribute(n)]
     if attributes:
         a = attributes_at(tables, points, attributes, base_currency=base_currency)
         out = out.left_join(a, ["account_id", "as_of"]).drop("account_id_right", "as_of_right")
-        out = out.select("account_id", "as_of", "segment", *names)
+        out = out.select("account_id", "as_of", "segment", *names, *flags)
     return out
 
 

@@ -38,6 +38,11 @@ class Feature:
     phrase: Phrase
     higher_is_healthier: bool
     unit: str = ""
+    # When the value is a stand-in for an account with no rows of its own (days since it
+    # became a customer for one that never had an event): true where the value is observed.
+    observed: Expr | None = None
+    # The words for a stand-in value ("no product use recorded in 181 days as a customer").
+    unobserved_phrase: Phrase | None = None
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
@@ -99,6 +104,10 @@ def _count(singular: str, plural: str, tail: str = "") -> Phrase:
 
 def _days_since(what: str) -> Phrase:
     return lambda v: _num(v) + " days since " + what
+
+
+def _never(what: str) -> Phrase:
+    return lambda v: "no " + what + " recorded in " + _num(v) + " days as a customer"
 
 
 def _value(label: str, places: int = 0, suffix: str = "") -> Phrase:
@@ -177,7 +186,8 @@ _register(
             "since it became a customer when it never had one.",
             ("usage", "subscriptions"),
             lambda f: _days(f.as_of, ibis.coalesce(f.last_event_date, f.customer_since)),
-            _days_since("the last product use"), False, "days"),
+            _days_since("the last product use"), False, "days",
+            lambda f: f.last_event_date.notnull(), _never("product use")),
     Feature("tickets_30d", "Support tickets opened in the last 30 days.",
             ("tickets",), lambda f: f.tickets_30d.fill_null(0),
             _count("ticket in 30 days", "tickets in 30 days"), False, "tickets"),
@@ -203,12 +213,14 @@ _register(
             "when it never had one.",
             ("activities", "subscriptions"),
             lambda f: _days(f.as_of, ibis.coalesce(f.last_meeting_date, f.customer_since)),
-            _days_since("the last meeting"), False, "days"),
+            _days_since("the last meeting"), False, "days",
+            lambda f: f.last_meeting_date.notnull(), _never("meeting")),
     Feature("days_since_last_qbr",
             "Days since the last QBR; since it became a customer when it never had one.",
             ("activities", "subscriptions"),
             lambda f: _days(f.as_of, ibis.coalesce(f.last_qbr_date, f.customer_since)),
-            _days_since("the last QBR"), False, "days"),
+            _days_since("the last QBR"), False, "days",
+            lambda f: f.last_qbr_date.notnull(), _never("QBR")),
     Feature("champion_left_90d",
             "1 when a contact with the champion persona left in the last 90 days, else 0.",
             ("contacts",), lambda f: ibis.ifelse(f.champions_left_90d.fill_null(0) > 0, 1, 0),

@@ -115,3 +115,51 @@ def test_attributes_can_be_turned_off(duck_module):
     assert not [f for f in model.features if f.startswith("attribute_")]
     with pytest.raises(ValueError, match="unknown account attributes"):
         train_churn_model(tables, as_of=T, base_currency="USD", attributes=["colour"])
+
+
+def test_an_account_that_never_had_an_event_is_never_said_to_have_used_the_product(duck):
+    from health_worlds import events
+
+    from quarterdeck.health.churn_model import ChurnModel
+    from quarterdeck.health.churn_risk import reasons_in_words, scoring_rows
+    from quarterdeck.health.feature_table import feature_table_at, points_for
+
+    data = world(accounts=[account("used", "SMB"), account("never", "SMB")],
+                 subscriptions=[sub("s1", "used", "2024-01-01"), sub("s2", "never", "2024-01-01")],
+                 events=events("used", ["2024-06-20"], "e"))
+    tables = duck.load(data)
+    day = date(2024, 6, 30)
+    rows = scoring_rows(tables, as_of=day, base_currency="USD",
+                        features=["days_since_last_event"])
+    got = {r["account_id"]: r for r in rows.to_pylist()}
+    assert (got["used"]["days_since_last_event"], got["used"]["observed_days_since_last_event"]
+            ) == (10, True)
+    # The value stays what the health score reads (days without an event since it became a
+    # customer), but it is known to be a stand-in...
+    assert (got["never"]["days_since_last_event"],
+            got["never"]["observed_days_since_last_event"]) == (181, False)
+    # ...and a reason says so, never "181 days since the last product use".
+
+    class Pushes(ChurnModel):
+        def contributions(self, x: np.ndarray) -> np.ndarray:
+            return np.ones_like(x)
+
+    model = Pushes("logistic", "v", day, 30, ["days_since_last_event"], None, None,
+                   np.zeros(1), {})
+    x = np.array([[10.0], [181.0]])
+    observed = {"days_since_last_event": [True, False]}
+    assert reasons_in_words(model, ["used", "never"], x, observed=observed) == [
+        ["10 days since the last product use"],
+        ["no product use recorded in 181 days as a customer"]]
+    # Read without stand-ins (stand_ins=False), the account has no value at all.
+    strict = duck.rows(feature_table_at(tables, points_for(ibis_accounts(["never"]), [day]),
+                                        base_currency="USD", features=["days_since_last_event"],
+                                        stand_ins=False))
+    assert strict["never"]["days_since_last_event"] is None
+
+
+def ibis_accounts(ids: list[str]):
+    import ibis
+    import pyarrow as pa
+
+    return ibis.memtable(pa.table({"account_id": ids}))
