@@ -70,10 +70,15 @@ def _content(prs, layout, title: str, lines: list[str], chart: bytes | None = No
     if chart is not None:
         body = _body(slide)
         # text in the upper part of the body, the chart below it
-        width = prs.slide_width - 2 * Inches(0.5)
         body.height = int(prs.slide_height * 0.25)
-        slide.shapes.add_picture(io.BytesIO(chart), Inches(0.5), body.top + body.height,
-                                 width=width)
+        top = body.top + body.height
+        room_w = prs.slide_width - 2 * Inches(0.5)
+        room_h = prs.slide_height - top - Inches(0.3)
+        picture = slide.shapes.add_picture(io.BytesIO(chart), Inches(0.5), top, height=room_h)
+        if picture.width > room_w:  # fit the chart inside the slide, keeping its shape
+            picture.height = int(picture.height * room_w / picture.width)
+            picture.width = room_w
+        picture.left = int((prs.slide_width - picture.width) / 2)
     return slide
 
 

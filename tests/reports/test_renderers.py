@@ -77,3 +77,11 @@ def test_a_company_template_gives_its_layouts(small_qbr, tmp_path) -> None:
 def test_a_missing_template_file_is_named(small_qbr, tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="no such template file"):
         render_qbr_deck(small_qbr, tmp_path / "deck.pptx", template=tmp_path / "nope.pptx")
+
+
+def test_charts_fit_inside_their_slides(small_qbr, tmp_path) -> None:
+    prs = Presentation(str(render_qbr_deck(small_qbr, tmp_path / "acme.pptx")))
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            assert shape.left >= 0 and shape.left + shape.width <= prs.slide_width
+            assert shape.top >= 0 and shape.top + shape.height <= prs.slide_height
