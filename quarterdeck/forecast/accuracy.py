@@ -1,0 +1,218 @@
+"""`forecast_accuracy`: how right the renewal forecast would have been, measured on past periods
+with no look-ahead.
+
+- Periods: the last `periods` complete periods (of `grain`) before `as_of`: those whose every
+  renewal decision is known (period end + the outcomes' grace period on or before `as_of`).
+- Re-forecast: every renewal decision dated in them (`renewal_outcomes`), scored from the data
+  as it stood `days_before` days before it (30, 60, 90) by a churn model trained then
+  (`backtest_churn_risk`: features as of the score date, a model trained as of the latest
+  retraining date on or before it, every 91 days, on the outcomes known by that date only).
+  p_renew = 1 − that probability, 0 when the cancellation was known by the score date.
+- Actual renewed ARR of a decision: its ARR at stake unless it churned (what p_renew predicts;
+  a contraction renews). Per period and segment: expected_arr = Σ arr_at_stake × p_renew, its
+  90% interval, actual_renewed_arr, ape = |expected − actual| / actual, covered = the actual
+  inside the interval, brier = mean (renewed − p_renew)².
+- Calibration: the decisions in ten groups of equal size by p_renew, mean p_renew beside the
+  share that renewed.
+- The CSM's call, where categories exist: each decision's category as it stood on the score
+  date (the last change on or before it); committed_arr (called `commit`) against the actual
+  renewed ARR of the decisions called anything, and its ape.
+
+Example: forecast_accuracy(tables, as_of=date(2026, 9, 30), base_currency="USD").periods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from quarterdeck.forecast.renewed_arr_interval import LEVEL, renewed_arr_interval
+from quarterdeck.health.churn_risk import backtest_churn_risk
+from quarterdeck.health.renewal_outcomes import GRACE_DAYS, renewal_outcomes
+from quarterdeck.metrics.periods import Period, period_of
+
+DAYS_BEFORE = (30, 60, 90)
+PERIODS = 4
+ALL = "(all)"
+DECILES = 10
+
+
+@dataclass
+class ForecastAccuracy:
+    periods: pa.Table  # per days_before, period and segment (ALL for the whole period)
+    calibration: pa.Table  # per days_before and decile of p_renew
+    summary: pa.Table  # per days_before
+
+
+def complete_periods(as_of: date, *, grain: str = "quarter", count: int = PERIODS,
+                     fiscal_start_month: int = 1) -> list[Period]:
+    """The last `count` periods whose decisions are all known by `as_of`, oldest first.
+    Example: as of 2026-09-30 by quarter → 2025-Q3 … 2026-Q2 (2026-Q3's last week is not)."""
+    day = as_of - timedelta(days=GRACE_DAYS)
+    period = period_of(day, grain, fiscal_start_month)
+    if period.end > day:
+        period = period_of(period.start - timedelta(days=1), grain, fiscal_start_month)
+    out = [period]
+    while len(out) < count:
+        out.append(period_of(out[-1].start - timedelta(days=1), grain, fiscal_start_month))
+    return out[::-1]
+
+
+def _category_at(changes: pa.Table | None) -> dict[str, list[tuple[date, str | None]]]:
+    out: dict[str, list[tuple[date, str | None]]] = {}
+    if changes is None:
+        return out
+    for rid, at, after in zip(changes["renewal_id"].to_pylist(),
+                              changes["changed_at"].to_pylist(), changes["after"].to_pylist(),
+                              strict=True):
+        out.setdefault(rid, []).append((at.date() if hasattr(at, "date") else at, after))
+    return {k: sorted(v, key=lambda x: x[0]) for k, v in out.items()}
+
+
+def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, start: date,
+                       end: date, days_before: int, category_changes: pa.Table | None = None,
+                       attributes: Sequence[str] | None = None) -> pa.Table:
+    """Each decision dated in [start, end] as it was forecast `days_before` days ahead, with
+    its outcome (see the module). Columns: renewal_id, account_id, segment, term,
+    renewal_date, score_date, days_before, arr_at_stake, p_renew, cancellation_known,
+    model_as_of, result, renewed, category."""
+    bt = backtest_churn_risk(tables, base_currency=base_currency, start=start, end=end,
+                             as_of=as_of, days_before=days_before, attributes=attributes)
+    o = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency)
+    o = o.filter((o.decision_date >= start) & (o.decision_date <= end)).to_pyarrow()
+    stake = {(a, d, t): float(v) for a, d, t, v in zip(
+        o["account_id"].to_pylist(), o["decision_date"].to_pylist(), o["term"].to_pylist(),
+        o["arr_at_stake"].to_pylist(), strict=True)}
+    ids, dates, terms = (bt[c].to_pylist() for c in ("account_id", "decision_date", "term"))
+    scored = bt["score_date"].to_pylist()
+    notice = bt["notice_date"].to_pylist()
+    known = np.array([n is not None and n <= s for n, s in zip(notice, scored, strict=True)])
+    p = 1.0 - np.array(bt["churn_probability"].to_pylist(), dtype=float)
+    p[known] = 0.0
+    calls = _category_at(category_changes)
+    rid = [f"{a}@{d.isoformat()}" for a, d in zip(ids, dates, strict=True)]
+    category = []
+    for r, s in zip(rid, scored, strict=True):
+        seen = [c for at, c in calls.get(r, []) if at <= s]
+        category.append(seen[-1] if seen else None)
+    result = bt["result"].to_pylist()
+    return pa.table({
+        "renewal_id": pa.array(rid, pa.string()), "account_id": pa.array(ids, pa.string()),
+        "segment": bt["segment"], "term": bt["term"],
+        "renewal_date": pa.array(dates, pa.date32()), "score_date": bt["score_date"],
+        "days_before": pa.array([days_before] * len(ids), pa.int32()),
+        "arr_at_stake": pa.array([stake[k] for k in zip(ids, dates, terms, strict=True)],
+                                 pa.float64()),
+        "p_renew": pa.array(np.round(p, 4), pa.float64()),
+        "cancellation_known": pa.array(known, pa.bool_()), "model_as_of": bt["model_as_of"],
+        "result": pa.array(result, pa.string()),
+        "renewed": pa.array([r != "churned" for r in result], pa.bool_()),
+        "category": pa.array(category, pa.string()),
+    })
+
+
+def _figures(rows: pa.Table, level: float) -> dict[str, object]:
+    arr = np.array(rows["arr_at_stake"].to_pylist(), dtype=float)
+    p = np.array(rows["p_renew"].to_pylist(), dtype=float)
+    renewed = np.array(rows["renewed"].to_pylist(), dtype=bool)
+    calls = np.array([c is not None for c in rows["category"].to_pylist()], dtype=bool)
+    commit = np.array([c == "commit" for c in rows["category"].to_pylist()], dtype=bool)
+    interval = renewed_arr_interval(rows["renewal_id"].to_pylist(), arr, p, np.ones(len(p)),
+                                    level=level)
+    actual = float(arr[renewed].sum())
+    called = float(arr[renewed & calls].sum())
+    committed = float(arr[commit].sum())
+    return {
+        "renewals": len(arr), "arr_at_stake": round(float(arr.sum()), 2),
+        "expected_arr": interval.expected, "low_arr": interval.low, "high_arr": interval.high,
+        "actual_renewed_arr": round(actual, 2),
+        "ape": round(abs(interval.expected - actual) / actual, 4) if actual else None,
+        "covered": bool(interval.low <= actual <= interval.high),
+        "brier": round(float(((renewed - p) ** 2).mean()), 4) if len(p) else None,
+        "categorised": int(calls.sum()), "committed_arr": round(committed, 2),
+        "categorised_renewed_arr": round(called, 2),
+        "committed_ape": round(abs(committed - called) / called, 4) if calls.any() and called
+        else None,
+    }
+
+
+def accuracy_by_period(backtest: pa.Table, periods: Sequence[Period], *,
+                       level: float = LEVEL) -> pa.Table:
+    """Per days_before, period, and segment (ALL: every segment), the figures of the
+    module."""
+    rows = []
+    for h in sorted(set(backtest["days_before"].to_pylist())):
+        at_h = backtest.filter(pc.equal(backtest["days_before"], h))
+        for period in periods:
+            inside = at_h.filter(pc.and_(
+                pc.greater_equal(at_h["renewal_date"], pa.scalar(period.start, pa.date32())),
+                pc.less_equal(at_h["renewal_date"], pa.scalar(period.end, pa.date32()))))
+            segments = sorted({s for s in inside["segment"].to_pylist() if s is not None})
+            for segment in [ALL, *segments]:
+                part = inside if segment == ALL else inside.filter(
+                    pc.equal(inside["segment"], segment))
+                if part.num_rows:
+                    rows.append({"days_before": h, "period": period.label,
+                                 "period_start": period.start, "period_end": period.end,
+                                 "segment": segment, **_figures(part, level)})
+    return pa.Table.from_pylist(rows)
+
+
+def calibration_by_decile(backtest: pa.Table) -> pa.Table:
+    """Per days_before, the decisions in ten equal groups by p_renew: mean p_renew and the
+    share that renewed."""
+    rows = []
+    for h in sorted(set(backtest["days_before"].to_pylist())):
+        at_h = backtest.filter(pc.equal(backtest["days_before"], h))
+        p = np.array(at_h["p_renew"].to_pylist(), dtype=float)
+        y = np.array(at_h["renewed"].to_pylist(), dtype=float)
+        for k, part in enumerate(np.array_split(np.argsort(p, kind="stable"), DECILES), 1):
+            if part.size:
+                rows.append({"days_before": h, "decile": k, "decisions": int(part.size),
+                             "mean_p_renew": round(float(p[part].mean()), 4),
+                             "renewed_share": round(float(y[part].mean()), 4)})
+    return pa.Table.from_pylist(rows)
+
+
+def _summary(by_period: pa.Table) -> pa.Table:
+    rows = []
+    for h in sorted(set(by_period["days_before"].to_pylist())):
+        at_h = by_period.filter(pc.equal(by_period["days_before"], h)).to_pylist()
+        total = [r for r in at_h if r["segment"] == ALL]
+        parts = [r for r in at_h if r["segment"] != ALL]
+        apes = [r["ape"] for r in total if r["ape"] is not None]
+        decisions = sum(r["renewals"] for r in total)
+        rows.append({
+            "days_before": h, "periods": len(total), "decisions": decisions,
+            "mean_ape": round(float(np.mean(apes)), 4) if apes else None,
+            "max_ape": round(float(np.max(apes)), 4) if apes else None,
+            "coverage": round(float(np.mean([r["covered"] for r in total])), 4),
+            "segment_coverage": round(float(np.mean([r["covered"] for r in parts])), 4)
+            if parts else None,
+            "brier": round(sum(r["brier"] * r["renewals"] for r in total) / decisions, 4)
+            if decisions else None,
+        })
+    return pa.Table.from_pylist(rows)
+
+
+def forecast_accuracy(tables: Mapping, *, as_of: date, base_currency: str,
+                      grain: str = "quarter", periods: int = PERIODS,
+                      days_before: Sequence[int] = DAYS_BEFORE, fiscal_start_month: int = 1,
+                      category_changes: pa.Table | None = None,
+                      attributes: Sequence[str] | None = None,
+                      level: float = LEVEL) -> ForecastAccuracy:
+    """The backtest of the module over the last `periods` complete periods before `as_of`."""
+    chosen = complete_periods(as_of, grain=grain, count=periods,
+                              fiscal_start_month=fiscal_start_month)
+    parts = [backtest_decisions(tables, as_of=as_of, base_currency=base_currency,
+                                start=chosen[0].start, end=chosen[-1].end, days_before=h,
+                                category_changes=category_changes, attributes=attributes)
+             for h in days_before]
+    backtest = pa.concat_tables(parts)
+    by_period = accuracy_by_period(backtest, chosen, level=level)
+    return ForecastAccuracy(by_period, calibration_by_decile(backtest), _summary(by_period))
