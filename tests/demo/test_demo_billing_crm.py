@@ -89,6 +89,14 @@ def test_churn_risk_without_usage_ranks_within_003_auc_of_a_plain_logistic_model
                  ["load", str(demo.data_dir), "--workspace", str(tmp_path / "ws")]):
         result = runner.invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
+    ws = str(tmp_path / "ws")
+    out = runner.invoke(app, ["health", "train", "--as-of", str(TODAY), "-w", ws],
+                        catch_exceptions=False, terminal_width=200).output
+    assert "Left out of the model" in out
+    assert f"no product events known by {TODAY}" in out and "attribute_payment_method" in out
+    out = runner.invoke(app, ["health", "validate", "--as-of", str(TODAY), "-w", ws],
+                        catch_exceptions=False, terminal_width=200).output
+    assert "no data for component usage_trend_30d of default: no product events" in out
     con = connect(f"duckdb:///{tmp_path / 'ws' / 'data' / 'warehouse.duckdb'}")
     tables = canonical_tables(con)
     for window in (90, 180):
