@@ -91,3 +91,18 @@ def test_low_risk_accounts_say_why_their_risk_is_low(risk):
     assert any(r["reason_1"].startswith("latest NPS ") for r in low)
     nps = [int(r["reason_1"].split()[-1]) for r in low if r["reason_1"].startswith("latest NPS")]
     assert min(nps) >= 4
+
+
+def test_counts_and_amounts_in_phrases_have_thousands_separators(duck):
+    import ibis
+    import pyarrow as pa
+
+    from quarterdeck.health.features import FEATURES, thousands
+
+    t = ibis.memtable(pa.table({"v": [0.0, 999.4, 1000.0, 439714.4, -1234567.0, 1.5e9]}))
+    got = duck.con.to_pyarrow(t.select(s=thousands(t.v), arr=FEATURES["arr"].phrase(t.v),
+                                       days=FEATURES["tenure_days"].phrase(t.v)))
+    assert got["s"].to_pylist() == ["0", "999", "1,000", "439,714", "-1,234,567",
+                                    "1,500,000,000"]
+    assert got["arr"].to_pylist()[3] == "ARR 439,714"
+    assert got["days"].to_pylist()[2] == "customer for 1,000 days"
