@@ -11,12 +11,12 @@ import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quarterdeck.errors import WorkspaceError
-from quarterdeck.workspace.yaml_source import load_model
+from quarterdeck.workspace.yaml_source import line_of, load_model, read_yaml
 
 REPORTS_FILE = "reports.yml"
 DEFAULT_REPORTS_PATH = Path(__file__).with_name("default_reports.yml")
@@ -140,7 +140,8 @@ class ReportDefinitions(_Strict):
     account_url: str = "http://127.0.0.1:8000/accounts/{account_id}"
     actions_per_owner: int = Field(default=10, ge=1, le=100)
     reports: list[ScheduledReport] = Field(default_factory=list)
-    channels: dict[str, SmtpChannel | WebhookChannel] = Field(default_factory=dict)
+    channels: dict[str, Annotated[SmtpChannel | WebhookChannel, Field(discriminator="kind")]] = \
+        Field(default_factory=dict)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     # Risk of an account with no published churn probability, by health band.
     band_risk: dict[str, float] = Field(
@@ -155,12 +156,15 @@ class ReportDefinitions(_Strict):
             raise ValueError("report names must be unique")
         if "{account_id}" not in self.account_url:
             raise ValueError("account_url must contain {account_id}")
-        for report in self.reports:
-            for channel in report.channels:
-                if channel not in self.channels:
-                    raise ValueError(f"report {report.name!r} names channel {channel!r}, "
-                                     f"which is not defined under channels")
         return self
+
+    def undefined_channel(self) -> tuple[int, int, str] | None:
+        """The first (report index, channel index, name) naming an undefined channel."""
+        for i, report in enumerate(self.reports):
+            for j, channel in enumerate(report.channels):
+                if channel not in self.channels:
+                    return i, j, channel
+        return None
 
     def report(self, name: str) -> ScheduledReport:
         for report in self.reports:
@@ -174,4 +178,15 @@ class ReportDefinitions(_Strict):
 def load_report_definitions(folder: Path) -> ReportDefinitions:
     """`folder/reports.yml` validated (the shipped default when the file is absent)."""
     path = folder / REPORTS_FILE
-    return load_model(path if path.exists() else DEFAULT_REPORTS_PATH, ReportDefinitions)
+    if not path.exists():
+        path = DEFAULT_REPORTS_PATH
+    defs = load_model(path, ReportDefinitions)
+    undefined = defs.undefined_channel()
+    if undefined is not None:
+        i, j, name = undefined
+        _, node = read_yaml(path)
+        raise WorkspaceError(str(path), line_of(node, ("reports", i, "channels", j)),
+                             f"reports.{i}.channels.{j}",
+                             f"report {defs.reports[i].name!r} names channel {name!r}, "
+                             "which is not defined under channels")
+    return defs
