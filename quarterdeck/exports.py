@@ -13,7 +13,10 @@ Exportable tables, by name:
 - `account_snapshots`, `account_arr_history`, `pipeline_runs`: what the app database holds
   (the snapshots of the as-of date);
 - `lifecycle_stages`, `lifecycle_history`, `alerts`, `alert_events`, `playbook_runs`, `tasks`:
-  the book as it stood on the as-of date (see docs/operations.md).
+  the book as it stood on the as-of date (see docs/operations.md);
+- `renewal_forecast`, `forecast_periods`, `forecast_accuracy`: the renewal forecast as of the
+  date over `horizon_days`, rolled up by `grain` and `by`, and
+  its backtest (see docs/forecast.md).
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ BOOK_TABLES = ("lifecycle_stages", "lifecycle_history", "alerts", "alert_events"
                "playbook_runs", "tasks")
 IDENTITY_TABLES = ("account_resolution", "account_matches")
 QUALITY_TABLE = "data_quality"
+FORECAST_TABLES = ("renewal_forecast", "forecast_periods", "forecast_accuracy")
 # The metric registry's names (quarterdeck.metrics.registry.METRICS; a test keeps them equal).
 METRIC_TABLES = ("account_mrr_daily", "account_dimensions", "mrr_movements", "mrr_bridge",
                  "retention", "cohorts", "survival")
@@ -113,6 +117,7 @@ class Shape:
     by: tuple[str, ...] = ()
     start: date | None = None
     roll_up_parents: bool = False
+    horizon_days: int = 90  # renewal_forecast, forecast_periods
 
 
 def rated_tables(con: BaseBackend, as_of: date, base_currency: str) -> dict[str, ir.Table]:
@@ -126,7 +131,7 @@ def rated_tables(con: BaseBackend, as_of: date, base_currency: str) -> dict[str,
 
 def exportable_tables() -> list[str]:
     return sorted([*ENTITIES, *COMPUTED, *METRIC_TABLES, *PUBLISHED, *BOOK_TABLES,
-                   *IDENTITY_TABLES,
+                   *IDENTITY_TABLES, *FORECAST_TABLES,
                    QUALITY_TABLE, "loads"])
 
 
@@ -156,6 +161,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
 
     con = open_warehouse(ws, read_only=True)
     try:
+        if name in FORECAST_TABLES:
+            return _write_arrow(_forecast(ws, con, name, as_of, shape or Shape()), fmt, out)
         if name == QUALITY_TABLE:
             from quarterdeck.pipeline import quality_stage
 
@@ -236,5 +243,25 @@ def _published(ws: Workspace, name: str, as_of: date) -> pa.Table:
         if name in BOOK_TABLES:
             return operations_table(engine, name, as_of)
         return published_table(engine, name, as_of)
+    finally:
+        engine.dispose()
+
+
+def _forecast(ws: Workspace, con: BaseBackend, name: str, as_of: date, shape: Shape) -> pa.Table:
+    from quarterdeck.appdb import forecast_exports as f
+    from quarterdeck.appdb.database import make_engine, migrate
+
+    engine = make_engine(ws.app_database_url)
+    try:
+        migrate(engine)
+        rated_tables(con, as_of, ws.settings.base_currency)
+        if name == "renewal_forecast":
+            return f.renewal_forecast_table(ws, con, engine, as_of=as_of,
+                                            horizon_days=shape.horizon_days)
+        if name == "forecast_periods":
+            return f.forecast_periods_table(ws, con, engine, as_of=as_of,
+                                            horizon_days=shape.horizon_days, grain=shape.grain,
+                                            by=shape.by)
+        return f.forecast_accuracy_result(ws, con, engine, as_of=as_of).periods
     finally:
         engine.dispose()

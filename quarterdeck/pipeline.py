@@ -115,6 +115,9 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
             step("lifecycle, signals and playbooks", 0.9)
             operations = operations_stage(ws, con, tables, as_of, engine, health=scores,
                                           churn=risk, daily=daily, usage=usage)
+            step("renewal forecast", 0.95)
+            notes += forecast_stage(ws, with_account_versions(tables, con, ws.landing_dir),
+                                    as_of, engine, usage=usage)
         finally:
             engine.dispose()
     finally:
@@ -205,3 +208,34 @@ def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
     figure = f"validation AUC {check['auc']:.3f}" if check and check["auc"] else "not validated"
     return risk, [f"churn model {model.name} trained on {model.card['training']['rows']} "
                   f"decisions ({figure}), saved in {folder}"]
+
+
+def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engine: Engine,
+                   *, usage: ir.Table | None = None) -> list[str]:
+    """Forecast the renewals of the next `FORECAST_HORIZON_DAYS` as of `as_of` with the CSMs'
+    calls and publish it; with too little history, a note saying why."""
+    from quarterdeck.appdb.publish_forecast import (
+        PUBLISHED_GRAINS,
+        categories,
+        publish_forecast,
+    )
+    from quarterdeck.forecast.forecast_periods import forecast_periods
+    from quarterdeck.forecast.horizon_store import models_for
+    from quarterdeck.forecast.renewal_forecast import PUBLISHED_HORIZON_DAYS, renewal_forecast
+    from quarterdeck.health.churn_model import NotEnoughHistory
+
+    base = ws.settings.base_currency
+    try:
+        models = models_for(tables, ws.data_dir, as_of=as_of, base_currency=base, usage=usage,
+                            attributes=ws.settings.churn.attributes)
+    except NotEnoughHistory as exc:
+        return [f"renewal forecast skipped: {exc}"]
+    forecast = renewal_forecast(tables, as_of=as_of, base_currency=base,
+                                horizon_days=PUBLISHED_HORIZON_DAYS, models=models,
+                                categories=categories(engine), usage=usage)
+    periods = {g: forecast_periods(forecast, grain=g,
+                                   fiscal_start_month=ws.settings.fiscal_year_start_month)
+               for g in PUBLISHED_GRAINS}
+    published = publish_forecast(engine, as_of=as_of, forecast=forecast, periods=periods)
+    return [f"renewal forecast: {published} decisions in the next {PUBLISHED_HORIZON_DAYS} "
+            "days published"]

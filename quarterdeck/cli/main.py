@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from quarterdeck.cli.book import alert_app, ops, playbook_app, task_app
+from quarterdeck.cli.forecast import forecast_app
 from quarterdeck.cli.health import health_app
 from quarterdeck.cli.identity import identity_app
 from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
@@ -42,6 +43,7 @@ app.add_typer(playbook_app, name="playbook")
 app.command("ops")(ops)
 app.command("quality")(quality)
 app.add_typer(report_app, name="report")
+app.add_typer(forecast_app, name="forecast")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -207,6 +209,8 @@ def export(
         help="First day reported by period metrics (default: the first paying day).")] = None,
     roll_up_parents: Annotated[bool, typer.Option(
         help="Roll child accounts up into their top parent account.")] = False,
+    horizon: Annotated[int, typer.Option(
+        help="Days ahead for renewal_forecast and forecast_periods.", min=1, max=730)] = 90,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write a warehouse, metric or published table, so any number can be checked outside."""
@@ -218,7 +222,8 @@ def export(
     ws = open_workspace(workspace)
     day = parse_as_of(as_of, ws.settings.timezone)
     shape = Shape(grain=grain, window_months=window, by=_split(by),
-                  start=parse_as_of(start) if start else None, roll_up_parents=roll_up_parents)
+                  start=parse_as_of(start) if start else None, roll_up_parents=roll_up_parents,
+                  horizon_days=horizon)
     rows = export_table(ws, table, as_of=day, fmt=format, out=out, shape=shape)
     if out is not None:
         err_console.print(f"{rows:,} rows written to {out}")

@@ -44,6 +44,7 @@ from quarterdeck.health.renewal_outcomes import renewal_outcomes
 HORIZONS = (30, 60, 90)
 AMOUNT_LOOKBACK_DAYS = 365
 CATEGORIES = ("commit", "best_case", "at_risk", "churn_expected")
+PUBLISHED_HORIZON_DAYS = 180
 
 
 def model_horizon(days_out: int, horizons: Sequence[int] = HORIZONS) -> int:

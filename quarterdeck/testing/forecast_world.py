@@ -81,5 +81,8 @@ def hand_forecast(categories: dict[str, str] | None = None) -> pa.Table:
                                   for r, q, w in zip(rows, p, reached, strict=True)],
                                  pa.decimal128(38, 2)),
         "gross_factor": [1.0] * len(rows), "net_factor": [1.0] * len(rows),
+        "model": ["hand-set"] * len(rows),
+        "model_days_before": pa.array([30] * len(rows), pa.int32()),
+        "model_as_of": pa.array([AS_OF] * len(rows), pa.date32()),
         "category": [calls.get(i) for i in ids], "note": [None] * len(rows),
     })

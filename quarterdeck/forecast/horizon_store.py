@@ -1,0 +1,47 @@
+"""Churn models per forecast horizon, kept beside the churn model so a day is trained once.
+
+The 30-day model is the one `quarterdeck run` trains and keeps (`data/models/churn/`); a
+model for another horizon `h` lives in `data/models/churn-<h>d/<as_of>/`, written the same
+way (`quarterdeck.health.model_store`). A model is reused only when it was trained on the
+very day asked for, so a forecast as of T never reads a model trained after T.
+
+Example: models_for(tables, data_dir, as_of=date(2026, 9, 30), base_currency="USD").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import ibis.expr.types as ir
+
+from quarterdeck.forecast.renewal_forecast import HORIZONS
+from quarterdeck.health.churn_model import DAYS_BEFORE, ChurnModel, train_churn_model
+from quarterdeck.health.model_store import churn_models_dir, load_model, save_model, saved_dates
+
+
+def horizon_dir(data_dir: Path, days_before: int) -> Path:
+    """Where the models trained `days_before` days ahead of their decisions are kept."""
+    root = churn_models_dir(data_dir)
+    return root if days_before == DAYS_BEFORE else root.parent / f"churn-{days_before}d"
+
+
+def models_for(tables: Mapping[str, ir.Table], data_dir: Path, *, as_of: date,
+               base_currency: str, horizons: Sequence[int] = HORIZONS,
+               usage: ir.Table | None = None,
+               attributes: Sequence[str] | None = None) -> dict[int, ChurnModel]:
+    """A model per horizon trained as of `as_of`: the one kept for that day, else trained
+    now and kept. Raises NotEnoughHistory when the history is too short to learn from."""
+    out = {}
+    for h in horizons:
+        root = horizon_dir(data_dir, h)
+        if as_of in saved_dates(root):
+            model = load_model(root, as_of)
+            if model.days_before == h:
+                out[h] = model
+                continue
+        out[h] = train_churn_model(tables, as_of=as_of, base_currency=base_currency,
+                                   days_before=h, usage=usage, attributes=attributes)
+        save_model(out[h], root)
+    return out
