@@ -8,35 +8,42 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from quarterdeck import __version__
 from quarterdeck.app import api, health
-from quarterdeck.app.auth import NotAuthenticated
-from quarterdeck.app.pages import accounts, login, quality
+from quarterdeck.app.auth import SESSION_COOKIE, NotAuthenticated, cookie_secure_for
+from quarterdeck.app.login_throttle import LoginPolicy
+from quarterdeck.app.pages import accounts, audit, login, quality
+from quarterdeck.app.permissions import authorize, undeclared_routes
 from quarterdeck.app.rendering import HERE, render
+from quarterdeck.app.security_headers import SecurityHeaders
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.errors import QuarterdeckError
 
-SESSION_COOKIE = "quarterdeck_session"
-SESSION_MAX_AGE = timedelta(days=14)
+__all__ = ["SESSION_COOKIE", "create_app"]
 
 
 def create_app(
-    database_url: str, *, secret_key: str | None = None, workspace_name: str = "Quarterdeck"
+    database_url: str,
+    *,
+    secret_key: str | None = None,
+    workspace_name: str = "Quarterdeck",
+    secure_cookies: str = "auto",
+    login_policy: LoginPolicy | None = None,
 ) -> FastAPI:
     """The Quarterdeck web app on the app database at `database_url` (migrated on start).
 
-    `secret_key` signs session cookies. Pass the workspace's persistent key: without one a
-    random key is made, so sessions end when the process restarts and are not shared between
-    worker processes.
+    `secret_key` signs the login form's CSRF token; pass the workspace's persistent key (a
+    random one works for one process). Sessions live in the app database. `secure_cookies`
+    is `auto` (Secure over HTTPS, including behind a trusted proxy that says so), `always`
+    or `never`. Every route must be declared in `permissions.ROUTES`, or the app refuses to
+    start.
 
     >>> app = create_app("sqlite:////srv/qd/data/app.db", secret_key=key)  # doctest: +SKIP
     """
@@ -54,6 +61,10 @@ def create_app(
         description="Customer success data published by the Quarterdeck pipeline. "
         "Authenticate with `Authorization: Bearer <token>` or a signed-in session.",
         lifespan=lifespan,
+        # Every route passes `authorize`, which checks it against the one route table.
+        dependencies=[Depends(authorize)],
+        # A slash redirect would be an absolute URL built from the client's Host header.
+        redirect_slashes=False,
         # The docs UIs load scripts from a CDN; the spec itself is served, behind sign-in,
         # at /api/openapi.json by the API router.
         openapi_url=None,
@@ -62,21 +73,19 @@ def create_app(
     )
     app.state.engine = engine
     app.state.workspace_name = workspace_name
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret_key or secrets.token_urlsafe(32),
-        session_cookie=SESSION_COOKIE,
-        max_age=int(SESSION_MAX_AGE.total_seconds()),
-        # Lax keeps the cookie off cross-site form posts, which is the CSRF defence for
-        # /login and /logout.
-        same_site="lax",
-    )
+    app.state.secret_key = secret_key or secrets.token_urlsafe(32)
+    app.state.cookie_secure = cookie_secure_for(secure_cookies)
+    app.state.login_policy = login_policy or LoginPolicy()
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(health.router)
     app.include_router(login.router)
     app.include_router(accounts.router)
     app.include_router(quality.router)
+    app.include_router(audit.router)
     app.include_router(api.router)
+    if missing := undeclared_routes(app.routes):
+        raise RuntimeError(f"routes without a permission in permissions.ROUTES: {missing}")
     _add_error_handlers(app)
     return app
 

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from quarterdeck.app import formatting
 from quarterdeck.app.charts import arr_line_chart
+from quarterdeck.app.csrf import csrf_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -23,7 +24,8 @@ templates.env.filters.update(
     # Account ids are free text; "/" and "?" must not end the URL path segment.
     path_segment=lambda value: quote(str(value), safe=""),
 )
-templates.env.globals.update(days_until=formatting.days_until, arr_line_chart=arr_line_chart)
+templates.env.globals.update(days_until=formatting.days_until, arr_line_chart=arr_line_chart,
+                             csrf_token=csrf_token)
 
 # Statuses with a colour of their own; anything else is shown neutral.
 STATUS_STYLES = {

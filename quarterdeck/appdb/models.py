@@ -120,6 +120,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    scope: Mapped[str] = mapped_column(String(10), default="read")  # "read" or "write"
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -274,3 +277,4 @@ class DataQualityCheck(Base):
 from quarterdeck.appdb import forecast_models as _forecast_models  # noqa: E402, F401
 from quarterdeck.appdb import operations_models as _operations_models  # noqa: E402, F401
 from quarterdeck.appdb import report_models as _report_models  # noqa: E402, F401
+from quarterdeck.appdb import security as _security  # noqa: E402, F401

@@ -27,6 +27,7 @@ from quarterdeck.app import create_app
 from quarterdeck.appdb import add_user, make_engine, migrate, publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.testing.postgres import BACKEND_PARAMS, database_url_for
+from quarterdeck.testing.web_client import post_login
 
 AS_OF = date(2024, 6, 30)
 PASSWORD = "a long enough test password"
@@ -225,10 +226,8 @@ def client(app: FastAPI) -> TestClient:
 
 
 def sign_in(client: TestClient, email: str = "ana@example.com") -> TestClient:
-    """Sign `client` in as `email` through the login form."""
-    response = client.post(
-        "/login", data={"email": email, "password": PASSWORD}, follow_redirects=False
-    )
+    """Sign `client` in as `email` through the login form (with the form's CSRF token)."""
+    response = post_login(client, email, PASSWORD)
     assert response.status_code == 303, response.text
     return client
 

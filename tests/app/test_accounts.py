@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from quarterdeck.app import create_app
 from quarterdeck.appdb import add_user
+from quarterdeck.testing.web_client import post_login
 
 # The world's total ARR, worked out in tests/app/conftest.py.
 TOTAL_ARR = Decimal("303999.96")
@@ -131,7 +132,7 @@ def test_empty_state_before_anything_is_published(tmp_path: Path, password: str)
     app = create_app(url, secret_key="test")
     add_user(app.state.engine, "ana@example.com", "Ana", "csm", password)
     client = TestClient(app)
-    client.post("/login", data={"email": "ana@example.com", "password": password})
+    post_login(client, "ana@example.com", password)
     html = client.get("/accounts").text
     assert "Nothing published yet" in html and "quarterdeck run" in html
     assert client.get("/api/accounts").json()["total"] == 0

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from quarterdeck.appdb import create_token, session
 from quarterdeck.appdb.models import AuditLogEntry
+from quarterdeck.testing.web_client import post_login, post_logout
 
 
 @pytest.mark.parametrize("path", ["/", "/accounts", "/accounts/acme", "/accounts?segment=smb"])
@@ -35,28 +36,20 @@ def test_login_health_and_static_are_open(client: TestClient) -> None:
 
 
 def test_signing_in_goes_to_the_page_asked_for(client: TestClient, password: str) -> None:
-    response = client.post(
-        "/login",
-        data={"email": "ana@example.com", "password": password, "next": "/accounts/acme"},
-        follow_redirects=False,
-    )
+    response = post_login(client, "ana@example.com", password, next="/accounts/acme")
     assert response.status_code == 303
     assert response.headers["location"] == "/accounts/acme"
     assert client.get("/accounts/acme").status_code == 200
 
 
 def test_next_never_leaves_the_site(client: TestClient, password: str) -> None:
-    response = client.post(
-        "/login",
-        data={"email": "ana@example.com", "password": password, "next": "//evil.example/"},
-        follow_redirects=False,
-    )
+    response = post_login(client, "ana@example.com", password, next="//evil.example/")
     assert response.headers["location"] == "/accounts"
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client: TestClient) -> None:
-    wrong_password = client.post("/login", data={"email": "ana@example.com", "password": "x"})
-    unknown_email = client.post("/login", data={"email": "zed@example.com", "password": "x"})
+    wrong_password = post_login(client, "ana@example.com", "x")
+    unknown_email = post_login(client, "zed@example.com", "x")
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert "do not match an active account" in wrong_password.text
     assert wrong_password.text == unknown_email.text.replace("zed@", "ana@")
@@ -65,7 +58,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client: TestClient
 
 def test_logout_ends_the_session(signed_in: TestClient) -> None:
     assert signed_in.get("/accounts").status_code == 200
-    response = signed_in.post("/logout", follow_redirects=False)
+    response = post_logout(signed_in)
     assert (response.status_code, response.headers["location"]) == (303, "/login")
     assert signed_in.get("/accounts", follow_redirects=False).status_code == 303
 
@@ -93,7 +86,7 @@ def test_the_openapi_spec_is_served_to_signed_in_users(signed_in: TestClient) ->
 def test_logins_are_audited_without_the_password(
     app: FastAPI, client: TestClient, sign_in_as: Callable[..., TestClient], password: str
 ) -> None:
-    client.post("/login", data={"email": "ben@example.com", "password": "nope"})
+    post_login(client, "ben@example.com", "nope")
     sign_in_as(client, "ben@example.com")
     with session(app.state.engine) as db:
         entries = db.scalars(

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from quarterdeck.app import create_app
 from quarterdeck.appdb import add_user, make_engine, migrate, publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
+from quarterdeck.testing.web_client import post_login
 from tests.app.conftest import AS_OF, accounts_table, health_table, history_table
 
 
@@ -163,7 +164,7 @@ def test_before_health_is_published_and_without_a_churn_model(
                      arr_history=history_table(),
                      run_started_at=datetime(2024, 7, 1, 2, 0, tzinfo=UTC))
     client = TestClient(create_app(url, secret_key="test"))
-    client.post("/login", data={"email": "ana@example.com", "password": password})
+    post_login(client, "ana@example.com", password)
 
     body = client.get("/api/accounts").json()
     assert body["health_as_of"] is None and body["total"] == 6

@@ -80,6 +80,6 @@ def test_user_changes_are_audited_without_secrets(engine: Engine) -> None:
         entries = recent(db)
     assert [e.action for e in entries] == ["account.note", "token.create", "user.add"]
     assert entries[-1].actor == "admin@example.com"
-    assert entries[-1].detail == {"name": "Ana", "role": "csm"}
+    assert entries[-1].detail == {"after": {"name": "Ana", "role": "csm", "active": True}}
     text = repr([(e.actor, e.action, e.target, e.detail) for e in entries])
     assert PASSWORD not in text and token not in text

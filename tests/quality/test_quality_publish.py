@@ -22,6 +22,7 @@ from quarterdeck.health.definitions import DEFAULT_HEALTH_MODELS_PATH, load_heal
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import health_data_warnings, with_data_warnings
 from quarterdeck.testing.quality_worlds import AS_OF, check_world, stale_help_desk
+from quarterdeck.testing.web_client import post_login
 from tests.app.conftest import accounts_table, health_table, history_table
 
 PASSWORD = "a long enough test password"
@@ -47,8 +48,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def client(engine: Engine) -> Iterator[TestClient]:
     app = create_app(str(engine.url), secret_key="test-secret", workspace_name="Example Co")
     with TestClient(app) as client:
-        response = client.post("/login", data={"email": "ana@example.com",
-                                               "password": PASSWORD}, follow_redirects=False)
+        response = post_login(client, "ana@example.com", PASSWORD)
         assert response.status_code == 303
         yield client
     app.state.engine.dispose()

@@ -1,0 +1,130 @@
+"""Who may do what: every route of the web app and its API, and the permission it needs.
+
+One table, `ROUTES`, declares a permission for each method and path; `authorize` runs before
+every route and checks it. A route missing from the table is refused and stops the app from
+starting, and the permission tests are generated from the app's routes × roles, so no route
+can be added unchecked.
+
+Roles, from most to least powerful:
+- admin: users, settings and the audit log, and everything ops can;
+- ops: definitions and data, and everything a manager can, for every account;
+- manager: changes on their team's accounts (accounts owned by anyone whose `manager_email` in
+  the team file is theirs, and their own);
+- csm: sees every account, changes only what they own;
+- viewer: reads only.
+Which accounts a change may touch is `may_change_account`; routes that change an account call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import HTTPException, Request, Security
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
+
+from quarterdeck.app.auth import bearer, current_user
+from quarterdeck.app.csrf import SAFE_METHODS, check_csrf
+from quarterdeck.appdb.models import User
+
+ROLES: tuple[str, ...] = ("admin", "ops", "manager", "csm", "viewer")
+
+#: Anyone, signed in or not.
+PUBLIC = "public"
+#: Each permission and the roles that have it.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "signed_in": frozenset(ROLES),
+    "read": frozenset(ROLES),
+    "manage_own_tokens": frozenset(ROLES),
+    # Alerts, tasks, notes and renewal categories: of accounts the user may change.
+    "act_on_accounts": frozenset({"admin", "ops", "manager", "csm"}),
+    "manage_team": frozenset({"admin", "ops", "manager"}),
+    "edit_definitions": frozenset({"admin", "ops"}),
+    "manage_data": frozenset({"admin", "ops"}),
+    "manage_users": frozenset({"admin"}),
+    "manage_settings": frozenset({"admin"}),
+    "read_audit": frozenset({"admin"}),
+}
+
+#: (method, path as the router declares it) → permission. Every route is here.
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): "signed_in",
+    ("GET", "/"): "read",
+    ("GET", "/accounts"): "read",
+    ("GET", "/accounts/{account_id:path}"): "read",
+    ("GET", "/quality"): "read",
+    ("GET", "/admin/audit"): "read_audit",
+    ("GET", "/api/openapi.json"): "read",
+    ("GET", "/api/accounts"): "read",
+    ("GET", "/api/accounts/{account_id:path}"): "read",
+    ("GET", "/api/quality"): "read",
+}
+
+
+class Forbidden(HTTPException):
+    """The signed-in user's role, or the token's scope, does not allow this."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(403, message)
+
+
+def has_permission(role: str, permission: str) -> bool:
+    """Whether a role has a permission (`public` is everyone's)."""
+    return permission == PUBLIC or role in PERMISSIONS[permission]
+
+
+def route_permission(method: str, path: str) -> str | None:
+    """The permission declared for a route, or None when it has none."""
+    return ROUTES.get((method, path))
+
+
+def undeclared_routes(routes: Iterable[object]) -> list[tuple[str, str]]:
+    """The (method, path) of every route of the app missing from `ROUTES`."""
+    return sorted((method, route.path) for route in routes if isinstance(route, APIRoute)
+                  for method in route.methods if (method, route.path) not in ROUTES)
+
+
+async def authorize(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+) -> None:
+    """Check the request against `ROUTES`: who is asking, whether their role has the route's
+    permission, and for a change, a write token or this app's CSRF token."""
+    route = request.scope.get("route")
+    permission = route_permission(request.method, getattr(route, "path", ""))
+    if permission is None:
+        raise Forbidden("This route declares no permission, so nobody may use it.")
+    changes = request.method not in SAFE_METHODS
+    if permission == PUBLIC:
+        if changes:
+            await check_csrf(request)
+        return
+    # current_user may hit the database (session or token lookup): keep it off the loop.
+    user = await run_in_threadpool(current_user, request, credentials)
+    if not has_permission(user.role, permission):
+        raise Forbidden(f"A {user.role} may not do this ({permission.replace('_', ' ')}).")
+    if changes:
+        scope = getattr(request.state, "token_scope", None)
+        if scope is None:
+            await check_csrf(request)
+        elif scope != "write":
+            raise Forbidden("This API token may only read; create a write token to change data.")
+
+
+def may_change_account(user: User, owner_email: str | None, owner_manager: str | None) -> bool:
+    """Whether `user` may change things on an account owned by `owner_email`, whose manager
+    in the team file is `owner_manager`.
+
+    >>> may_change_account(csm, "ana@example.com", "mo@example.com")  # doctest: +SKIP
+    True  # when csm is Ana
+    """
+    if user.role in ("admin", "ops"):
+        return True
+    if user.role == "viewer" or owner_email is None:
+        return False
+    if owner_email.lower() == user.email:
+        return user.role in ("csm", "manager")
+    return user.role == "manager" and (owner_manager or "").lower() == user.email
