@@ -29,10 +29,11 @@ from quarterdeck.identity.normalise import (
 MAX_CONTACT_DOMAIN_GROUP = 20
 # Names longer than this (without spaces) get no one-letter-deleted variants for blocking.
 MAX_VARIANT_LENGTH = 40
-# A word in more distinct names than this share of them (and at least MIN_COMMON_WORD names)
-# is too common to bring names together.
-COMMON_WORD_SHARE = 0.002
-MIN_COMMON_WORD = 20
+# A word of more distinct names than this is too common to bring names together.
+MAX_RARE_WORD_NAMES = 20
+# Words shorter than this bring names together only when spelled alike (their one-letter-
+# deleted forms are too short to say anything).
+MIN_VARIANT_WORD = 5
 
 KEY_SCHEMA = pa.schema([
     ("account_id", pa.string()),
@@ -41,6 +42,7 @@ KEY_SCHEMA = pa.schema([
     ("name_deletions", pa.list_(pa.string())),  # the compact name less any one letter
     ("rare_words", pa.list_(pa.string())),      # its words of 4+ letters few names use
     ("word_variants", pa.list_(pa.string())),   # the rare words, and each less one letter
+    ("name_letters", pa.string()),  # the compact name's letters in order ("acme" → "acem")
     ("domain", pa.string()),        # normalised host, or the name when it is a domain
     ("domain_label", pa.string()),  # the host's registrable label ("acmeanalytics")
     ("site", pa.string()),          # the host's registrable domain ("acme.co.uk")
@@ -70,18 +72,20 @@ def deletions(compact: str | None) -> list[str] | None:
 
 
 def rare_words(names: list[str | None]) -> list[list[str] | None]:
-    """Per name, its words of 4 letters or more that few other distinct names use."""
+    """Per name, its words of 4 letters or more that at most MAX_RARE_WORD_NAMES distinct
+    names use."""
     distinct = {n for n in names if n}
     counts = Counter(w for n in distinct for w in set(n.split()))
-    common = max(MIN_COMMON_WORD, COMMON_WORD_SHARE * len(distinct))
-    return [sorted(w for w in set((name or "").split()) if len(w) >= 4 and counts[w] <= common)
-            or None for name in names]
+    return [sorted(w for w in set((name or "").split())
+                   if len(w) >= 4 and counts[w] <= MAX_RARE_WORD_NAMES) or None
+            for name in names]
 
 
 def word_variants(rare: list[list[str] | None]) -> list[list[str] | None]:
     """Per name, its rare words, each also less any one letter: names with a typo in two
     words still share their other word's variants."""
-    return [sorted({v for w in words or () for v in deletions(w) or ()}) or None
+    return [sorted({v for w in words or ()
+                    for v in (deletions(w) if len(w) >= MIN_VARIANT_WORD else [w])}) or None
             for words in rare]
 
 
@@ -129,6 +133,7 @@ def account_keys(accounts: pa.Table,
         "name_deletions": [deletions(c) for c in compact],
         "rare_words": rare,
         "word_variants": word_variants(rare),
+        "name_letters": ["".join(sorted(c)) if c else None for c in compact],
         "domain": domains,
         "domain_label": [domain_label(d) for d in domains],
         "site": sites,

@@ -84,18 +84,23 @@ _COUNTRY_ALIASES = {
 
 def _ascii(text: str) -> str:
     """`text` lower-cased with accents removed ("Société" → "societe")."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)
-def legal_forms() -> tuple[tuple[str, ...], ...]:
+def legal_forms() -> dict[str, tuple[tuple[str, ...], ...]]:
     """cleanco's legal forms of every country, as words in the form names are compared in
-    ("S.A. de C.V." → ("sa", "de", "cv")), the longest first."""
+    ("S.A. de C.V." → ("sa", "de", "cv")), by their last word, the longest first."""
     from cleanco.clean import get_unique_terms
 
     forms = {tuple(_words(term)) for term in get_unique_terms()} - _NOT_LEGAL_FORMS
-    return tuple(sorted((f for f in forms if f), key=lambda f: (-len(f), f)))
+    by_last: dict[str, list[tuple[str, ...]]] = {}
+    for form in sorted((f for f in forms if f), key=lambda f: (-len(f), f)):
+        by_last.setdefault(form[-1], []).append(form)
+    return {last: tuple(group) for last, group in by_last.items()}
 
 
 def _words(text: str) -> list[str]:
@@ -108,10 +113,11 @@ def _words(text: str) -> list[str]:
 def _strip_legal_forms(words: list[str]) -> list[str]:
     """`words` without trailing legal forms, repeatedly ("GmbH & Co. KG", "Pte. Ltd."); the
     name keeps at least one word."""
+    forms = legal_forms()
     changed = True
     while changed and len(words) > 1:
         changed = False
-        for form in legal_forms():
+        for form in forms.get(words[-1], ()):
             n = len(form)
             if len(words) > n and tuple(words[-n:]) == form:
                 words, changed = words[:-n], True
@@ -198,6 +204,7 @@ def normalise_country(country: str | None) -> str | None:
     return text.upper()
 
 
+@lru_cache(maxsize=5_000)
 def normalise_label(value: str | None) -> str | None:
     """A free-text label (region, industry) compared without case, punctuation or spacing."""
     if value is None:

@@ -40,7 +40,8 @@ different companies, so in a small workspace every name would look common.)
 Candidate pairs come from blocking rules (equal name, domain, domain label, compact name,
 name = the other's domain label, a shared contact or site email domain, a shared
 one-letter-deleted form of the compact name — which brings together every pair within one
-edit — or of one of the name's rarer words (two typos in different words); for names
+edit — or of one of the name's rarer words (two typos in different words), the same
+letters in another order (swapped letters); for names
 within two letters of each other's length, the same first and last 4
 letters, or the same letters 5 to 12, for two edits), so the work grows with the accounts,
 not with their square (see docs/benchmarks-identity.md).
@@ -117,16 +118,16 @@ _CONTACTS_NULL = (
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", (
-        Level("name exact", '"name_l" = "name_r"', 0.78, 1e-4, tf=True),
+        Level("name exact", '"name_l" = "name_r"', 0.72, 1e-4, tf=True),
         Level("name within 1 edit, a rare word shared", f"{_within(1)} and {_RARE_SHARED}",
-              0.07, 2e-6),
+              0.08, 2e-6),
         Level("name within 2 edits, a rare word shared",
-              f"{_within(2)} and {_LONG} and {_RARE_SHARED}", 0.04, 5e-6),
-        Level("name within 1 edit", _within(1), 0.03, 1e-5),
-        Level("name within 2 edits", f"{_within(2)} and {_LONG}", 0.02, 2e-5),
+              f"{_within(2)} and {_LONG} and {_RARE_SHARED}", 0.05, 5e-6),
+        Level("name within 1 edit", _within(1), 0.06, 1e-5),
+        Level("name within 2 edits", f"{_within(2)} and {_LONG}", 0.04, 2e-5),
         Level("name similar", 'jaro_winkler_similarity("name_l", "name_r") >= 0.94', 0.02,
               3e-3, sampled=False),
-        _else("name", 0.04, 0.99693),
+        _else("name", 0.03, 0.99693),
     )),
     Comparison("domain", (
         Level("domain exact", f'"domain_l" = "domain_r" and {RELATED_NAMES}', 0.80, 5e-5),
@@ -164,6 +165,8 @@ BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (  # (rule, arrays to 
     ("l.email_domains = r.email_domains", ("email_domains",)),
     ("l.name_deletions = r.name_deletions", ("name_deletions",)),
     ("l.word_variants = r.word_variants", ("word_variants",)),
+    # Swapped letters, however many, leave the same letters.
+    ("l.name_letters = r.name_letters and length(l.name_compact) >= 6", ()),
     # Two edits leave either the first and last 4 letters or letters 5-12 as they were.
     ("substr(l.name_compact, 1, 4) || right(l.name_compact, 4) = "
      "substr(r.name_compact, 1, 4) || right(r.name_compact, 4) "

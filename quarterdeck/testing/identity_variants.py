@@ -1,7 +1,8 @@
 """Duplicates the demo never makes: a generated company with each kind of real-world variant.
 
-`variant_world(accounts)` builds that many accounts: distinct companies (coined names such as
-"Zantorix Analytics", two-word names, partner names "Hale and Moreno Consulting"), each with
+`variant_world(accounts)` builds that many accounts: distinct companies (names coined from two
+or three syllables such as "Zantorix Analytics", with a plain word "Blue Zantorix Analytics",
+partner names "Hale and Moreno Consulting"), each with
 a domain (most), country, region, industry, segment, owner, creation day and contacts, and
 injects, per class, a second record of some of them as another system would type it. No
 injected record shares the original's domain; most have none.
@@ -92,7 +93,7 @@ class VariantWorld:
 
 
 def _coined(rng: random.Random) -> str:
-    word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(1, 2)))
+    word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 3)))
     return (word + rng.choice(_CODAS)).capitalize()
 
 
