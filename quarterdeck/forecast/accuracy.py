@@ -12,6 +12,9 @@ with no look-ahead.
   a contraction renews). Per period and segment: expected_arr = Σ arr_at_stake × p_renew, its
   90% interval, actual_renewed_arr, ape = |expected − actual| / actual, covered = the actual
   inside the interval, brier = mean (renewed − p_renew)².
+- Baseline: the same periods forecast by the trailing renewal share, the share of ARR at stake
+  that did not churn over the decisions of the same term known on the score date in the year
+  before it (`baseline_expected_arr`, `baseline_ape`), to show what the model adds.
 - Calibration: the decisions in ten groups of equal size by p_renew, mean p_renew beside the
   share that renewed.
 - The CSM's call, where categories exist: each decision's category as it stood on the score
@@ -74,6 +77,34 @@ def _category_at(changes: pa.Table | None) -> dict[str, list[tuple[date, str | N
     return {k: sorted(v, key=lambda x: x[0]) for k, v in out.items()}
 
 
+def trailing_renewal_share(outcomes: pa.Table, terms: Sequence[str], score_dates: Sequence[date],
+                           lookback_days: int = 365) -> np.ndarray:
+    """The simple baseline: per decision, the share of ARR at stake that renewed (did not
+    churn) over the decisions of its term known on its score date (decided + grace on or
+    before it) in the `lookback_days` before; 1 when there were none."""
+    known = np.array([d + timedelta(days=GRACE_DAYS) for d in
+                      outcomes["decision_date"].to_pylist()], dtype="datetime64[D]")
+    term = np.array(outcomes["term"].to_pylist(), dtype=object)
+    stake = np.array([float(v) for v in outcomes["arr_at_stake"].to_pylist()])
+    kept = stake * (np.array(outcomes["result"].to_pylist(), dtype=object) != "churned")
+    out = np.ones(len(terms))
+    scored = np.array(score_dates, dtype="datetime64[D]")
+    for t in set(terms):
+        pick = term == t
+        order = np.argsort(known[pick], kind="stable")
+        days, s_cum, k_cum = known[pick][order], np.cumsum(stake[pick][order]), np.cumsum(
+            kept[pick][order])
+        s_cum, k_cum = np.concatenate(([0.0], s_cum)), np.concatenate(([0.0], k_cum))
+        mine = np.array([x == t for x in terms])
+        hi = np.searchsorted(days, scored[mine], side="right")
+        lo = np.searchsorted(days, scored[mine] - np.timedelta64(lookback_days, "D"),
+                             side="right")
+        total = s_cum[hi] - s_cum[lo]
+        out[mine] = np.where(total > 0, (k_cum[hi] - k_cum[lo]) / np.where(total > 0, total, 1),
+                             1.0)
+    return out
+
+
 def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, start: date,
                        end: date, days_before: int, category_changes: pa.Table | None = None,
                        attributes: Sequence[str] | None = None) -> pa.Table:
@@ -83,8 +114,10 @@ def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, star
     model_as_of, result, renewed, category."""
     bt = backtest_churn_risk(tables, base_currency=base_currency, start=start, end=end,
                              as_of=as_of, days_before=days_before, attributes=attributes)
-    o = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency)
-    o = o.filter((o.decision_date >= start) & (o.decision_date <= end)).to_pyarrow()
+    every = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency).to_pyarrow()
+    o = every.filter(pc.and_(
+        pc.greater_equal(every["decision_date"], pa.scalar(start, pa.date32())),
+        pc.less_equal(every["decision_date"], pa.scalar(end, pa.date32()))))
     stake = {(a, d, t): float(v) for a, d, t, v in zip(
         o["account_id"].to_pylist(), o["decision_date"].to_pylist(), o["term"].to_pylist(),
         o["arr_at_stake"].to_pylist(), strict=True)}
@@ -113,6 +146,8 @@ def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, star
         "result": pa.array(result, pa.string()),
         "renewed": pa.array([r != "churned" for r in result], pa.bool_()),
         "category": pa.array(category, pa.string()),
+        "baseline_p_renew": pa.array(np.round(trailing_renewal_share(every, terms, scored), 4),
+                                     pa.float64()),
     })
 
 
@@ -125,6 +160,7 @@ def _figures(rows: pa.Table, level: float) -> dict[str, object]:
     interval = renewed_arr_interval(rows["renewal_id"].to_pylist(), arr, p, np.ones(len(p)),
                                     level=level)
     actual = float(arr[renewed].sum())
+    baseline = float((arr * np.array(rows["baseline_p_renew"].to_pylist(), dtype=float)).sum())
     called = float(arr[renewed & calls].sum())
     committed = float(arr[commit].sum())
     return {
@@ -134,6 +170,8 @@ def _figures(rows: pa.Table, level: float) -> dict[str, object]:
         "ape": round(abs(interval.expected - actual) / actual, 4) if actual else None,
         "covered": bool(interval.low <= actual <= interval.high),
         "brier": round(float(((renewed - p) ** 2).mean()), 4) if len(p) else None,
+        "baseline_expected_arr": round(baseline, 2),
+        "baseline_ape": round(abs(baseline - actual) / actual, 4) if actual else None,
         "categorised": int(calls.sum()), "committed_arr": round(committed, 2),
         "categorised_renewed_arr": round(called, 2),
         "committed_ape": round(abs(committed - called) / called, 4) if calls.any() and called
@@ -186,11 +224,13 @@ def _summary(by_period: pa.Table) -> pa.Table:
         total = [r for r in at_h if r["segment"] == ALL]
         parts = [r for r in at_h if r["segment"] != ALL]
         apes = [r["ape"] for r in total if r["ape"] is not None]
+        naive = [r["baseline_ape"] for r in total if r["baseline_ape"] is not None]
         decisions = sum(r["renewals"] for r in total)
         rows.append({
             "days_before": h, "periods": len(total), "decisions": decisions,
             "mean_ape": round(float(np.mean(apes)), 4) if apes else None,
             "max_ape": round(float(np.max(apes)), 4) if apes else None,
+            "baseline_mean_ape": round(float(np.mean(naive)), 4) if naive else None,
             "coverage": round(float(np.mean([r["covered"] for r in total])), 4),
             "segment_coverage": round(float(np.mean([r["covered"] for r in parts])), 4)
             if parts else None,
