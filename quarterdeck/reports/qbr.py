@@ -8,10 +8,11 @@ Example: build_qbr(ws, "acct-000042", date(2026, 9, 30)).support.tickets_90d
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
-from typing import Any
 
 import ibis
 from pydantic import BaseModel
@@ -75,43 +76,62 @@ class Qbr(BaseModel):
 
 def build_qbr(ws: Workspace, account_id: str, as_of: date) -> Qbr:
     """The QBR of `account_id` as of `as_of`; an account not published that day is refused."""
+    return build_qbrs(ws, [account_id], as_of)[0]
+
+
+def build_qbrs(ws: Workspace, account_ids: Sequence[str], as_of: date) -> list[Qbr]:
+    """The QBRs of several accounts as of `as_of`, each table read once for all of them; an
+    account not published that day is refused before anything is computed."""
     from quarterdeck.appdb.database import make_engine
     from quarterdeck.appdb.exports import published_table
     from quarterdeck.appdb.operations_exports import operations_table
 
+    wanted = set(account_ids)
     engine = make_engine(ws.app_database_url)
     try:
         snaps = book_figures.snapshots(engine, as_of)
-        if account_id not in snaps:
+        unknown = sorted(wanted - set(snaps))
+        if unknown:
             raise UnknownAccountError(
-                f"no account {account_id!r} was published as of {as_of} "
+                f"no account {', '.join(map(repr, unknown[:5]))} was published as of {as_of} "
                 f"({len(snaps):,} accounts were; see `quarterdeck export account_snapshots "
                 f"--as-of {as_of}`)")
-        snap = snaps[account_id]
-        history = [(r["month"], Decimal(str(r["arr"]))) for r in
-                   published_table(engine, "account_arr_history", as_of).to_pylist()
-                   if r["account_id"] == account_id]
-        risk = book_figures.churn_risk(engine, as_of).get(account_id) or {}
-        stages = [r for r in operations_table(engine, "lifecycle_stages", as_of).to_pylist()
-                  if r["account_id"] == account_id]
-        alerts = [a for a in book_figures.alerts(engine, as_of)
-                  if a["account_id"] == account_id and a["state"] in ("open", "acknowledged")]
-        tasks = [t for t in book_figures.tasks(engine, as_of)
-                 if t["account_id"] == account_id and t["status"] in ("open", "overdue")]
+        history: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+        for r in published_table(engine, "account_arr_history", as_of).to_pylist():
+            if r["account_id"] in wanted:
+                history[r["account_id"]].append((r["month"], Decimal(str(r["arr"]))))
+        risks = book_figures.churn_risk(engine, as_of)
+        stages = {r["account_id"]: r for r in
+                  operations_table(engine, "lifecycle_stages", as_of).to_pylist()
+                  if r["account_id"] in wanted}
+        alerts = defaultdict(list)
+        for a in book_figures.alerts(engine, as_of):
+            if a["account_id"] in wanted and a["state"] in ("open", "acknowledged"):
+                alerts[a["account_id"]].append(a)
+        tasks = defaultdict(list)
+        for t in book_figures.tasks(engine, as_of):
+            if t["account_id"] in wanted and t["status"] in ("open", "overdue"):
+                tasks[t["account_id"]].append(t)
     finally:
         engine.dispose()
-    warehouse = _warehouse_facts(ws, account_id, as_of)
-    stage = stages[0] if stages else {}
+    facts = _warehouse_facts(ws, sorted(wanted), as_of)
     descriptions = {s.name: s.description for s in ws.book.signals.signals}
+    return [_qbr(snaps[a], as_of, sorted(history[a]), risks.get(a) or {}, stages.get(a) or {},
+                 alerts[a], tasks[a], facts[a], descriptions) for a in account_ids]
+
+
+def _qbr(snap: dict, as_of: date, history: list, risk: dict, stage: dict, alerts: list,
+         tasks: list, facts: dict, descriptions: dict) -> Qbr:
     reasons = risk.get("reasons") if risk.get("reasons_direction") != "lowers" else None
     return Qbr(
-        account_id=account_id, name=snap["name"], as_of=as_of, currency=snap["currency"],
-        owner_email=snap.get("owner_email"), owner_name=snap.get("owner_name"),
-        segment=snap.get("segment"), arr=Decimal(str(snap["arr"])),
-        customer_since=snap.get("customer_since"), renewal_date=snap.get("renewal_date"),
-        stage=stage.get("stage"), onboarding_complete=stage.get("onboarding_complete"),
-        time_to_value_days=stage.get("time_to_value_days"),
-        arr_by_month=sorted(history), active_users_30d=snap.get("active_users_30d") or 0,
+        account_id=snap["account_id"], name=snap["name"], as_of=as_of,
+        currency=snap["currency"], owner_email=snap.get("owner_email"),
+        owner_name=snap.get("owner_name"), segment=snap.get("segment"),
+        arr=Decimal(str(snap["arr"])), customer_since=snap.get("customer_since"),
+        renewal_date=snap.get("renewal_date"), stage=stage.get("stage"),
+        onboarding_complete=stage.get("onboarding_complete"),
+        time_to_value_days=stage.get("time_to_value_days"), arr_by_month=history,
+        active_users_30d=snap.get("active_users_30d") or 0,
         churn_probability_window=risk.get("churn_probability_window"),
         churn_window_days=risk.get("window_days"), churn_reasons=list(reasons or []),
         live_alerts=[f"{descriptions.get(a['signal']) or a['signal']} (since {a['fired_on']})"
@@ -119,10 +139,12 @@ def build_qbr(ws: Workspace, account_id: str, as_of: date) -> Qbr:
         open_tasks=[QbrTask(title=t["title"], owner_email=t["owner_email"], due_on=t["due_on"],
                             status=t["status"], playbook=t["playbook"])
                     for t in sorted(tasks, key=lambda t: t["due_on"])],
-        **warehouse)
+        **facts)
 
 
-def _warehouse_facts(ws: Workspace, account_id: str, as_of: date) -> dict[str, Any]:
+def _warehouse_facts(ws: Workspace, accounts: list[str], as_of: date) -> dict[str, dict]:
+    """Per account: usage by month, milestones, support summary and health, each table
+    filtered to the accounts and read once."""
     from quarterdeck.health import feature_table, health_scores
     from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.account_daily import account_daily
@@ -134,45 +156,53 @@ def _warehouse_facts(ws: Workspace, account_id: str, as_of: date) -> dict[str, A
         lit = ibis.literal
         daily = account_daily(tables, as_of=as_of, base_currency=ws.settings.base_currency,
                               start=as_of - timedelta(days=USAGE_DAYS))
-        daily = daily.filter(daily.account_id == account_id)
-        month = daily.date.truncate("M").cast("date")
-        usage = daily.group_by(month=month).agg(events=daily.events.sum()).order_by("month")
-        usage_rows = con.to_pyarrow(usage).to_pylist()
+        daily = daily.filter(daily.account_id.isin(accounts))
+        usage = daily.group_by("account_id", month=daily.date.truncate("M").cast("date")).agg(
+            events=daily.events.sum())
+        usage_rows = con.to_pyarrow(usage.order_by("account_id", "month")).to_pylist()
         acts = tables["activities"]
-        acts = acts.filter((acts.account_id == account_id) & (acts.kind == "milestone")
+        acts = acts.filter(acts.account_id.isin(accounts) & (acts.kind == "milestone")
                            & (acts.occurred_at.date() <= lit(as_of)))
-        milestones = con.to_pyarrow(acts.select(on=acts.occurred_at.date(), subject=acts.subject)
-                                    .order_by("on")).to_pylist()
-        support = _support(con, tables, account_id, as_of)
+        milestones = con.to_pyarrow(acts.select("account_id", on=acts.occurred_at.date(),
+                                                subject=acts.subject).order_by("on")).to_pylist()
+        t = tables["tickets"]
+        t = t.filter(t.account_id.isin(accounts) & (t.created_at.date() <= lit(as_of)))
+        tickets = con.to_pyarrow(t.select("account_id", "created_at", "solved_at")).to_pylist()
+        s = tables["surveys"]
+        s = s.filter(s.account_id.isin(accounts) & (s.responded_at.date() <= lit(as_of)))
+        surveys = con.to_pyarrow(s.select("account_id", "kind", "score", "responded_at")
+                                 .order_by("responded_at")).to_pylist()
         f = feature_table(tables, as_of=as_of, base_currency=ws.settings.base_currency,
                           features=ws.health_models.features, lookback=(7, 30))
+        f = f.filter(f.account_id.isin(accounts))
         scores = health_scores(f, ws.health_models, as_of=as_of)
-        health = con.to_pyarrow(scores.filter(scores.account_id == account_id).select(
-            "score", "band", "reason_1", "reason_2", "reason_3")).to_pylist()
+        health = {r["account_id"]: r for r in con.to_pyarrow(scores.select(
+            "account_id", "score", "band", "reason_1", "reason_2", "reason_3")).to_pylist()}
     finally:
         con.disconnect()
-    h = health[0] if health else {}
-    return {"usage_by_month": [(r["month"], int(r["events"] or 0)) for r in usage_rows],
-            "milestones": [(r["on"], r["subject"] or "milestone") for r in milestones],
-            "support": support, "health_score": h.get("score"), "health_band": h.get("band"),
+    out: dict[str, dict] = {}
+    for account in accounts:
+        h = health.get(account, {})
+        out[account] = {
+            "usage_by_month": [(r["month"], int(r["events"] or 0)) for r in usage_rows
+                               if r["account_id"] == account],
+            "milestones": [(r["on"], r["subject"] or "milestone") for r in milestones
+                           if r["account_id"] == account],
+            "support": _support([r for r in tickets if r["account_id"] == account],
+                                [r for r in surveys if r["account_id"] == account], as_of),
+            "health_score": h.get("score"), "health_band": h.get("band"),
             "health_reasons": [h[k] for k in ("reason_1", "reason_2", "reason_3") if h.get(k)]}
+    return out
 
 
-def _support(con: Any, tables: dict, account_id: str, as_of: date) -> SupportSummary:
-    """Tickets and surveys of the account as known on `as_of` (a ticket solved later is open)."""
-    lit = ibis.literal
-    t = tables["tickets"]
-    t = t.filter((t.account_id == account_id) & (t.created_at.date() <= lit(as_of)))
-    tickets = con.to_pyarrow(t.select("created_at", "solved_at", "csat")).to_pylist()
+def _support(tickets: list[dict], surveys: list[dict], as_of: date) -> SupportSummary:
+    """Tickets and surveys of one account as known on `as_of` (a ticket solved later is
+    open)."""
     since = as_of - timedelta(days=SUPPORT_DAYS)
     recent = [r for r in tickets if r["created_at"].date() > since]
     solved = [r for r in recent if r["solved_at"] is not None and r["solved_at"].date() <= as_of]
     hours = [(r["solved_at"] - r["created_at"]).total_seconds() / 3600 for r in solved]
     still_open = [r for r in tickets if r["solved_at"] is None or r["solved_at"].date() > as_of]
-    s = tables["surveys"]
-    s = s.filter((s.account_id == account_id) & (s.responded_at.date() <= lit(as_of)))
-    surveys = con.to_pyarrow(s.select("kind", "score", "responded_at")
-                             .order_by("responded_at")).to_pylist()
     csat = [float(r["score"]) for r in surveys if r["kind"] == "csat"
             and r["responded_at"].date() > since]
     nps = [float(r["score"]) for r in surveys if r["kind"] == "nps"]

@@ -21,7 +21,13 @@ import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from quarterdeck.exports import Shape, metric_options, rated_tables
-from quarterdeck.health import feature_table, health_scores, renewal_outcomes
+from quarterdeck.health import (
+    feature_table,
+    health_scores,
+    paying_accounts,
+    renewal_outcomes,
+    score_features,
+)
 from quarterdeck.health.renewal_outcomes import GRACE_DAYS
 from quarterdeck.metrics.registry import metric
 from quarterdeck.reports.weekly_report import BridgePeriod, ComponentMove
@@ -79,22 +85,30 @@ def trailing_retention(ws: Workspace, con: BaseBackend, as_of: date) -> dict[str
     return found[0] if found else {}
 
 
-def _scores(ws: Workspace, con: BaseBackend, day: date) -> ir.Table:
-    f = feature_table(canonical_tables(con), as_of=day, base_currency=ws.settings.base_currency,
-                      features=ws.health_models.features, lookback=(7, 30))
-    return health_scores(f, ws.health_models, as_of=day)
-
-
 def health_week(ws: Workspace, con: BaseBackend,
                 as_of: date) -> tuple[list[HealthChange], dict[str, dict[str, Any]]]:
     """Accounts scored on both dates whose band differs, with the components that moved, and
     every scored account's band, score and reasons on `as_of`."""
-    now, before = _scores(ws, con, as_of), _scores(ws, con, as_of - timedelta(days=WEEK))
+    # The features are computed once, for the date and its lookback days (as the export of
+    # health_scores asks for them), and scored in memory: the date's rows are the export of
+    # the date; the rows of seven days earlier, for the accounts paying then, are the export
+    # of that day (features and points of a day depend only on the facts known that day).
+    base = ws.settings.base_currency
+    tables = canonical_tables(con)
+    f = feature_table(tables, as_of=as_of, base_currency=base,
+                      features=ws.health_models.features, lookback=(WEEK, 30))
+    f = ibis.memtable(con.to_pyarrow(f))
+    now = health_scores(f, ws.health_models, as_of=as_of)
+    week_ago = as_of - timedelta(days=WEEK)
+    scored = score_features(f, ws.health_models)
+    paying = {r["account_id"] for r in rows(con, paying_accounts(
+        tables, as_of=week_ago, base_currency=base).select("account_id"))}
     points = [c for c in now.columns if c.endswith("_points")]
-    current = {r["account_id"]: r for r in rows(con, now.select("account_id", "band", "score",
-                                                                  "reasons", *points))}
-    earlier = {r["account_id"]: r for r in rows(con, before.select("account_id", "band",
-                                                                     "score", *points))}
+    current = {r["account_id"]: r for r in now.select("account_id", "band", "score", "reasons",
+                                                      *points).to_pyarrow().to_pylist()}
+    before = scored.filter(scored.as_of == ibis.literal(week_ago))
+    earlier = {r["account_id"]: r for r in before.select("account_id", "band", "score", *points)
+               .to_pyarrow().to_pylist() if r["account_id"] in paying}
     out = []
     for account in sorted(set(current) & set(earlier)):
         row, old = current[account], earlier[account]
