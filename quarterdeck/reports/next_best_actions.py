@@ -73,7 +73,7 @@ def _title(book: AccountBook, name: str, days: int | None, defs: ReportDefinitio
         return f"Act on the {top['signal'].replace('_', ' ')} alert at {name}"
     if book.overdue_tasks:
         task = min(book.overdue_tasks, key=lambda t: t["due_on"])
-        return f"{task['title']} at {name} (overdue since {task['due_on']})"
+        return f"Close the overdue task '{task['title']}' at {name} (due {task['due_on']})"
     if days is not None and days <= RENEWAL_DAYS:
         return f"Secure the renewal of {name}"
     return f"Review the health of {name} with the account team"

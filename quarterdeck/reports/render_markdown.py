@@ -52,7 +52,7 @@ def render_markdown(report: WeeklyReport, *, reader: str | None = None) -> str:
     for a in ranked[:TOP_ACTIONS]:
         lines.append(f"{'→' if a.owner_email == reader and reader else '•'} [{a.title}]({a.url}) "
                      f"— {a.owner_email or 'unowned'}, {money(a.arr_at_stake)} at stake, "
-                     f"risk {percent(a.risk, 0)}")
+                     f"risk {percent(a.risk)}")
     if not ranked:
         lines.append("• none this week")
     return "\n".join(lines) + "\n"
