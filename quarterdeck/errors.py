@@ -21,7 +21,9 @@ class QuarterdeckError(Exception):
 class Problem:
     """One problem found in an input row: where it is and why it was refused.
 
-    `row` is the 1-based record number in the file (the first data row after a CSV header is 1).
+    `row` is the 1-based record number in the file (the first data row after a CSV header is 1);
+    `line` is where a spreadsheet or text editor shows it (a CSV's header is line 1), None for
+    files without lines (Parquet).
     """
 
     file: str
@@ -29,15 +31,26 @@ class Problem:
     field: str | None
     value: str | None
     reason: str
+    line: int | None = None
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where += f", {where_in_file(self.row, self.line)}"
         if self.field:
             where += f", field {self.field!r}"
         shown = "" if self.value is None else f" (value {self.value!r})"
         return f"{where}: {self.reason}{shown}"
+
+
+def where_in_file(row: int, line: int | None) -> str:
+    """A record's place as its file's user counts it: `line 3 (row 2 of data)` in a CSV with
+    a header, `line 2` in NDJSON, `row 2` in Parquet."""
+    if line is None:
+        return f"row {row}"
+    if line == row:
+        return f"line {line}"
+    return f"line {line} (row {row} of data)"
 
 
 @dataclass

@@ -35,8 +35,11 @@ RESOLUTION_INPUTS = ("accounts", "subscriptions")
 
 def load_into_workspace(ws: Workspace, paths: list[Path], *, entity: str | None = None,
                         skip_invalid: bool = False, progress: Progress | None = None,
-                        resolve: bool = True) -> LoadReport:
+                        resolve: bool = True, encoding: str | None = None) -> LoadReport:
     """Validate and load `paths` (files or folders) into the workspace's warehouse.
+
+    `encoding` names the encoding of text files that are not UTF-8 (by default Windows-1252
+    is detected, anything else refused; see `quarterdeck.landing.text_encoding`).
 
     With `resolve=False` identity resolution is left to the caller (a sync loading many
     batches runs `resolve_workspace_identities` once at the end)."""
@@ -49,7 +52,7 @@ def load_into_workspace(ws: Workspace, paths: list[Path], *, entity: str | None 
         tmp.mkdir(parents=True, exist_ok=True)
         con.raw_sql(f"SET temp_directory = '{tmp}'")
         loader = Loader(con.con, ws.landing_dir, ws.rejects_dir, progress=progress)
-        report = loader.load(paths, entity=entity, skip_invalid=skip_invalid)
+        report = loader.load(paths, entity=entity, skip_invalid=skip_invalid, encoding=encoding)
         resolved = resolve and _needs_resolution(con, report)
         if resolved:
             if progress:

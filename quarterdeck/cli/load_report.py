@@ -26,6 +26,11 @@ def print_load_report(console: Console, report: LoadReport) -> None:
                       f"{f.rows_loaded:,}", f"{f.rows_rejected:,}")
     console.print(table)
     for f in report.files:
+        if f.encoding:
+            how = "detected" if f.encoding_detected else "as asked"
+            console.print(f"{Path(f.file).name} was read as {f.encoding} ({how}), not UTF-8",
+                          highlight=False)
+    for f in report.files:
         if not f.problems:
             continue
         verdict = ("refused: nothing of it was loaded" if f.status == "rejected"

@@ -5,17 +5,16 @@ Every command is documented in docs/cli.md (a test keeps the two in step).
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from quarterdeck.cli.book import alert_app, ops, playbook_app, task_app
+from quarterdeck.cli.errors import err_console, friendly_errors
 from quarterdeck.cli.forecast import forecast_app
 from quarterdeck.cli.health import health_app
 from quarterdeck.cli.identity import identity_app
@@ -24,14 +23,12 @@ from quarterdeck.cli.quality import quality
 from quarterdeck.cli.report import report_app
 from quarterdeck.cli.source import source_app
 from quarterdeck.cli.sync import sync
-from quarterdeck.errors import QuarterdeckError
+from quarterdeck.cli.user import user_app
 
 app = typer.Typer(
     help="Quarterdeck: customer success operations from your own data.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
-user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
-                       no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(health_app, name="health")
 app.add_typer(source_app, name="source")
@@ -46,7 +43,6 @@ app.add_typer(report_app, name="report")
 app.add_typer(forecast_app, name="forecast")
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 
@@ -61,23 +57,6 @@ ByOpt = Annotated[str | None, typer.Option(
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
-
-
-def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn Quarterdeck's errors into a readable message and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except QuarterdeckError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except FileNotFoundError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def parse_as_of(value: str | None, tz: str = "UTC") -> date:
@@ -155,6 +134,9 @@ def load(
     skip_invalid: Annotated[bool, typer.Option(
         help="Load the valid rows of a file that has invalid ones, and write the rejects file.",
     )] = False,
+    encoding: Annotated[str | None, typer.Option(
+        help="Encoding of CSV and NDJSON files that are not UTF-8 (e.g. cp1252, latin-1); "
+        "by default UTF-8, or Windows-1252 when detected.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Validate files against the data contract and load them into the warehouse."""
@@ -165,7 +147,7 @@ def load(
     ws = open_workspace(workspace)
     with console.status("Loading…") as status:
         report = load_into_workspace(
-            ws, paths, entity=entity, skip_invalid=skip_invalid,
+            ws, paths, entity=entity, skip_invalid=skip_invalid, encoding=encoding,
             progress=lambda file, stage: status.update(f"{Path(file).name}: {stage}…"))
     print_load_report(console, report)
     if not report.ok:
@@ -277,58 +259,8 @@ def serve(
     web = build_app(ws)
     console.print(f"Quarterdeck is serving {ws.settings.name} at [bold]http://{host}:{port}/[/]")
     sys.stdout.flush()
-    uvicorn.run(web, host=host, port=port, log_level="warning")
-
-
-@user_app.command("add")
-@friendly_errors
-def user_add(
-    email: Annotated[str, typer.Argument(help="Email to sign in with.")],
-    name: Annotated[str | None, typer.Option(help="Full name (default: from the email).")] = None,
-    role: Annotated[str, typer.Option(help="admin, manager, ops, csm or viewer.")] = "admin",
-    password: Annotated[str | None, typer.Option(
-        help="Password; prefer --password-stdin or the prompt (shell history keeps options).",
-    )] = None,
-    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Create a user who can sign in to the web app."""
-    from quarterdeck.appdb.database import make_engine, migrate
-    from quarterdeck.appdb.users import add_user
-    from quarterdeck.workspace.workspace import open_workspace
-
-    ws = open_workspace(workspace)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise typer.BadParameter("use at least 8 characters", param_hint="password")
-    engine = make_engine(ws.app_database_url)
-    migrate(engine)
-    add_user(engine, email, name or email.split("@")[0].replace(".", " ").title(), role, password)
-    console.print(f"User {email} ({role}) added")
-
-
-@user_app.command("list")
-@friendly_errors
-def user_list(workspace: WorkspaceOpt = None) -> None:
-    """List the users who can sign in."""
-    from rich.table import Table
-    from sqlalchemy import select
-
-    from quarterdeck.appdb.database import make_engine, migrate, session
-    from quarterdeck.appdb.models import User
-    from quarterdeck.workspace.workspace import open_workspace
-
-    ws = open_workspace(workspace)
-    engine = make_engine(ws.app_database_url)
-    migrate(engine)
-    table = Table("email", "name", "role", "active")
-    with session(engine) as s:
-        for user in s.scalars(select(User).order_by(User.email)):
-            table.add_row(user.email, user.name, user.role, "yes" if user.active else "no")
-    console.print(table)
+    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=ws.settings.server.trusted_proxies or "127.0.0.1")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -31,6 +31,16 @@ class InputFile:
     entity: str
     format: str
 
+    @property
+    def header_lines(self) -> int | None:
+        """Lines before the first record (a CSV's header), None for a format without lines."""
+        return {"csv": 1, "ndjson": 0}.get(self.format)
+
+    @property
+    def is_plain_text(self) -> bool:
+        """Text read as it is on disk (not compressed), so its encoding can be checked."""
+        return self.format in ("csv", "ndjson") and not self.path.name.lower().endswith(".gz")
+
     def reader_sql(self, *, row_numbers: bool = False) -> str:
         """A DuckDB table function reading the file, every CSV field as text."""
         p = literal(str(self.path))

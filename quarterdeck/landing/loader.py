@@ -11,15 +11,22 @@ One file is one unit of work:
    already exist are replaced) and the load is recorded in the manifest. A crash before the
    commit leaves the warehouse as it was; the orphaned version is removed by the next load.
 
-The same bytes loaded again are recognised by their hash and change nothing.
+The same bytes loaded again are recognised by their hash and change nothing. A text file
+that is not UTF-8 is read in the encoding detected or named (see `text_encoding`), and
+problems are placed as the file's user counts: `line 3 (row 2 of data)` in a CSV.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -36,6 +43,7 @@ from quarterdeck.landing.row_checks import (
     quote,
 )
 from quarterdeck.landing.set_checks import set_problems_sql
+from quarterdeck.landing.text_encoding import UnreadableText, text_encoding, transcode_to_utf8
 
 ROW = "__qd_row"
 PROBLEMS = "__qd_problems"
@@ -58,6 +66,8 @@ class FileResult:
     total_problems: int = 0
     rejects_file: str | None = None
     version: str | None = None
+    encoding: str | None = None  # when not UTF-8: the encoding it was read in
+    encoding_detected: bool = False
 
 
 @dataclass
@@ -103,14 +113,17 @@ class Loader:
         landing_area.remove_orphans(landing_dir, self.manifest.committed_versions())
 
     def load(self, paths: list[Path], *, entity: str | None = None,
-             skip_invalid: bool = False) -> LoadReport:
+             skip_invalid: bool = False, encoding: str | None = None) -> LoadReport:
+        """Load every file under `paths`; `encoding` names the encoding of text files that
+        are not UTF-8 (default: UTF-8, or Windows-1252 when detected)."""
         report = LoadReport()
         for input_file in discover(paths, entity):
-            report.files.append(self.load_file(input_file, skip_invalid=skip_invalid))
+            report.files.append(self.load_file(input_file, skip_invalid=skip_invalid,
+                                               encoding=encoding))
         return report
 
-    def load_file(self, f: InputFile, *, skip_invalid: bool = False) -> FileResult:
-        ent = ENTITIES[f.entity]
+    def load_file(self, f: InputFile, *, skip_invalid: bool = False,
+                  encoding: str | None = None) -> FileResult:
         name = str(f.path)
         self.progress(name, "hashing")
         digest = sha256(f.path)
@@ -118,27 +131,66 @@ class Loader:
             return FileResult(name, f.entity, "unchanged")
         self.progress(name, "reading and checking rows")
         try:
-            originals, source_types = self._source_columns(f)
+            with self._utf8(f, encoding) as (readable, used):
+                result = self._check_and_load(f, readable, digest, skip_invalid=skip_invalid)
+        except UnreadableText as exc:
+            problem = Problem(name, None, None, None, str(exc))
+            return FileResult(name, f.entity, "rejected", problems=[problem], total_problems=1)
+        if used is not None:
+            result.encoding, result.encoding_detected = used.encoding, used.detected
+        return result
+
+    @contextmanager
+    def _utf8(self, f: InputFile, encoding: str | None
+              ) -> Iterator[tuple[InputFile, Any]]:
+        """The file as DuckDB can read it: itself, or a UTF-8 copy of a text file in another
+        encoding (removed afterwards); with the encoding used when it was not UTF-8."""
+        if f.path.stat().st_size == 0:
+            raise UnreadableText(f"{f.path.name} is empty: it has no header and no rows")
+        if not f.is_plain_text:
+            yield f, None
+            return
+        decoding = text_encoding(f.path, encoding)
+        if decoding.is_utf8:
+            yield f, None
+            return
+        tmp_root = self.landing_dir.parent / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+            copy = Path(tmp) / f.path.name
+            transcode_to_utf8(f.path, decoding.encoding, copy)
+            yield dataclasses.replace(f, path=copy), decoding
+
+    def _check_and_load(self, f: InputFile, readable: InputFile, digest: str, *,
+                        skip_invalid: bool) -> FileResult:
+        """Check `readable` (the file, or its UTF-8 copy) row by row and as a set, then land
+        and commit its valid rows under the original file's name and hash."""
+        ent = ENTITIES[f.entity]
+        name = str(f.path)
+        try:
+            originals, source_types = self._source_columns(readable)
         except duckdb.Error as exc:
-            problem = Problem(name, None, None, None, f"cannot read the file: {exc}")
+            problem = Problem(name, None, None, None, f"cannot read the file: {_plain(exc)}")
             return FileResult(name, f.entity, "rejected", problems=[problem], total_problems=1)
         missing = [c.name for c in ent.columns if c.required and c.name not in source_types]
         if missing:
             problems = [Problem(name, None, c, None, "required column is missing from the header")
                         for c in missing]
-            return FileResult(name, f.entity, "rejected", problems=problems,
-                              total_problems=len(problems))
+            rows_read = self.con.execute(
+                f"SELECT count(*) FROM {readable.reader_sql()}").fetchall()[0][0]
+            return FileResult(name, f.entity, "rejected", rows_read=rows_read,
+                              problems=problems, total_problems=len(problems))
         custom = [c for c in source_types if c not in ent.column_names]
-        self._stage(f, ent, originals, source_types, custom)
+        self._stage(readable, ent, originals, source_types, custom)
         self.progress(name, "checking ids and references")
-        self._collect_problems(ent, name)
+        self._collect_problems(ent, f.header_lines)
         rows_read = self.con.execute("SELECT count(*) FROM _qd_stage").fetchall()[0][0]
         total, bad_rows = self.con.execute(
             f"SELECT count(*), count(DISTINCT {ROW}) FROM _qd_problems").fetchall()[0]
         result = FileResult(name, f.entity, "loaded", rows_read=rows_read,
                             total_problems=total, rows_rejected=bad_rows)
         if total:
-            result.problems = self._shown_problems(name)
+            result.problems = self._shown_problems(name, f.header_lines)
             result.rejects_file = str(self._write_rejects(f, name))
             if not skip_invalid:
                 result.status = "rejected"
@@ -184,26 +236,29 @@ class Loader:
             f"CREATE OR REPLACE TEMP TABLE _qd_stage AS SELECT {ROW}, {', '.join(typed)}, "
             f"{problems_list_sql(ent, cols)} AS {PROBLEMS} FROM ({numbered})")
 
-    def _collect_problems(self, ent: Entity, name: str) -> None:
+    def _collect_problems(self, ent: Entity, header_lines: int | None) -> None:
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _qd_problems AS "
             f"SELECT {ROW}, p.field, p.value, p.reason FROM ("
             f"SELECT {ROW}, unnest({PROBLEMS}) AS p FROM _qd_stage WHERE len({PROBLEMS}) > 0)")
-        for sql in set_problems_sql(ent, "_qd_stage", ROW):
+        for sql in set_problems_sql(ent, "_qd_stage", ROW, header_lines):
             self.con.execute(f"INSERT INTO _qd_problems {sql}")
 
-    def _shown_problems(self, name: str) -> list[Problem]:
+    def _shown_problems(self, name: str, header_lines: int | None) -> list[Problem]:
         rows = self.con.execute(
             f"SELECT {ROW}, field, value, reason FROM _qd_problems "
             f"ORDER BY {ROW}, field LIMIT {SHOWN_PROBLEMS}").fetchall()
-        return [Problem(name, r, fld, val, why) for r, fld, val, why in rows]
+        return [Problem(name, r, fld, val, why, None if header_lines is None else r + header_lines)
+                for r, fld, val, why in rows]
 
     def _write_rejects(self, f: InputFile, name: str) -> Path:
         self.rejects_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = self.rejects_dir / f"{f.entity}-{stamp}-{f.path.stem}.rejects.csv"
+        line = "NULL" if f.header_lines is None else f"{ROW} + {f.header_lines}"
         self.con.execute(
-            f"COPY (SELECT {literal(name)} AS file, {ROW} AS row, field, value, reason "
+            f"COPY (SELECT {literal(name)} AS file, {line} AS line, {ROW} AS row, field, value, "
+            f"reason "
             f"FROM _qd_problems ORDER BY {ROW}, field) TO {literal(str(path))} (HEADER)")
         return path
 
@@ -257,3 +312,9 @@ class Loader:
             con.execute("ROLLBACK")
             raise
         return loaded
+
+
+def _plain(exc: duckdb.Error) -> str:
+    """The first line of a DuckDB error, without its class name and diagnostics."""
+    first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+    return re.sub(r"^[A-Za-z ]*Error: ", "", first)

@@ -20,6 +20,12 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 TIMESTAMP_PATTERN = (
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"
 )
+# Dates as spreadsheets write them by locale (03/15/2024, 15.03.2024, 3-15-24): refused, since
+# day and month cannot be told apart, but with a hint on the format that is accepted.
+LOCAL_DATE_PATTERN = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([T ].*)?$"
+DATE_HINT = "not an ISO date: write it as YYYY-MM-DD (e.g. 2024-03-15, not 03/15/2024)"
+TIMESTAMP_HINT = ("not an ISO date: write it as YYYY-MM-DD, optionally with a time and offset "
+                  "(e.g. 2024-03-15 or 2024-03-15T09:30:00Z, not 03/15/2024)")
 INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -90,18 +96,17 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
     elif t == "date":
         if is_text:
             typed = f"TRY_CAST({text} AS DATE)"
-            checks.append((
-                f"NOT regexp_full_match({text}, {literal(DATE_PATTERN)}) OR {typed} IS NULL",
-                "not a valid date (expected YYYY-MM-DD)"))
+            checks += _calendar_checks(text, typed, DATE_PATTERN, DATE_HINT,
+                                       "not a valid date (expected YYYY-MM-DD)")
         else:
             typed = f"TRY_CAST({src} AS DATE)"
             checks.append((f"{typed} IS NULL", "not a date"))
     elif t == "timestamp":
         if is_text:
             typed = f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
-            checks.append((
-                f"NOT regexp_full_match({text}, {literal(TIMESTAMP_PATTERN)}) OR {typed} IS NULL",
-                "not a valid ISO 8601 timestamp (e.g. 2024-03-01T09:30:00Z)"))
+            checks += _calendar_checks(
+                text, typed, TIMESTAMP_PATTERN, TIMESTAMP_HINT,
+                "not a valid ISO 8601 timestamp (e.g. 2024-03-01T09:30:00Z)")
         elif "WITH TIME ZONE" in source_type:
             typed = f"timezone('UTC', {src})"
         else:
@@ -153,6 +158,20 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
     if col.default is not None:
         typed = f"COALESCE({typed}, CAST({col.default} AS {col.sql_type}))"
     return ColumnSQL(col.name, typed, checks, f"CAST({text} AS VARCHAR)")
+
+
+def _calendar_checks(text: str, typed: str, pattern: str, local_hint: str, wrong_form: str
+                     ) -> list[tuple[str, str]]:
+    """Three exclusive problems with a date or timestamp written as text: well formed but not
+    on the calendar (2024-02-30), a locale's day/month order (03/15/2024), any other form."""
+    form = f"regexp_full_match({text}, {literal(pattern)})"
+    local = f"regexp_full_match({text}, {literal(LOCAL_DATE_PATTERN)})"
+    return [
+        (f"{form} AND {typed} IS NULL",
+         "not a real date (the day does not exist in that month, or the time is out of range)"),
+        (f"NOT {form} AND {local}", local_hint),
+        (f"NOT {form} AND NOT {local}", wrong_form),
+    ]
 
 
 def entity_checks(entity: Entity, columns: dict[str, ColumnSQL]) -> list[tuple[str, str, str, str]]:

@@ -39,9 +39,9 @@ CASES = [
     ("subscriptions.csv", SUB_HEADER + GOOD_SUB + "s2,a1,Pro,1,5,0,USD,0,2024-01-01,,false\n",
      2, "interval_months", "at least 1"),
     ("subscriptions.csv", SUB_HEADER + GOOD_SUB + "s2,a1,Pro,1,5,0,USD,1,01/02/2024,,false\n",
-     2, "start_date", "YYYY-MM-DD"),
+     2, "start_date", "not an ISO date: write it as YYYY-MM-DD"),
     ("subscriptions.csv", SUB_HEADER + GOOD_SUB + "s2,a1,Pro,1,5,0,USD,1,2023-02-29,,false\n",
-     2, "start_date", "not a valid date"),
+     2, "start_date", "not a real date"),
     ("subscriptions.csv", SUB_HEADER + GOOD_SUB + "s2,a1,Pro,1,5,0,USD,1,2024-03-01,2024-03-01,\n",
      2, "end_date", "after start_date"),
     ("subscriptions.csv", SUB_HEADER + GOOD_SUB + "s2,a1,Pro,1,5,0,USD,1,2024-03-01,,perhaps\n",
@@ -111,8 +111,8 @@ def test_bad_file_is_refused_whole_with_the_problem_named(loaded, name, content,
     assert con.table(entity).count().execute() == before  # nothing of the file was loaded
     con.disconnect()
     rejects = Path(result.rejects_file).read_text()
-    assert rejects.splitlines()[0] == "file,row,field,value,reason"
-    assert f",{row},{field}," in rejects
+    assert rejects.splitlines()[0] == "file,line,row,field,value,reason"
+    assert f",{row + 1},{row},{field}," in rejects  # a CSV's header is line 1
 
 
 def test_missing_required_column_names_the_column(loaded):
