@@ -110,12 +110,24 @@ def load_tracking(workspace: WorkspaceOpt = None) -> None:
         done = ingest_tracking(ws)
         if done is None or done.report is None:
             console.print("Nothing new from the tracking API")
+            if done is not None:
+                _say_set_aside(console, ws, done.rows_set_aside)
             return
         print_load_report(console, done.report)
+        _say_set_aside(console, ws, done.rows_set_aside)
         if not done.report.ok:
             raise typer.Exit(1)
 
     _run()
+
+
+def _say_set_aside(out: Console, ws: Workspace, rows: int) -> None:
+    from quarterdeck.sources.tracking_ingest import tracking_set_aside_dir
+
+    if rows:
+        out.print(f"{rows:,} tracked row(s) set aside in {tracking_set_aside_dir(ws.data_dir)} "
+                  "(reasons in the rejects files); they are tried again on every load",
+                  highlight=False, soft_wrap=True)
 
 
 def ingest_tracked_calls(out: Console, ws: Workspace) -> None:
@@ -125,7 +137,7 @@ def ingest_tracked_calls(out: Console, ws: Workspace) -> None:
     from quarterdeck.cli.load_report import print_load_report
     from quarterdeck.sources.tracking_ingest import ingest_tracking
 
-    done = ingest_tracking(ws, skip_invalid=True)
+    done = ingest_tracking(ws)
     if done is None or done.report is None:
         return
     report = done.report

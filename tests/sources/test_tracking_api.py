@@ -16,7 +16,11 @@ from fastapi.testclient import TestClient
 
 from quarterdeck.sources.tracking_api import MAX_REQUEST_BYTES, create_tracking_app
 from quarterdeck.sources.tracking_conversion import convert_spool
-from quarterdeck.sources.tracking_ingest import ingest_tracking, tracking_outbox_dir
+from quarterdeck.sources.tracking_ingest import (
+    ingest_tracking,
+    tracking_outbox_dir,
+    tracking_set_aside_dir,
+)
 from quarterdeck.sources.tracking_spool import tracking_spool_dir
 from quarterdeck.sources.write_keys import WriteKeys
 
@@ -269,19 +273,50 @@ def test_a_message_spooled_again_after_its_conversion_is_one_event(workspace, ke
     assert _event_ids(workspace) == ["same"]
 
 
-def test_a_refused_converted_file_waits_in_the_outbox_and_loads_later(workspace, keys, key):
+def test_an_event_naming_an_unknown_account_is_set_aside_and_loads_once_known(
+        workspace, keys, key):
     spool = tracking_spool_dir(workspace.data_dir)
+    aside = tracking_set_aside_dir(workspace.data_dir)
     with TestClient(create_tracking_app(spool, keys), headers=basic(key)) as c:
-        # The account is named before any group call made it known: the load refuses it.
-        assert c.post("/v1/track", json={"userId": "u1", "event": "Login", "messageId": "e1",
-                                         "context": {"groupId": "acme"}}).status_code == 200
+        assert c.post("/v1/group", json={"userId": "u0", "groupId": "known",
+                                         "traits": {"name": "Known"}}).status_code == 200
+        assert ingest_tracking(workspace).report.ok
+        # The account is named before any group call made it known: set aside, with the
+        # valid events around it loaded.
+        for i, account in enumerate(["known", "acme", "known"]):
+            assert c.post("/v1/track", json={
+                "userId": "u1", "event": "Login", "messageId": f"e{i}",
+                "context": {"groupId": account}}).status_code == 200
         first = ingest_tracking(workspace)
-        assert not first.report.ok
-        assert [p.name.split("-")[0] for p in tracking_outbox_dir(workspace.data_dir).iterdir()
-                ] == ["events"]
+        assert first.report.ok and first.events_loaded == 2 and first.rows_set_aside == 1
+        assert list(tracking_outbox_dir(workspace.data_dir).iterdir()) == []
+        (events,) = [f for f in first.report.files if f.entity == "events"]
+        assert "unknown account" in events.problems[0].reason
+        assert sorted(_event_ids(workspace)) == ["e0", "e2"]
+        nothing_new = ingest_tracking(workspace)
+        assert nothing_new.still_set_aside == 1 and nothing_new.events_loaded == 0
         assert c.post("/v1/group", json={"userId": "u1", "groupId": "acme",
                                          "traits": {"name": "Acme"}}).status_code == 200
     later = ingest_tracking(workspace)
-    assert later.report.ok and later.events_loaded == 1
-    assert list(tracking_outbox_dir(workspace.data_dir).iterdir()) == []
-    assert _event_ids(workspace) == ["e1"]
+    assert later.report.ok and later.events_loaded == 1 and later.rows_set_aside == 0
+    assert list(aside.glob("*.ndjson")) == []
+    assert sorted(_event_ids(workspace)) == ["e0", "e1", "e2"]
+
+
+def test_set_aside_file_partly_known_loads_what_is_known_and_keeps_the_rest(
+        workspace, keys, key):
+    spool = tracking_spool_dir(workspace.data_dir)
+    aside = tracking_set_aside_dir(workspace.data_dir)
+    with TestClient(create_tracking_app(spool, keys), headers=basic(key)) as c:
+        for i, account in enumerate(["acme", "beta"]):
+            assert c.post("/v1/track", json={
+                "userId": "u1", "event": "Login", "messageId": f"e{i}",
+                "context": {"groupId": account}}).status_code == 200
+        assert ingest_tracking(workspace).rows_set_aside == 2
+        assert c.post("/v1/group", json={"userId": "u1", "groupId": "acme",
+                                         "traits": {"name": "Acme"}}).status_code == 200
+    later = ingest_tracking(workspace)
+    assert later.events_loaded == 1 and later.rows_set_aside == 1
+    assert _event_ids(workspace) == ["e0"]
+    (kept,) = aside.glob("*.ndjson")
+    assert [json.loads(line)["event_id"] for line in kept.read_text().splitlines()] == ["e1"]
