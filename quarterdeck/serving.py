@@ -30,4 +30,5 @@ def build_app(ws: Workspace) -> FastAPI:
     migrate(engine)
     engine.dispose()
     return create_app(ws.app_database_url, secret_key=secret_key(ws),
-                      workspace_name=ws.settings.name)
+                      workspace_name=ws.settings.name,
+                      secure_cookies=ws.settings.server.secure_cookies)

@@ -23,6 +23,7 @@ from fastapi import HTTPException, Request, Security
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
 
 from quarterdeck.app.auth import bearer, current_user
 from quarterdeck.app.csrf import SAFE_METHODS, check_csrf
@@ -77,15 +78,40 @@ def has_permission(role: str, permission: str) -> bool:
     return permission == PUBLIC or role in PERMISSIONS[permission]
 
 
-def route_permission(method: str, path: str) -> str | None:
-    """The permission declared for a route, or None when it has none."""
-    return ROUTES.get((method, path))
+def app_routes(routes: Iterable[BaseRoute]) -> list[tuple[APIRoute, str, str]]:
+    """Every (route, method, full path) of an app, routers included under their prefixes."""
+    try:  # FastAPI ≥ 0.160 keeps included routers whole and resolves them on the way in
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI copies routes with full paths
+        flat = [(route, route.path) for route in routes]
+    else:
+        flat = [(c.original_route, c.path) for c in iter_route_contexts(list(routes))]
+    return sorted(((route, method, path) for route, path in flat
+                   if isinstance(route, APIRoute) for method in route.methods),
+                  key=lambda r: (r[2], r[1]))
 
 
-def undeclared_routes(routes: Iterable[object]) -> list[tuple[str, str]]:
+def undeclared_routes(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]:
     """The (method, path) of every route of the app missing from `ROUTES`."""
-    return sorted((method, route.path) for route in routes if isinstance(route, APIRoute)
-                  for method in route.methods if (method, route.path) not in ROUTES)
+    return [(method, path) for _, method, path in app_routes(routes)
+            if (method, path) not in ROUTES]
+
+
+def _permission_of(request: Request) -> str | None:
+    """The permission declared for the route this request reached, by its full path."""
+    key = (id(request.scope.get("route")), request.method)
+    known: dict[tuple[int, str], str | None] = getattr(request.app.state, "route_permissions",
+                                                       {})
+    if key not in known:  # first request, or a route added since: map every route again
+        known = {}
+        for route, method, path in app_routes(request.app.routes):
+            permission = ROUTES.get((method, path))
+            # One route object mounted under two paths must need the same permission on both.
+            if known.get((id(route), method), permission) != permission:
+                permission = None
+            known[(id(route), method)] = permission
+        request.app.state.route_permissions = known
+    return known.get(key)
 
 
 async def authorize(
@@ -93,8 +119,7 @@ async def authorize(
 ) -> None:
     """Check the request against `ROUTES`: who is asking, whether their role has the route's
     permission, and for a change, a write token or this app's CSRF token."""
-    route = request.scope.get("route")
-    permission = route_permission(request.method, getattr(route, "path", ""))
+    permission = _permission_of(request)
     if permission is None:
         raise Forbidden("This route declares no permission, so nobody may use it.")
     changes = request.method not in SAFE_METHODS

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, FromClause, RowMapping, Select, and_, func, select
+from sqlalchemy import Engine, FromClause, RowMapping, Select, and_, false, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from quarterdeck.appdb.models import (
@@ -520,8 +520,13 @@ def _churn_risk(risk: RowMapping | None) -> ChurnRiskDetail | None:
 def _conditions(as_of: date, filters: AccountFilters) -> list[ColumnElement[bool]]:
     conditions = [AccountSnapshot.as_of == as_of]
     if filters.q and filters.q.strip():
-        # autoescape: a "%" or "_" typed in the search box matches itself.
-        conditions.append(AccountSnapshot.name.icontains(filters.q.strip(), autoescape=True))
+        term = filters.q.strip()
+        if len(term) > AccountSnapshot.name.type.length:
+            # No name is that long, and SQLite refuses LIKE patterns over 50,000 bytes.
+            conditions.append(false())
+        else:
+            # autoescape: a "%" or "_" typed in the search box matches itself.
+            conditions.append(AccountSnapshot.name.icontains(term, autoescape=True))
     if filters.segment:
         conditions.append(AccountSnapshot.segment == filters.segment)
     if filters.owner:

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from quarterdeck.owner_only import private_file, private_folder
+
 # SQLite stores Numeric(18, 2) as REAL; money never needs more than 15 significant digits
 # here, so the conversion SQLAlchemy warns about is exact to the cent.
 warnings.filterwarnings(
@@ -48,7 +50,9 @@ def make_engine(url: str) -> Engine:
         # Each new connection to ":memory:" is a new empty database; share one.
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Password hashes and sessions live here: readable by the owner only.
+        private_folder(Path(database).parent)
+        private_file(Path(database))
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

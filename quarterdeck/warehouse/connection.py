@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import ibis
 from ibis.backends import BaseBackend
 
+from quarterdeck.owner_only import private_file, private_folder
 from quarterdeck.warehouse.backends import backend_of_url
 
 if TYPE_CHECKING:
@@ -80,13 +81,15 @@ def _connect_duckdb(url: str, memory_limit: str | None, threads: int | None,
                     read_only: bool) -> BaseBackend:
     path = url[len("duckdb://"):] or ":memory:"
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_folder(Path(path).parent)
     config: dict[str, object] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:
         config["threads"] = threads
     con = ibis.duckdb.connect(path, read_only=read_only, **config)
+    if path != ":memory:" and not read_only:
+        private_file(Path(path))  # every customer's data: readable by the owner only
     con.raw_sql("SET TimeZone = 'UTC'")
     # Derived tables never rely on row order; not keeping it lets big aggregations spill.
     con.raw_sql("SET preserve_insertion_order = false")

@@ -8,6 +8,7 @@ from quarterdeck.errors import WorkspaceError
 from quarterdeck.health.definitions import DEFAULT_HEALTH_MODELS_PATH
 from quarterdeck.identity.definitions import IDENTITY_FILE
 from quarterdeck.lifecycle.definitions import DEFAULT_LIFECYCLE_PATH, LIFECYCLE_FILE
+from quarterdeck.owner_only import private_folder
 from quarterdeck.playbooks.definitions import DEFAULT_PLAYBOOKS_PATH, PLAYBOOKS_FILE
 from quarterdeck.quality.definitions import DEFAULT_QUALITY_PATH, QUALITY_FILE
 from quarterdeck.signals.definitions import DEFAULT_SIGNALS_PATH, SIGNALS_FILE
@@ -109,7 +110,7 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     if config.exists():
         raise WorkspaceError(str(config), None, None, "a workspace already exists here")
     (root / "definitions").mkdir(parents=True, exist_ok=True)
-    (root / "data").mkdir(exist_ok=True)
+    private_folder(root / "data")
     config.write_text(CONFIG_TEMPLATE.format(name=name, base_currency=base_currency))
     tiers = root / "definitions" / "tiers.yml"
     if not tiers.exists():

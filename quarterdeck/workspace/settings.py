@@ -44,6 +44,15 @@ class AppDatabaseSettings(_Strict):
 class ServerSettings(_Strict):
     host: str = Field("127.0.0.1", description="Address `quarterdeck serve` listens on.")
     port: int = Field(8000, description="Port `quarterdeck serve` listens on.", ge=1, le=65535)
+    secure_cookies: Literal["auto", "always", "never"] = Field(
+        "auto", description="Mark the session cookie `Secure` (sent over HTTPS only): `auto` "
+        "when the request came over HTTPS, directly or through a proxy trusted by "
+        "`trusted_proxies` that says so (X-Forwarded-Proto); `always`; or `never`.")
+    trusted_proxies: str | None = Field(
+        None, description="Addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed (comma-separated, `*` for any): the client "
+        "address that sign-in lockouts count, and whether the request came over HTTPS. "
+        "Empty: a proxy on this machine (127.0.0.1) only.")
 
 
 class MetricSettings(_Strict):

@@ -36,6 +36,7 @@ from quarterdeck.health.definitions import (
 )
 from quarterdeck.identity.definitions import IdentityDefinitions, load_identity_definitions
 from quarterdeck.lifecycle.book import BookDefinitions, default_book, load_book
+from quarterdeck.owner_only import private_folder
 from quarterdeck.quality.definitions import (
     QualityDefinitions,
     default_quality_definitions,
@@ -143,5 +144,5 @@ def open_workspace(root: Path | None = None) -> Workspace:
     identity = load_identity_definitions(folder / "definitions")
     book = load_book(folder / "definitions")
     ws = Workspace(folder, settings, tiers, models, sources, quality, identity, book)
-    ws.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(ws.data_dir)
     return ws
