@@ -163,3 +163,18 @@ def ibis_accounts(ids: list[str]):
     import pyarrow as pa
 
     return ibis.memtable(pa.table({"account_id": ids}))
+
+
+def test_a_saved_model_keeps_its_attribute_encodings(billing, tmp_path):
+    from quarterdeck.health.model_store import load_model, read_card, save_model
+
+    tables, model = billing
+    save_model(model, tmp_path)
+    loaded = load_model(tmp_path, T)
+    assert loaded.encodings == model.encodings
+    assert read_card(tmp_path, T)["attributes"]["attribute_payment_method"]["levels"] == [
+        "card", "direct debit", "invoice"]
+    day = date(2026, 9, 30)
+    a = churn_risk(tables, as_of=day, base_currency="USD", model=model)
+    b = churn_risk(tables, as_of=day, base_currency="USD", model=loaded)
+    assert a.to_pylist() == b.to_pylist()
