@@ -45,6 +45,7 @@ HORIZONS = (30, 60, 90)
 AMOUNT_LOOKBACK_DAYS = 365
 CATEGORIES = ("commit", "best_case", "at_risk", "churn_expected")
 PUBLISHED_HORIZON_DAYS = 180
+DECIMALS = 6
 
 
 def model_horizon(days_out: int, horizons: Sequence[int] = HORIZONS) -> int:
@@ -142,16 +143,19 @@ def renewal_forecast(tables: Mapping[str, ir.Table], *, as_of: date, base_curren
         1.0 - float(churn[h][index[a]]) if a in index else _fallback_renew(models[h], t)
         for a, t, h in zip(accounts, terms, chosen, strict=True)])
     p_renew[np.array(d["cancellation_known"].to_pylist(), dtype=bool)] = 0.0
+    # Stated to six decimals, and expected ARR computed from the stated figures, so
+    # arr_at_stake × p_reached × p_renew of any exported row gives its expected ARR to the cent.
+    p_renew = np.round(p_renew, DECIMALS)
     order = np.lexsort((np.array(d["decision_number"].to_pylist()), np.array(accounts)))
     p_reached = np.ones(len(accounts))
-    p_reached[order] = reached([accounts[i] for i in order], p_renew[order])
+    p_reached[order] = np.round(reached([accounts[i] for i in order], p_renew[order]), DECIMALS)
     arr = np.array([float(v) for v in d["arr_at_stake"].to_pylist()])
     expected = arr * p_reached * p_renew
     amounts = renewal_amounts(tables, as_of=as_of, base_currency=base_currency)
     calls = _calls(categories)
     ids = d["renewal_id"].to_pylist()
-    return d.append_column("p_renew", pa.array(np.round(p_renew, 4))).append_column(
-        "p_reached", pa.array(np.round(p_reached, 4))).append_column(
+    return d.append_column("p_renew", pa.array(p_renew)).append_column(
+        "p_reached", pa.array(p_reached)).append_column(
         "expected_arr", pa.array([Decimal(f"{v:.2f}") for v in expected],
                                  pa.decimal128(38, 2))).append_column(
         "gross_factor", pa.array([round(amounts[t][0], 4) for t in terms],

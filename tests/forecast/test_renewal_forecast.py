@@ -56,7 +56,7 @@ def test_the_forecast_and_its_backtest_end_to_end_on_a_small_demo(tmp_path: Path
     assert all(demo.today < d <= demo.today + timedelta(days=60) for d in dates)
     expected = np.array(f["arr_at_stake"].to_pylist()) * p * np.array(
         f["p_reached"].to_pylist())
-    assert np.allclose(f["expected_arr"].to_pylist(), expected, atol=0.02)
+    assert np.allclose(f["expected_arr"].to_pylist(), expected, atol=0.006, rtol=0)
     assert set(f["model_days_before"].to_pylist()) == {30, 60}
     renewal = f["renewal_id"][0].as_py()
     run("forecast", "category", "set", renewal, "commit", "--note", "verbal yes", "--as",
