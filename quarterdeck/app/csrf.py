@@ -48,9 +48,10 @@ def keep_anonymous_seed(request: Request, response: Response) -> None:
                             secure=request.app.state.cookie_secure(request), path="/")
 
 
-async def check_csrf(request: Request) -> None:
+async def check_csrf(request: Request, *, before_sign_in: bool = False) -> None:
     """Refuse a state-changing browser request from another origin or without this app's
-    token (raises `CsrfRejected`)."""
+    token (raises `CsrfRejected`). `before_sign_in` (the login form) also takes the token a
+    not-signed-in page gave, as a second tab may still show one."""
     check_origin(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -58,7 +59,10 @@ async def check_csrf(request: Request) -> None:
     ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not sent or not hmac.compare_digest(sent.encode(), csrf_token(request).encode()):
+    expected = {csrf_token(request)}
+    if before_sign_in:
+        expected.add(_signed(request, _anonymous_seed(request)))
+    if not sent or not any(hmac.compare_digest(sent.encode(), e.encode()) for e in expected):
         raise CsrfRejected("the form's security token is missing or out of date")
 
 

@@ -25,7 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from quarterdeck.app.auth import bearer, current_user
+from quarterdeck.app.auth import NotAuthenticated, bearer, current_user
 from quarterdeck.app.csrf import SAFE_METHODS, check_csrf
 from quarterdeck.appdb.models import User
 
@@ -125,7 +125,11 @@ async def authorize(
     changes = request.method not in SAFE_METHODS
     if permission == PUBLIC:
         if changes:
-            await check_csrf(request)
+            try:  # a signed-in browser's forms carry its session's token
+                await run_in_threadpool(current_user, request, credentials)
+            except NotAuthenticated:
+                pass
+            await check_csrf(request, before_sign_in=True)
         return
     # current_user may hit the database (session or token lookup): keep it off the loop.
     user = await run_in_threadpool(current_user, request, credentials)
