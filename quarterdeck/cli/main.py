@@ -173,6 +173,9 @@ def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
                   f"in {result.seconds:.1f} s")
     for note in result.notes:
         console.print(note)
+    from quarterdeck.cli.staleness import warn_if_behind
+
+    warn_if_behind(err_console, ws, day)
 
 
 @app.command()
@@ -209,6 +212,9 @@ def export(
     rows = export_table(ws, table, as_of=day, fmt=format, out=out, shape=shape)
     if out is not None:
         err_console.print(f"{rows:,} rows written to {out}")
+    from quarterdeck.cli.staleness import REVENUE, warn_if_behind
+
+    warn_if_behind(err_console, ws, day, entities=REVENUE)  # on stderr: stdout may be the data
 
 
 @app.command()
@@ -234,10 +240,13 @@ def metrics(
         inputs = MetricInputs(rated_tables(con, day, ws.settings.base_currency),
                               metric_options(ws, day, Shape(window_months=window)))
         rows = con.to_pyarrow(headline(inputs, by=by)).to_pylist()
+        from quarterdeck.cli.staleness import REVENUE, warn_if_behind
+
+        print_headline(console, rows, by=by, as_of=day, window=window,
+                       currency=ws.settings.base_currency)
+        warn_if_behind(err_console, ws, day, con=con, entities=REVENUE)
     finally:
         con.disconnect()
-    print_headline(console, rows, by=by, as_of=day, window=window,
-                   currency=ws.settings.base_currency)
 
 
 @app.command()
