@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,11 @@ SAMPLE_AFTER = 1 << 18
 DETECTED = "cp1252"  # the one legacy encoding told apart from UTF-8 without being asked
 MAX_CHAOS = 0.1  # mess-detector score above which the text is not plausibly that encoding
 WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # and a UTF-8 byte order mark
+# Symbols Windows-1252 gives to bytes that other code pages use for letters (Central European
+# ł ą ż, Baltic, Cyrillic): between two letters they betray a wrong guess ("Spó³ka" is
+# "Spółka"), which the mess detector can miss in a short file. Ÿ is ź after a letter.
+LETTER_BYTES_AS_SYMBOLS = re.compile(r"(?<=[^\W\d_])[¤¦¨¯´¸¹²³¼½¾¬±×÷£¥¿¡](?=[^\W\d_])"
+                                     r"|(?<=[^\W\d_])Ÿ")
 
 
 class UnreadableText(QuarterdeckError):
@@ -126,7 +132,7 @@ def _looks_like(path: Path, offset: int, encoding: str) -> bool:
         fh.seek(start)
         sample = fh.read(offset - start + SAMPLE_AFTER)
     best = from_bytes(sample, cp_isolation=[encoding], threshold=MAX_CHAOS).best()
-    if best is None:
+    if best is None or LETTER_BYTES_AS_SYMBOLS.search(str(best)):
         return False
     try:  # the whole file must decode, not only the sample
         decoder = codecs.getincrementaldecoder(encoding)()

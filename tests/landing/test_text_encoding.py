@@ -45,3 +45,19 @@ def test_text_in_an_asian_encoding_is_not_taken_for_windows_1252(tmp_path: Path)
     path.write_bytes("account_id,name\na1,株式会社テスト\na2,東京システム\n".encode("shift_jis"))
     with pytest.raises(UnreadableText, match="accounts.csv is not UTF-8"):
         text_encoding.text_encoding(path)
+
+
+@pytest.mark.parametrize("text", ["Łódź Spółka", "Zażółć gęślą", "Wrocław Łąka"])
+def test_short_central_european_text_is_not_taken_for_windows_1252(tmp_path, text):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(f"account_id,name\na1,{text}\n".encode("cp1250"))
+    with pytest.raises(UnreadableText, match="accounts.csv is not UTF-8"):
+        text_encoding.text_encoding(path)
+
+
+@pytest.mark.parametrize("text", ["O’Brien & Søn", "Nº 5 – 20 m² café", "¿Qué tal? Señor",
+                                  "Crème brûlée £12", "Cœur d’Alène"])
+def test_western_text_with_symbols_is_still_windows_1252(tmp_path, text):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(f"account_id,name\na1,{text}\n".encode("cp1252"))
+    assert text_encoding.text_encoding(path).encoding == "cp1252"
