@@ -176,12 +176,21 @@ with every problem named by file, row and field.
   `quarterdeck load exports/crm_dump.csv --entity accounts`.
 - Column order does not matter. Optional columns may be left out entirely. Parquet columns may
   hold native types (dates, timestamps, numbers) or text in the formats below.
+- **Encoding**: CSV and NDJSON are read as UTF-8. A file that is not is read as Windows-1252
+  (Excel's "CSV" on many machines; Latin-1 text reads the same) when its text looks like it,
+  and refused otherwise with one sentence:
+  `accounts.csv is not UTF-8 (line 2): save it as UTF-8 or pass --encoding cp1252 (or the
+  encoding it was saved in)`. `quarterdeck load --encoding NAME` names the encoding.
+- **An empty file** (nothing but blank lines) is refused: `accounts.csv is empty: it has no
+  header and no rows`. A header without rows loads nothing.
 
 ## General rules
 
 - **Timestamps** are ISO 8601. A timestamp without an offset is UTC; one with an offset is
   converted. All timestamps are stored in UTC. The day of a timestamp is its UTC date.
-- **Dates** are ISO `YYYY-MM-DD`.
+- **Dates** are ISO `YYYY-MM-DD`. A date that is not on the calendar (`2024-02-30`) is refused
+  as `not a real date`; a date in a locale's order (`03/15/2024`, `15.03.2024`) is refused with
+  the format to use, since day and month cannot be told apart.
 - **Ids are strings**: `00042` and `42` are different ids.
 - **Money** is in the row's `currency` and is converted to the workspace's base currency only
   when metrics are computed.
@@ -203,7 +212,7 @@ _VALIDATION = """\
 Every row of a file is checked before anything of it is loaded:
 
 - the header has every required column (column names match in any case); a missing one
-  refuses the file at once, with an empty `row`;
+  refuses the file at once, with an empty `row` (the load table still counts the rows read);
 - each value parses as its column's type;
 - required values are not empty;
 - values are among the allowed values, and numbers within the stated range;
@@ -216,8 +225,11 @@ Every row of a file is checked before anything of it is loaded:
 **A file with any invalid row is rejected whole**: nothing of it is loaded. Every problem is
 printed and written to a rejects file,
 `data/rejects/<entity>-<UTC time>-<file name>.rejects.csv`, with the columns
-`file,row,field,value,reason`. `row` is the 1-based record number in the file: the first data
-row after the CSV header is row 1. For example, this `subscriptions.csv`:
+`file,line,row,field,value,reason`. `row` is the 1-based record number in the file: the first
+data row after the CSV header is row 1. `line` is where a spreadsheet shows it: a CSV's header
+is line 1, so row 2 is on line 3, and problems are printed as `line 3 (row 2 of data)`; in
+NDJSON line and row are the same (`line 2`); Parquet has rows only (`row 2`, empty `line`). For
+example, this `subscriptions.csv`:
 
 ```csv
 subscription_id,account_id,plan,quantity,unit_price,currency,interval_months,start_date
@@ -225,24 +237,25 @@ S-1,A-001,Pro,10,50,USD,1,2024-01-01
 S-2,A-999,Pro,5,50,EURO,1,2024-01-01
 ```
 
-is refused, when no account `A-999` has been loaded, with two problems on row 2:
+is refused, when no account `A-999` has been loaded, with two problems on line 3 (row 2):
 
 ```text
 $ quarterdeck load /srv/acme/in/subscriptions.csv
 /srv/acme/in/subscriptions.csv: 2 problem(s), refused: nothing of it was loaded
-  /srv/acme/in/subscriptions.csv, row 2, field 'account_id': unknown account: no accounts row \
-has this account_id (value 'A-999')
-  /srv/acme/in/subscriptions.csv, row 2, field 'currency': not an ISO 4217 currency code \
-(e.g. USD, EUR) (value 'EURO')
+  /srv/acme/in/subscriptions.csv, line 3 (row 2 of data), field 'account_id': unknown \
+account: no accounts row has this account_id (value 'A-999')
+  /srv/acme/in/subscriptions.csv, line 3 (row 2 of data), field 'currency': not an ISO 4217 \
+currency code (e.g. USD, EUR) (value 'EURO')
 ```
 
 and the rejects file holds
 
 ```csv
-file,row,field,value,reason
-/srv/acme/in/subscriptions.csv,2,account_id,A-999,unknown account: no accounts row has this \
-account_id
-/srv/acme/in/subscriptions.csv,2,currency,EURO,"not an ISO 4217 currency code (e.g. USD, EUR)"
+file,line,row,field,value,reason
+/srv/acme/in/subscriptions.csv,3,2,account_id,A-999,unknown account: no accounts row has \
+this account_id
+/srv/acme/in/subscriptions.csv,3,2,currency,EURO,"not an ISO 4217 currency code (e.g. USD, \
+EUR)"
 ```
 
 The command exits with status 1 when a file is refused.

@@ -171,3 +171,19 @@ def test_discover_tells_text_files_from_compressed_and_parquet(tmp_path):
     assert by_name["accounts.csv"].header_lines == 1 and by_name["accounts.csv"].is_plain_text
     assert not by_name["events.ndjson.gz"].is_plain_text
     assert by_name["tickets.parquet"].header_lines is None
+
+
+def test_data_contract_doc_example_problems_are_what_the_loader_says(loader, tmp_path):
+    import re
+
+    from quarterdeck.contract.docs import _VALIDATION
+
+    example = re.search(r"```csv\n(subscription_id.*?)```", _VALIDATION, re.S).group(1)
+    printed = re.search(r"```text\n\$ quarterdeck load \S+\n[^\n]*\n(.*?)```", _VALIDATION,
+                        re.S).group(1).replace("\\\n", "")
+    _load(loader, _write(tmp_path / "in" / "accounts.csv", "account_id,name\nA-001,Acme\n"))
+    path = Path("/srv/acme/in/subscriptions.csv")
+    real = _write(tmp_path / "srv" / "subscriptions.csv", example)
+    problems = _load(loader, real).problems
+    assert [str(p).replace(str(real), str(path)) for p in problems] == [
+        line.strip() for line in printed.strip().splitlines()]
