@@ -68,7 +68,7 @@ def _with_retries(policy: RetryPolicy, send: Callable[[], None]) -> tuple[int, s
         try:
             send()
             return attempt, None
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is logged and reported, never lost
             error = f"{type(exc).__name__}: {exc}"
             if attempt < policy.attempts:
                 pause(policy.wait_seconds)

@@ -150,3 +150,18 @@ def test_stored_reports_are_listed_and_render_again_by_id(engine, small_report) 
     listed = list_reports(engine)
     assert [(r.id, r.as_of) for r in listed] == [(first, small_report.as_of)]
     assert render_stored(engine, first, "md") == delivery.render_markdown(small_report)
+
+
+def test_a_webhook_whose_address_is_not_set_fails_logged_not_lost(engine, small_report,
+                                                                  monkeypatch) -> None:
+    monkeypatch.delenv("QD_TEST_HOOK", raising=False)
+    defs = ReportDefinitions.model_validate({
+        "reports": [{"name": "chat_only", "channels": ["chat"]}],
+        "channels": {"chat": {"kind": "webhook", "url_env": "QD_TEST_HOOK"}},
+        "retry": {"attempts": 2, "wait_seconds": 0}})
+    report_id = save_report(engine, small_report)
+    [outcome] = deliver(engine, defs, defs.reports[0], small_report, report_id)
+    assert outcome.status == "failed" and "QD_TEST_HOOK is not set" in outcome.error
+    with session(engine) as s:
+        [logged] = s.scalars(select(ReportDelivery)).all()
+    assert (logged.status, logged.attempts) == ("failed", 2)
