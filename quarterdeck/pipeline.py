@@ -22,11 +22,13 @@ import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 from sqlalchemy import Engine
 
+from quarterdeck.appdb.data_age import publish_stale_data
 from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.appdb.publish_operations import OperationsResult, publish_operations
 from quarterdeck.landing.account_versions import with_account_versions
+from quarterdeck.quality.data_age import data_warnings
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
@@ -103,12 +105,14 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
                                   as_of, usage)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of)
+        behind = data_warnings(con, as_of)  # pages warn when the day is later than the data
         step("publishing", 0.8)
         engine = make_engine(ws.app_database_url)
         try:
             migrate(engine)
             publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
                              run_started_at=started_at)
+            publish_stale_data(engine, as_of, behind)
             scored, risked = publish_health(
                 engine, as_of=as_of, churn_risk=risk, quality=quality,
                 health_scores=with_data_warnings(scores, ws.health_models, quality))

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from quarterdeck.app import formatting
 from quarterdeck.app.charts import arr_line_chart
 from quarterdeck.app.csrf import csrf_token
+from quarterdeck.appdb.data_age import stale_data_sentences
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -43,10 +44,13 @@ templates.env.filters["status_style"] = lambda s: STATUS_STYLES.get((s or "").lo
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    """A page from `templates/`, with the workspace name and signed-in user always available."""
+    """A page from `templates/`, with the workspace name and signed-in user always available,
+    and for a signed-in user the warnings that the published day is later than its data."""
+    user = getattr(request.state, "user", None)
     base = {
         "workspace_name": request.app.state.workspace_name,
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "stale_data": stale_data_sentences(request.app.state.engine) if user else [],
     }
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code

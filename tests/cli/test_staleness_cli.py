@@ -57,9 +57,16 @@ def test_export_warns_on_stderr_and_keeps_stdout_the_data(ws):
     assert "warning" not in result.stdout
 
 
-def test_run_asked_after_the_newest_data_warns(ws):
+def test_run_asked_after_the_newest_data_warns_and_publishes_the_warning_for_pages(ws):
+    from quarterdeck.appdb import make_engine
+    from quarterdeck.appdb.data_age import stale_data_sentences
+    from quarterdeck.workspace.workspace import open_workspace
+
     result = qd("run", "--as-of", "2026-12-04", "--workspace", ws)
     assert SENTENCE in _flat(result.stderr)
+    engine = make_engine(open_workspace(ws).app_database_url)
+    assert stale_data_sentences(engine) == [SENTENCE]
+    engine.dispose()
     assert "warning: the newest" not in qd("run", "--as-of", "2026-10-01", "--workspace",
                                            ws).stderr
 
