@@ -54,24 +54,29 @@ class Decoding:
 
 
 def text_encoding(path: Path, requested: str | None = None) -> Decoding:
-    """The encoding to read `path` with; raises UnreadableText with the sentence to show."""
+    """The encoding to read `path` with; raises UnreadableText with the sentence to show.
+
+    A file that is valid UTF-8 is read as UTF-8 even when another encoding is `requested`
+    (text in a legacy encoding is almost never valid UTF-8, and one `--encoding` serves a
+    whole folder of files, some of them UTF-8)."""
     if is_empty(path):
         raise UnreadableText(f"{path.name} is empty: it has no header and no rows")
+    name = None
     if requested is not None:
         try:
             name = codecs.lookup(requested).name
         except LookupError:
             raise UnreadableText(f"{requested!r} is not an encoding Python knows "
                                  "(e.g. utf-8, cp1252, latin-1)") from None
-        if name != "utf-8":
-            return Decoding(name)
     bad = first_invalid_utf8(path)
     if bad is None:
         return Decoding("utf-8")
+    if name is not None and name != "utf-8":
+        return Decoding(name)
     line = _line_of(path, bad)
-    if requested is None and _looks_like(path, bad, DETECTED):
+    if name is None and _looks_like(path, bad, DETECTED):
         return Decoding(DETECTED, detected=True)
-    if requested is not None:
+    if name is not None:
         raise UnreadableText(f"{path.name} is not UTF-8 (line {line}), although --encoding "
                              f"{requested} was given: save it as UTF-8 or pass the encoding it "
                              "was saved in (e.g. --encoding cp1252)")

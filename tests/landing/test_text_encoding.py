@@ -61,3 +61,13 @@ def test_western_text_with_symbols_is_still_windows_1252(tmp_path, text):
     path = tmp_path / "accounts.csv"
     path.write_bytes(f"account_id,name\na1,{text}\n".encode("cp1252"))
     assert text_encoding.text_encoding(path).encoding == "cp1252"
+
+
+def test_a_valid_utf8_file_stays_utf8_whatever_encoding_is_asked(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,name\na1,Société\n", encoding="utf-8")
+    assert text_encoding.text_encoding(path, "cp1252").encoding == "utf-8"
+    path.write_bytes("account_id,name\na1,Société\n".encode("cp1252"))
+    assert text_encoding.text_encoding(path, "latin-1").encoding == "iso8859-1"
+    with pytest.raises(UnreadableText, match="although --encoding utf-8 was given"):
+        text_encoding.text_encoding(path, "utf-8")
