@@ -21,6 +21,9 @@ from quarterdeck.reports import delivery
 from quarterdeck.reports.definitions import ReportDefinitions
 from quarterdeck.reports.delivery import deliver
 from quarterdeck.reports.store import list_reports, render_stored, save_report
+from quarterdeck.testing.postgres import app_database_url
+
+__all__ = ["app_database_url"]
 
 
 class Inbox:
@@ -68,8 +71,9 @@ def webhook():
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+def engine(app_database_url):
+    """A migrated app database with a small team (SQLite, and PostgreSQL when configured)."""
+    engine = make_engine(app_database_url)
     migrate(engine)
     with session(engine) as s:
         s.add_all([TeamMember(email="lead@example.com", name="Lead", role="manager"),
