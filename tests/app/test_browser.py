@@ -146,3 +146,40 @@ def test_sign_in_filter_and_open_an_account(
     page.click("text=Sign out")
     expect(page).to_have_url(live_url + "/login")
     page.close()
+
+
+def test_sign_out_kills_the_session_for_good(
+    live_url: str, browser: Browser, password: str, tmp_path: Path
+) -> None:
+    """Sign in, copy the session cookie, sign out: a browser holding the copied cookie is sent
+    to the login form. No page breaks the content security policy on the way."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy"
+            in m.text else None)
+    page.goto(live_url + "/login")
+    page.fill("input[name=email]", "ana@example.com")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live_url + "/accounts")
+    page.goto(live_url + "/accounts/acme")
+    expect(page.locator("svg.chart")).to_be_visible()
+    cookie = next(c for c in context.cookies() if c["name"] == "quarterdeck_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+    page.click("text=Sign out")
+    expect(page).to_have_url(live_url + "/login")
+    page.screenshot(path=tmp_path / "signed-out.png")
+
+    thief = browser.new_context()
+    thief.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path")}])
+    stolen = thief.new_page()
+    stolen.goto(live_url + "/accounts")
+    expect(stolen).to_have_url(live_url + "/login?next=%2Faccounts")
+    expect(stolen.locator("h1")).to_have_text("Sign in")
+    assert refused == []
+    thief.close()
+    context.close()
