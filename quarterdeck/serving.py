@@ -13,7 +13,8 @@ SECRET_FILE = "secret_key"
 
 
 def secret_key(ws: Workspace) -> str:
-    """The workspace's session-signing key, created once (readable by its owner only)."""
+    """The workspace's secret key (it keys the login form's CSRF token), created once
+    (readable by its owner only)."""
     path = ws.data_dir / SECRET_FILE
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
