@@ -164,12 +164,14 @@ def _day_inputs(bench: Bench, ws: Any, con: Any, tables: dict) -> dict[str, Any]
         health = health_stage(ws, tables, day, usage)
         pq.write_table(health, bench.inputs("health", day))
         figures[day.isoformat()] = {"health": health.num_rows}
-        if model is not None:
-            churn = churn_risk(tables, as_of=day, base_currency=ws.settings.base_currency,
-                               model=model, usage=usage,
-                               window_days=ws.settings.churn.window_days)
+    if model is not None:
+        churn = churn_risk(tables, as_of=bench.today, base_currency=ws.settings.base_currency,
+                           model=model, usage=usage, window_days=ws.settings.churn.window_days)
+        # A model of today may not score yesterday (it would look ahead): yesterday's book
+        # takes today's probabilities, which move little in a day.
+        for day in bench.days:
             pq.write_table(churn, bench.inputs("churn", day))
-            figures[day.isoformat()]["churn"] = churn.num_rows
+        figures["churn"] = churn.num_rows
     return figures
 
 
