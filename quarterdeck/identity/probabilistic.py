@@ -30,7 +30,8 @@ the pairs sharing an exact name or domain, assuming those find `EXACT_RECALL` of
 
 An exact name is weighed by Splink's term-frequency adjustment, with a frequency table of
 its own: the chance that another company's name has as many words and holds all of its
-words (the share of distinct names with that many words times each word's share of them).
+words (the share of distinct names with that many words times each word's share of them; a
+word no other name uses counts as one in `LONE_WORD_NAMES`, whatever the workspace's size).
 A name is never taken as more common than an exact name is on average (the level's u), so
 the adjustment raises the weight of distinctive names: "Zephyrine Quarry Works" on two
 accounts says much more than "Acme" where twenty names start with Acme. (Splink's own
@@ -118,7 +119,7 @@ _CONTACTS_NULL = (
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", (
-        Level("name exact", '"name_l" = "name_r"', 0.72, 1e-4, tf=True),
+        Level("name exact", '"name_l" = "name_r"', 0.72, 1e-5, tf=True),
         Level("name within 1 edit, a rare word shared", f"{_within(1)} and {_RARE_SHARED}",
               0.08, 2e-6),
         Level("name within 2 edits, a rare word shared",
@@ -155,6 +156,9 @@ COMPARISONS: tuple[Comparison, ...] = (
     )),
 )
 MIN_NAME_TF = 1e-9
+# A word no other distinct name uses is taken to be as rare as one name in this many, however
+# few names the workspace has (in 300 names, "Quillfeather" seen once is not a 1-in-300 word).
+LONE_WORD_NAMES = 10_000
 BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (  # (rule, arrays to explode)
     ("l.name = r.name", ()),
     ("l.domain = r.domain", ()),
@@ -254,7 +258,7 @@ def name_frequencies(keys: pa.Table, ceiling: float = 1.0) -> pa.Table:
         split = name.split()
         chance = lengths[len(split)] / distinct
         for w in set(split):
-            chance *= words[w] / distinct
+            chance *= words[w] / distinct if words[w] > 1 else 1 / max(distinct, LONE_WORD_NAMES)
         tf.append(min(max(chance, MIN_NAME_TF), ceiling))
     return pa.table({"name": names, "tf_name": tf})
 

@@ -3,6 +3,8 @@ and distinct companies that look alike: each class found, or kept apart."""
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 
 from quarterdeck.identity import IdentityDefinitions, resolve_accounts
@@ -90,3 +92,54 @@ def test_contacts_email_domains_are_keys_of_the_account():
     keys = account_keys(accounts, {"desk:1": ["help@support.acme.com", "jo@gmail.com"]})
     assert keys["contact_domains"].to_pylist() == [None, ["acme.com"]]
     assert keys["email_domains"].to_pylist() == [["acme.com"], ["acme.com"]]
+
+
+# A second system's records as the data contract delivers them: a name and a region, no
+# domain, another owner, among 200 accounts of other companies (below the size where u is
+# sampled); the names differ in case, "&", legal form, "The" and abbreviations.
+SECOND_SYSTEM = [
+    ("quill", "Quillfeather Robotics", "quillfeather.io", "desk:1", "QUILLFEATHER ROBOTICS"),
+    ("hale", "Hale and Moreno Consulting", "halemoreno.com", "desk:2",
+     "Hale & Moreno Consulting"),
+    ("ombre", "Ombrelune Textiles", "ombrelune.fr", "desk:3", "Ombrelune Textiles S.A.R.L."),
+    ("vant", "Vantorel Logistics", "vantorel.com", "desk:4", "The Vantorel Logistics"),
+    ("bris", "Brisquell International Technology Services", "brisquell.com", "desk:6",
+     "Brisquell Intl Tech Svcs"),
+    ("zant", "Zantorix Analytics", "zantorix.com", "desk:5", "zantorix analytics"),
+]
+
+
+@pytest.fixture(scope="module")
+def second_system():
+    base = variant_world(300, seed=5).accounts
+    base = base.filter(pa.compute.starts_with(base["account_id"], "acct-"))
+    rows = base.to_pylist()
+    for original, name, domain, copy, copy_name in SECOND_SYSTEM:
+        rows.append({"account_id": original, "name": name, "domain": domain, "country": "US",
+                     "region": "NA", "owner_email": "ann@vendor.example"})
+        rows.append({"account_id": copy, "name": copy_name, "region": "NA",
+                     "owner_email": "bob@vendor.example"})
+    # A different company one letter away, on its own domain.
+    rows.append({"account_id": "zant-2", "name": "Zantorix Analytica", "region": "NA",
+                 "domain": "zantorixanalytica.com", "country": "US"})
+    accounts = pa.Table.from_pylist(rows, schema=base.schema)
+    return resolve_accounts(accounts, paying=(), definitions=IdentityDefinitions(),
+                            source_kinds=SOURCE_KINDS)
+
+
+@pytest.mark.parametrize(("original", "copy"),
+                         [(o, c) for o, _, _, c, _ in SECOND_SYSTEM if o != "zant"])
+def test_a_distinctive_name_with_only_the_region_agreeing_merges(second_system, original,
+                                                                 copy):
+    customers = dict(zip(second_system.account_resolution["account_id"].to_pylist(),
+                         second_system.account_resolution["customer_id"].to_pylist(),
+                         strict=True))
+    assert customers[copy] == customers[original]
+
+
+def test_a_record_without_a_domain_never_chains_two_companies_on_different_domains(
+        second_system):
+    customers = dict(zip(second_system.account_resolution["account_id"].to_pylist(),
+                         second_system.account_resolution["customer_id"].to_pylist(),
+                         strict=True))
+    assert customers["zant-2"] != customers["zant"]
