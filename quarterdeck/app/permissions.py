@@ -22,12 +22,15 @@ from collections.abc import Iterable
 from fastapi import HTTPException, Request, Security
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
 from quarterdeck.app.auth import NotAuthenticated, bearer, current_user
 from quarterdeck.app.csrf import SAFE_METHODS, check_csrf
-from quarterdeck.appdb.models import User
+from quarterdeck.appdb.database import session
+from quarterdeck.appdb.models import AccountSnapshot, User
+from quarterdeck.appdb.operations_models import TeamMember
 
 ROLES: tuple[str, ...] = ("admin", "ops", "manager", "csm", "viewer")
 
@@ -157,3 +160,20 @@ def may_change_account(user: User, owner_email: str | None, owner_manager: str |
     if owner_email.lower() == user.email:
         return user.role in ("csm", "manager")
     return user.role == "manager" and (owner_manager or "").lower() == user.email
+
+
+def may_change_account_id(engine: Engine, user: User, account_id: str) -> bool:
+    """`may_change_account` for an account by id: its owner in the latest snapshot, and that
+    owner's manager in the team file. An account never published can be changed by admin and
+    ops only.
+
+    >>> may_change_account_id(engine, ana, "acme")  # doctest: +SKIP
+    True
+    """
+    with session(engine) as db:
+        owner = db.scalar(select(AccountSnapshot.owner_email)
+                          .where(AccountSnapshot.account_id == account_id)
+                          .order_by(AccountSnapshot.as_of.desc()).limit(1))
+        manager = db.scalar(select(TeamMember.manager_email).where(
+            TeamMember.email == owner)) if owner else None
+    return may_change_account(user, owner, manager)

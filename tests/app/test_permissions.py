@@ -7,6 +7,8 @@ in `permissions.ROUTES` fails `test_every_route_declares_a_permission`, and its 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -23,17 +25,20 @@ from quarterdeck.app.permissions import (
     app_routes,
     has_permission,
     may_change_account,
+    may_change_account_id,
     undeclared_routes,
 )
 from quarterdeck.appdb import add_user, session
 from quarterdeck.appdb.models import User
 from quarterdeck.appdb.sessions import find_session, start_session
+from tests.app.conftest import AS_OF, accounts_table, history_table
 
 # The app's routes, read from an app over an empty in-memory database at collection time.
 _ROUTES_APP = create_app("sqlite://", secret_key="routes")
 APP_ROUTES = [(method, path) for _, method, path in app_routes(_ROUTES_APP.routes)]
 _ROUTES_APP.state.engine.dispose()
 EXAMPLE = {"{account_id:path}": "acme"}
+RUN_AT = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
 ROLE_USERS = {role: f"{role}-perm@example.com" for role in ROLES}
 
 
@@ -176,3 +181,29 @@ def test_only_admins_read_the_audit_log_and_manage_users() -> None:
     assert [r for r in ROLES if has_permission(r, "manage_users")] == ["admin"]
     assert [r for r in ROLES if has_permission(r, "edit_definitions")] == ["admin", "ops"]
     assert [r for r in ROLES if has_permission(r, "manage_team")] == ["admin", "ops", "manager"]
+
+
+def test_who_may_change_a_published_account_follows_its_owner_and_their_manager(
+    tmp_path: Path,
+) -> None:
+    from quarterdeck.appdb import make_engine, migrate, publish_snapshot
+    from quarterdeck.appdb.operations_models import TeamMember
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    migrate(engine)
+    publish_snapshot(engine, as_of=AS_OF, accounts=accounts_table(),
+                     arr_history=history_table(), run_started_at=RUN_AT)
+    with session(engine) as db:
+        db.add(TeamMember(email="ana@example.com", name="Ana", role="csm",
+                          manager_email="mo@example.com"))
+    ana, ben = User(email="ana@example.com", role="csm"), User(email="ben@example.com", role="csm")
+    mo, kim = User(email="mo@example.com", role="manager"), User(email="kim@example.com",
+                                                                  role="manager")
+    assert may_change_account_id(engine, ana, "acme")
+    assert not may_change_account_id(engine, ben, "acme")
+    assert may_change_account_id(engine, mo, "acme") and not may_change_account_id(engine, kim,
+                                                                                    "acme")
+    assert not may_change_account_id(engine, ana, "hooli")  # no owner
+    assert not may_change_account_id(engine, ana, "never-published")
+    assert may_change_account_id(engine, User(email="o@example.com", role="ops"), "hooli")
+    engine.dispose()
