@@ -143,7 +143,7 @@ def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table
     the book in the app database forward to that day."""
     import ibis
 
-    from quarterdeck.lifecycle.book import evaluate_book
+    from quarterdeck.lifecycle.book import book_from_stages, evaluate_book
     from quarterdeck.playbooks.evidence import task_evidence
 
     book = ws.book
@@ -157,7 +157,8 @@ def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table
              if c in churn.column_names])),
         daily=daily, usage=usage)
     stages = con.to_pyarrow(day.stages)
-    fired = con.to_pyarrow(day.fired.filter(day.fired.as_of == as_of))
+    day = book_from_stages(ibis.memtable(stages), book, team=tables["team"])
+    fired = con.to_pyarrow(day.fired)
     triggers = con.to_pyarrow(day.triggers)
     team = con.to_pyarrow(tables["team"])
 

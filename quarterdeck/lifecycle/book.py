@@ -87,7 +87,14 @@ def evaluate_book(tables: Mapping[str, ir.Table], definitions: BookDefinitions, 
     extra = milestones.drop("onboarding_complete", "milestones_reached", "first_value_on")
     facts = facts.left_join(extra, "account_id").drop("account_id_right")
     stages = lifecycle_stages(facts, definitions.lifecycle)
-    team = tables["team"] if "team" in tables else empty_table("team")
+    return book_from_stages(stages, definitions,
+                            team=tables["team"] if "team" in tables else empty_table("team"))
+
+
+def book_from_stages(stages: ir.Table, definitions: BookDefinitions, *,
+                     team: ir.Table) -> BookDay:
+    """The signals and triggers of a day whose stages are known: the pipeline materialises
+    the stages once and reads both from them, instead of computing the facts three times."""
     return BookDay(stages=stages,
                    fired=fired_signals(stages, definitions.signals, team=team),
                    triggers=playbook_triggers(stages, definitions.playbooks))
