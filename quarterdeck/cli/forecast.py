@@ -149,7 +149,8 @@ def forecast_accuracy(
                 days_before=[int(d) for d in _split(days_before)])
             _print(result.periods, ["days_before", "period", "segment", "renewals",
                                     "expected_arr", "low_arr", "high_arr",
-                                    "actual_renewed_arr", "ape", "covered", "brier"],
+                                    "actual_renewed_arr", "ape", "covered", "brier",
+                                    "baseline_ape"],
                    f"Forecast accuracy as of {day}")
             _print(result.summary, result.summary.column_names, "Summary")
             _print(result.calibration, result.calibration.column_names,
