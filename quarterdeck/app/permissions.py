@@ -66,6 +66,26 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/accounts"): "read",
     ("GET", "/api/accounts/{account_id:path}"): "read",
     ("GET", "/api/quality"): "read",
+    # The book: reading is everyone's; a change is checked again against what the user may
+    # change (their own alerts, tasks and accounts; a manager their team's).
+    ("GET", "/operations"): "read",
+    ("POST", "/alerts/{alert_id}/acknowledge"): "act_on_accounts",
+    ("POST", "/alerts/{alert_id}/resolve"): "act_on_accounts",
+    ("POST", "/tasks/{task_id}/close"): "act_on_accounts",
+    ("POST", "/notes"): "act_on_accounts",
+    ("GET", "/api/home"): "read",
+    ("GET", "/api/alerts"): "read",
+    ("POST", "/api/alerts/{alert_id}/acknowledge"): "act_on_accounts",
+    ("POST", "/api/alerts/{alert_id}/resolve"): "act_on_accounts",
+    ("GET", "/api/tasks"): "read",
+    ("POST", "/api/tasks/{task_id}/close"): "act_on_accounts",
+    ("POST", "/api/notes"): "act_on_accounts",
+    ("GET", "/api/book/{account_id:path}"): "read",
+    ("POST", "/api/playbooks/{name}/start"): "act_on_accounts",
+    ("GET", "/api/ops"): "read",
+    ("GET", "/api/tokens"): "manage_own_tokens",
+    ("POST", "/api/tokens"): "manage_own_tokens",
+    ("DELETE", "/api/tokens/{token_id}"): "manage_own_tokens",
 }
 
 

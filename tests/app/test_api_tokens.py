@@ -74,3 +74,38 @@ def test_a_browser_session_still_needs_the_csrf_token_for_the_api(app: FastAPI) 
     assert client.post("/api/notes-test").status_code == 403
     token = csrf_of(client, "/accounts")
     assert client.post("/api/notes-test", headers={"X-CSRF-Token": token}).status_code == 200
+
+
+def test_a_user_creates_lists_and_revokes_their_own_tokens(app: FastAPI) -> None:
+    read = create_token(app.state.engine, "ana@example.com", "cli", scope="write")
+    auth = {"Authorization": f"Bearer {read}"}
+    client = TestClient(app)
+    created = client.post("/api/tokens", json={"name": "dashboard", "expires_days": 7},
+                          headers=auth)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["scope"] == "read" and body["token"].startswith("qd_")
+    assert _call(app, "GET", "/api/accounts", body["token"]) == 200
+    listed = client.get("/api/tokens", headers=auth).json()
+    assert [t["name"] for t in listed] == ["dashboard", "cli"]
+    assert all("token" not in t for t in listed)
+    assert client.delete(f"/api/tokens/{body['id']}", headers=auth).status_code == 204
+    assert _call(app, "GET", "/api/accounts", body["token"]) == 401
+
+
+def test_nobody_revokes_or_sees_another_users_token(app: FastAPI) -> None:
+    create_token(app.state.engine, "ana@example.com", "ana's")
+    (anas,) = list_tokens(app.state.engine, "ana@example.com")
+    vic = create_token(app.state.engine, "vic@example.com", "vic's", scope="write")
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {vic}"}
+    assert client.delete(f"/api/tokens/{anas.id}", headers=auth).status_code == 404
+    assert [t["name"] for t in client.get("/api/tokens", headers=auth).json()] == ["vic's"]
+    assert list_tokens(app.state.engine, "ana@example.com")[0].state == "active"
+
+
+def test_a_read_token_cannot_mint_a_write_token(app: FastAPI) -> None:
+    read = create_token(app.state.engine, "ana@example.com", "dashboard")
+    response = TestClient(app).post("/api/tokens", json={"name": "x", "scope": "write"},
+                                    headers={"Authorization": f"Bearer {read}"})
+    assert response.status_code == 403

@@ -37,7 +37,7 @@ from tests.app.conftest import AS_OF, accounts_table, history_table
 _ROUTES_APP = create_app("sqlite://", secret_key="routes")
 APP_ROUTES = [(method, path) for _, method, path in app_routes(_ROUTES_APP.routes)]
 _ROUTES_APP.state.engine.dispose()
-EXAMPLE = {"{account_id:path}": "acme"}
+EXAMPLE = {"{account_id:path}": "acme", "{token_id}": "999999"}
 RUN_AT = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
 ROLE_USERS = {role: f"{role}-perm@example.com" for role in ROLES}
 

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter, Depends, Request
 
-from quarterdeck.app.api import accounts, quality
+from quarterdeck.app.api import accounts, quality, tokens
 from quarterdeck.app.auth import current_user
 
 router = APIRouter(prefix="/api", dependencies=[Depends(current_user)])
 router.include_router(accounts.router)
 router.include_router(quality.router)
+router.include_router(tokens.router)
 
 
 @router.get("/openapi.json", include_in_schema=False)
