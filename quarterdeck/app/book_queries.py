@@ -222,3 +222,35 @@ def account_book(engine: Engine, account_id: str, as_of: date | None = None) -> 
         onboarding_complete=s.onboarding_complete if s else None,
         time_to_value_days=s.time_to_value_days if s else None,
         alerts=alerts, tasks=tasks, notes=notes)
+
+
+def alerts_of(engine: Engine, *, owner: str | None = None,
+              account_id: str | None = None) -> list[AlertItem]:
+    """Every alert fired on or before the book's latest day, newest first, of one owner or
+    account when given."""
+    day = book_day(engine)
+    if day is None:
+        return []
+    query = _alert_query(day)
+    if owner:
+        query = query.where(Alert.owner_email == owner.lower())
+    if account_id:
+        query = query.where(Alert.account_id == account_id)
+    with Session(engine) as db:
+        return _alerts(db.execute(query.order_by(Alert.fired_on.desc(), Alert.id.desc())))
+
+
+def tasks_of(engine: Engine, *, owner: str | None = None,
+             account_id: str | None = None) -> list[TaskItem]:
+    """Every task of the playbooks started by the book's latest day, soonest due first, with
+    its status that day; of one owner or account when given."""
+    day = book_day(engine)
+    if day is None:
+        return []
+    query = _task_query(day)
+    if owner:
+        query = query.where(Task.owner_email == owner.lower())
+    if account_id:
+        query = query.where(Task.account_id == account_id)
+    with Session(engine) as db:
+        return _tasks(db.execute(query.order_by(Task.due_on, Task.id)), day)

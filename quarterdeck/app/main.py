@@ -17,9 +17,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from quarterdeck import __version__
 from quarterdeck.app import api, health
-from quarterdeck.app.auth import SESSION_COOKIE, NotAuthenticated, cookie_secure_for
+from quarterdeck.app.api import book as book_api
+from quarterdeck.app.auth import (
+    SESSION_COOKIE,
+    NotAuthenticated,
+    cookie_secure_for,
+    current_user,
+)
 from quarterdeck.app.login_throttle import LoginPolicy
-from quarterdeck.app.pages import accounts, audit, login, quality
+from quarterdeck.app.pages import accounts, audit, book, login, quality
 from quarterdeck.app.permissions import authorize, undeclared_routes
 from quarterdeck.app.rendering import HERE, render
 from quarterdeck.app.security_headers import SecurityHeaders
@@ -80,10 +86,12 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(health.router)
     app.include_router(login.router)
+    app.include_router(book.router)
     app.include_router(accounts.router)
     app.include_router(quality.router)
     app.include_router(audit.router)
     app.include_router(api.router)
+    app.include_router(book_api.router, prefix="/api", dependencies=[Depends(current_user)])
     if missing := undeclared_routes(app.routes):
         raise RuntimeError(f"routes without a permission in permissions.ROUTES: {missing}")
     _add_error_handlers(app)

@@ -21,9 +21,10 @@ def _names(client: TestClient, **params: object) -> list[str]:
     return [a["name"] for a in response.json()["accounts"]]
 
 
-def test_home_redirects_to_accounts(signed_in: TestClient) -> None:
+def test_home_is_the_signed_in_persons_book(signed_in: TestClient) -> None:
     response = signed_in.get("/", follow_redirects=False)
-    assert (response.status_code, response.headers["location"]) == (303, "/accounts")
+    assert response.status_code == 200
+    assert "Nothing published yet" in response.text  # this world has no book published
 
 
 def test_list_is_sorted_by_arr_with_count_and_total(signed_in: TestClient) -> None:

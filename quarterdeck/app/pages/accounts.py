@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from quarterdeck.app.auth import current_user
 from quarterdeck.app.formatting import money
@@ -60,12 +60,6 @@ def component_value(component: HealthComponent, currency: str | None) -> str:
 
 HELPERS = {"probability": probability, "signed": signed, "component_value": component_value,
            "band_labels": BAND_LABELS}
-
-
-@router.get("/")
-def home() -> Response:
-    """The account list is the home page."""
-    return RedirectResponse("/accounts", status_code=303)
 
 
 @router.get("/accounts")
@@ -127,5 +121,9 @@ def account_page(request: Request, account_id: str) -> Response:
     account = get_account(request.app.state.engine, account_id)
     if account is None:
         raise HTTPException(404, f"No account {account_id!r} in the latest published snapshot.")
+    from quarterdeck.app.book_queries import account_book
+
     points = [(p.month, p.arr) for p in account.arr_history]
-    return render(request, "account.html", {"account": account, "points": points, **HELPERS})
+    book = account_book(request.app.state.engine, account_id)
+    return render(request, "account.html", {"account": account, "points": points,
+                                            "book": book, **HELPERS})
