@@ -41,6 +41,9 @@ def start_session(engine: Engine, user_id: int, client: str | None = None) -> st
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
     with session(engine) as db:
+        # Ended sessions are dropped as new ones start, so the table holds live ones only.
+        db.execute(delete(UserSession).where((UserSession.expires_at <= now) | (
+            UserSession.last_seen_at < now - IDLE_TIMEOUT)))
         db.add(UserSession(id_hash=_hash(session_id), user_id=user_id,
                            csrf_token=secrets.token_urlsafe(32), created_at=now,
                            last_seen_at=now, expires_at=now + ABSOLUTE_TIMEOUT,

@@ -50,3 +50,20 @@ def test_the_log_never_shows_a_password(
     post_login(TestClient(app), "ben@example.com", "my secret guess")
     html = sign_in_as(client, "admin@example.com").get("/admin/audit").text
     assert password not in html and "my secret guess" not in html
+
+
+def test_entries_with_plain_values_or_no_detail_are_shown_too(
+    app: FastAPI, client: TestClient, sign_in_as: Callable[..., TestClient]
+) -> None:
+    from quarterdeck.appdb import session
+    from quarterdeck.appdb.audit import record
+
+    with session(app.state.engine) as db:
+        record(db, "ben@example.com", "alert.acknowledged", "alert 77",
+               {"before": "open", "after": "acknowledged", "note": "called"})
+        record(db, "ben@example.com", "report.sent", "weekly", ["a", "b"])
+    html = sign_in_as(client, "admin@example.com").get(
+        "/admin/audit", params={"actor": "ben@example.com"}).text
+    row = html.split("alert 77", 1)[1].split("</tr>", 1)[0]
+    assert "open" in row and "acknowledged" in row and "called" in row
+    assert "weekly" in html

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from quarterdeck.appdb import add_user, session
 from quarterdeck.appdb.audit import audit, recent
@@ -138,3 +138,13 @@ def _hash(session_id: str) -> str:
     import hashlib
 
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def test_starting_a_session_drops_ended_ones(engine: Engine, ana: int) -> None:
+    old = start_session(engine, ana)
+    with session(engine) as db:
+        db.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    start_session(engine, ana)
+    with session(engine) as db:
+        assert db.get(UserSession, _hash(old)) is None
+        assert len(db.scalars(select(UserSession)).all()) == 1
