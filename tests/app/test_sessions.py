@@ -138,3 +138,18 @@ def test_the_token_of_one_session_does_not_work_in_another(own_app: FastAPI) -> 
     response = second.post("/logout", data={"csrf_token": csrf_of(first, "/accounts")},
                            follow_redirects=False)
     assert response.status_code == 403
+
+
+def test_behind_a_trusted_proxy_that_says_https_the_cookie_is_secure(own_app: FastAPI) -> None:
+    """`quarterdeck serve` runs uvicorn with proxy headers from `server.trusted_proxies`."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    proxied = ProxyHeadersMiddleware(own_app, trusted_hosts="testclient")
+    client = TestClient(proxied, headers={"X-Forwarded-Proto": "https",  # type: ignore[arg-type]
+                                          "X-Forwarded-For": "203.0.113.20"})
+    response = client.get("/login")
+    assert "secure" in _cookie_header(response.headers.multi_items(), CSRF_COOKIE).lower()
+    untrusted = TestClient(ProxyHeadersMiddleware(own_app, trusted_hosts="10.9.9.9"),  # type: ignore[arg-type]
+                           headers={"X-Forwarded-Proto": "https"})
+    cookie = _cookie_header(untrusted.get("/login").headers.multi_items(), CSRF_COOKIE)
+    assert "secure" not in cookie.lower()
