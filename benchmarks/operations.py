@@ -376,7 +376,11 @@ def main() -> None:
             bench, rows = prepare(root, accounts)
             for row in rows:
                 _print(*row)
+        done = {"inputs": bench.inputs("health", bench.today),
+                "evaluate_first": bench.book_dir(bench.days[0]) / "stages.parquet"}
         for name in ("inputs", "evaluate_first"):
+            if args.reuse and done[name].exists():
+                continue  # a kept workspace has them already
             secs, rss, figures = run_phase(bench, name)
             _print(name.replace("_", " "), secs, rss, "setup: health and churn risk of both "
                    "days" if name == "inputs" else f"setup: the book of {bench.days[0]}")
