@@ -74,7 +74,7 @@ def test_a_bad_file_exits_non_zero_and_names_row_and_field(tmp_path):
     bad.write_text("account_id,name\na1,Acme\na1,Again\n")
     result = runner.invoke(app, ["load", str(bad), "--workspace", str(tmp_path / "ws")])
     assert result.exit_code == 1
-    assert "row 2, field 'account_id': duplicate id" in result.output
+    assert "line 3 (row 2 of data), field 'account_id': duplicate id" in result.output
 
 
 def _money(value: str) -> Decimal:
