@@ -45,7 +45,10 @@ SORT_COLUMNS: dict[str, ColumnElement[object]] = {
     "renewal_date": AccountSnapshot.renewal_date,
     "open_tickets": AccountSnapshot.open_tickets,
     "health": HealthScore.score,
-    "churn_risk": ChurnRisk.churn_probability,
+    # Ranked by the chance of churning within the window, which puts a renewal next month
+    # ahead of one next year at the same odds (the next decision's when no window is known).
+    "churn_risk": func.coalesce(ChurnRisk.churn_probability_window,
+                                ChurnRisk.churn_probability),
 }
 
 # How a health component reads on a page: its label and how its raw value is written
@@ -123,6 +126,10 @@ class AccountSummary(BaseModel):
     )
     churn_probability: float | None = Field(
         None, description="Calibrated probability (0–1) of churning at the next renewal decision."
+    )
+    churn_probability_window: float | None = Field(
+        None, description="Probability (0–1) of churning at any renewal decision within the "
+        "churn window (90 days by default): the list's churn-risk order."
     )
 
 
@@ -472,6 +479,7 @@ def _summary_select(joined: FromClause) -> Select[tuple[object, ...]]:
         HealthScore.score.label("health_score"),
         HealthScore.band.label("health_band"),
         ChurnRisk.churn_probability,
+        ChurnRisk.churn_probability_window,
     ).select_from(joined.outerjoin(User, User.email == s.owner_email))
 
 
