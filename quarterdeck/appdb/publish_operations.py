@@ -292,10 +292,10 @@ def _close_tasks(db: Session, as_of: date, playbooks: PlaybookDefinitions,
         for row in found.to_pylist():
             if row["evidence_on"] is not None:
                 done[row["task_id"]] = row["evidence_on"]
-    for task_id, on in done.items():
-        db.execute(update(Task).where(Task.id == task_id).values(
-            state="done", closed_on=on, closed_by=PIPELINE,
-            outcome_note="closed on evidence"))
+    if done:  # one statement by primary key: no session sync per task
+        db.execute(update(Task), [
+            {"id": task_id, "state": "done", "closed_on": on, "closed_by": PIPELINE,
+             "outcome_note": "closed on evidence"} for task_id, on in done.items()])
     result.tasks_done += len(done)
     catch_up = {p.name: p.catch_up_days for p in playbooks.playbooks}
     late = [t[0] for t in open_tasks if t[0] not in done
