@@ -160,7 +160,7 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
     live = (select(Alert.account_id, func.count().label("n"))
             .where(Alert.state.in_(LIVE_ALERT_STATES) & (Alert.fired_on <= day))
             .group_by(Alert.account_id).subquery())
-    query = (select(LifecycleStage, AccountSnapshot.name, HealthScore.change_7d,
+    query = (select(LifecycleStage, AccountSnapshot.name, HealthScore.band, HealthScore.change_7d,
                     ChurnRisk.churn_probability_window, live.c.n)
              .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id ==
                                               LifecycleStage.account_id,
@@ -174,9 +174,9 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
     with Session(engine) as conn:
         accounts = [BookAccount(
             account_id=s.account_id, name=name or s.account_id, stage=s.stage,
-            arr=float(s.arr), health_band=s.health_band, health_change_7d=change,
+            arr=float(s.arr), health_band=band or s.health_band, health_change_7d=change,
             churn_probability_window=window, renewal_date=s.renewal_date,
-            open_alerts=n or 0) for s, name, change, window, n in conn.execute(query)]
+            open_alerts=n or 0) for s, name, band, change, window, n in conn.execute(query)]
         owned = Task.owner_email.in_(owners) if owners is not None else true()
         tasks = _tasks(conn.execute(_task_query(day).where(
             owned & ((Task.state == "open") | (Task.closed_on > day))
