@@ -30,6 +30,9 @@ def build_app(ws: Workspace) -> FastAPI:
     engine = make_engine(ws.app_database_url)
     migrate(engine)
     engine.dispose()
-    return create_app(ws.app_database_url, secret_key=secret_key(ws),
-                      workspace_name=ws.settings.name,
-                      secure_cookies=ws.settings.server.secure_cookies)
+    app = create_app(ws.app_database_url, secret_key=secret_key(ws),
+                     workspace_name=ws.settings.name,
+                     secure_cookies=ws.settings.server.secure_cookies)
+    # Starting a playbook by hand needs the workspace's definitions of it.
+    app.state.playbooks = ws.book.playbooks
+    return app

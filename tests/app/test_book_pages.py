@@ -193,3 +193,17 @@ def test_a_manager_or_admin_sees_everyone_and_can_ask_for_one_persons_book(book_
     assert "Globex" in admin.get("/").text
     bens = admin.get("/", params={"owner": BEN}).text
     assert "Globex" in bens and "Acme Corp" not in bens
+
+
+def test_a_playbook_is_started_by_hand_through_the_api(book_app) -> None:
+    client = signed(book_app, ANA)
+    token = {"X-CSRF-Token": csrf_of(client, "/")}
+    started = client.post("/api/playbooks/risk_recovery/start",
+                          json={"account_id": "acme-eu", "anchor": "2024-07-01"}, headers=token)
+    assert started.status_code == 201, started.text
+    assert client.post("/api/playbooks/risk_recovery/start", json={"account_id": "acme-eu"},
+                       headers=token).status_code == 409  # once a day
+    assert client.post("/api/playbooks/risk_recovery/start", json={"account_id": "globex"},
+                       headers=token).status_code == 403  # Ben's
+    tasks = client.get("/api/tasks", params={"account_id": "acme-eu"}).json()
+    assert [t["due_on"] for t in tasks] == ["2024-07-03", "2024-07-10", "2024-08-12"]
