@@ -46,3 +46,18 @@ def test_decisions_outside_the_horizon_are_left_out(con):
     d = _decisions(con, horizon=31)
     assert sorted(d) == ["charlie@2026-10-20", "delta@2026-10-10"]
     assert all(r["renewal_date"] <= AS_OF + timedelta(days=31) for r in d.values())
+
+
+def test_as_of_a_date_the_decisions_are_those_of_the_data_as_it_stood(con):
+    from quarterdeck.testing.point_in_time import as_it_stood
+
+    day = date(2026, 8, 31)
+    full = forecast_world()
+    cut = {name: as_it_stood(name, table, day) for name, table in full.items()}
+    seen = []
+    for w in (full, cut):
+        tables = load_world(con, w)
+        seen.append(con.to_pyarrow(upcoming_decisions(tables, as_of=day, base_currency="USD",
+                                                      horizon_days=120)).to_pylist())
+    assert seen[0] == seen[1]
+    assert not any(r["cancellation_known"] for r in seen[0])  # charlie cancels on 09-01
