@@ -24,7 +24,7 @@ from quarterdeck.appdb.operations_models import (
     Task,
 )
 
-RENEWAL_DAYS = 120
+RENEWAL_DAYS = 120  # renewals of contracts of a year or more; monthly terms renew each month
 DUE_SOON_DAYS = 7
 HEALTH_DROP_POINTS = 10.0
 
@@ -64,6 +64,7 @@ class BookAccount(BaseModel):
     health_change_7d: float | None
     churn_probability_window: float | None
     renewal_date: date | None
+    term_months: int | None = None
     open_alerts: int
 
 
@@ -160,7 +161,8 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
     live = (select(Alert.account_id, func.count().label("n"))
             .where(Alert.state.in_(LIVE_ALERT_STATES) & (Alert.fired_on <= day))
             .group_by(Alert.account_id).subquery())
-    query = (select(LifecycleStage, AccountSnapshot.name, HealthScore.band, HealthScore.change_7d,
+    query = (select(LifecycleStage, AccountSnapshot.name, HealthScore.band,
+                    HealthScore.change_7d,
                     ChurnRisk.churn_probability_window, live.c.n)
              .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id ==
                                               LifecycleStage.account_id,
@@ -176,7 +178,8 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
             account_id=s.account_id, name=name or s.account_id, stage=s.stage,
             arr=float(s.arr), health_band=band or s.health_band, health_change_7d=change,
             churn_probability_window=window, renewal_date=s.renewal_date,
-            open_alerts=n or 0) for s, name, band, change, window, n in conn.execute(query)]
+            term_months=s.term_months, open_alerts=n or 0)
+            for s, name, band, change, window, n in conn.execute(query)]
         owned = Task.owner_email.in_(owners) if owners is not None else true()
         tasks = _tasks(conn.execute(_task_query(day).where(
             owned & ((Task.state == "open") | (Task.closed_on > day))
@@ -192,7 +195,8 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
         as_of=day, owners=owners, accounts=accounts,
         tasks_overdue=[t for t in tasks if t.status == "overdue"],
         tasks_due_soon=[t for t in tasks if t.status == "open"],
-        renewals=sorted((a for a in accounts if a.renewal_date and a.renewal_date <= horizon),
+        renewals=sorted((a for a in accounts if a.renewal_date and a.renewal_date <= horizon
+                         and (a.term_months or 0) >= 12),
                         key=lambda a: a.renewal_date or horizon),
         health_drops=sorted((a for a in accounts if a.health_change_7d is not None
                              and a.health_change_7d <= -HEALTH_DROP_POINTS),

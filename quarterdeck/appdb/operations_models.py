@@ -58,6 +58,7 @@ class LifecycleStage(Base):
     arr: Mapped[Decimal] = mapped_column(Money)
     customer_since: Mapped[date | None] = mapped_column(Date)
     renewal_date: Mapped[date | None] = mapped_column(Date)
+    term_months: Mapped[int | None] = mapped_column(Integer)
     health_band: Mapped[str | None] = mapped_column(String(10))
     churn_probability: Mapped[float | None] = mapped_column(Float)
     onboarding_complete: Mapped[bool | None] = mapped_column(Boolean)

@@ -142,7 +142,7 @@ def account_facts(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     the day's results when the caller has them; their facts are NULL otherwise."""
     t = ibis.literal(as_of, dt.date)
     accounts = known_accounts(tables, as_of)
-    features = sorted({"days_to_renewal", *(f for f in facts if f in FEATURES)})
+    features = sorted({"days_to_renewal", "term_months", *(f for f in facts if f in FEATURES)})
     points = accounts.select("account_id", as_of=t)
     feats = feature_table_at(tables, points, base_currency=base_currency, features=features,
                              usage=usage).drop("as_of", "segment")

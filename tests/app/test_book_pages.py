@@ -44,7 +44,8 @@ def _fired(signal: str, account: str, owner: str) -> dict[str, object]:
 def publish_book(url: str) -> None:
     engine = make_engine(url)
     add_user(engine, "vic@example.com", "Vic Viewer", "viewer", PASSWORD)
-    stages = [_stage("acme", ANA, 120000, "at_risk", renewal_date=date(2024, 8, 15)),
+    stages = [_stage("acme", ANA, 120000, "at_risk", renewal_date=date(2024, 8, 15),
+                     term_months=12),
               _stage("acme-eu", ANA, 30000), _stage("globex", BEN, 48000),
               _stage("initech", BEN, 6000, "at_risk")]
     keys = list(dict.fromkeys(k for s in stages for k in s))

@@ -17,8 +17,9 @@ DAY = date(2026, 6, 10)  # a Wednesday
 @pytest.fixture
 def book(engine):
     publish(engine, DAY, [
-        stage("a", "at_risk", arr=50000, renewal_date=DAY + timedelta(days=40)),
-        stage("b", "mature", arr=90000, renewal_date=DAY + timedelta(days=300)),
+        stage("a", "at_risk", arr=50000, renewal_date=DAY + timedelta(days=40), term_months=12),
+        stage("b", "mature", arr=90000, renewal_date=DAY + timedelta(days=300), term_months=12),
+        stage("m", "mature", arr=1200, renewal_date=DAY + timedelta(days=20), term_months=1),
         stage("c", "mature", arr=5000, owner_email="other@example.com"),
         stage("d", "churned", status="churned", arr=0)],
         [fired("usage_drop", "a"), fired("ticket_surge", "c", owner_email="other@example.com")],
@@ -30,9 +31,9 @@ def book(engine):
 def test_a_csm_sees_their_paying_accounts_tasks_renewals_and_alerts(book) -> None:
     home = csm_home(book, owners=[CSM])
     assert home.as_of == DAY
-    assert [a.account_id for a in home.accounts] == ["b", "a"]  # no risk published: by ARR
-    assert home.total_arr == 140000
-    assert [a.account_id for a in home.renewals] == ["a"]  # within 120 days
+    assert [a.account_id for a in home.accounts] == ["b", "a", "m"]  # no risk: by ARR
+    assert home.total_arr == 141200
+    assert [a.account_id for a in home.renewals] == ["a"]  # within 120 days, not monthly
     assert [(a.signal, a.account_id) for a in home.alerts] == [("usage_drop", "a")]
     assert home.accounts[1].open_alerts == 1
     # risk_recovery from 06-10: diagnose due Friday 06-12 (this week), the rest later or
@@ -42,7 +43,7 @@ def test_a_csm_sees_their_paying_accounts_tasks_renewals_and_alerts(book) -> Non
     later = csm_home(book, owners=[CSM], as_of=DAY + timedelta(days=5))
     assert later.as_of == DAY  # the latest published day on or before the date
     everyone = csm_home(book, owners=None)
-    assert {a.account_id for a in everyone.accounts} == {"a", "b", "c"}
+    assert {a.account_id for a in everyone.accounts} == {"a", "b", "c", "m"}
     assert csm_home(book, owners=[MANAGER]).accounts == []
 
 
