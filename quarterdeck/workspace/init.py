@@ -11,6 +11,7 @@ from quarterdeck.lifecycle.definitions import DEFAULT_LIFECYCLE_PATH, LIFECYCLE_
 from quarterdeck.owner_only import private_folder
 from quarterdeck.playbooks.definitions import DEFAULT_PLAYBOOKS_PATH, PLAYBOOKS_FILE
 from quarterdeck.quality.definitions import DEFAULT_QUALITY_PATH, QUALITY_FILE
+from quarterdeck.reports.definitions import DEFAULT_REPORTS_PATH, REPORTS_FILE
 from quarterdeck.signals.definitions import DEFAULT_SIGNALS_PATH, SIGNALS_FILE
 from quarterdeck.workspace.workspace import CONFIG_FILE, HEALTH_MODELS_FILE
 
@@ -127,7 +128,8 @@ def init_workspace(root: Path, *, name: str = "Quarterdeck", base_currency: str 
     for name, default in ((QUALITY_FILE, DEFAULT_QUALITY_PATH),
                           (LIFECYCLE_FILE, DEFAULT_LIFECYCLE_PATH),
                           (SIGNALS_FILE, DEFAULT_SIGNALS_PATH),
-                          (PLAYBOOKS_FILE, DEFAULT_PLAYBOOKS_PATH)):
+                          (PLAYBOOKS_FILE, DEFAULT_PLAYBOOKS_PATH),
+                          (REPORTS_FILE, DEFAULT_REPORTS_PATH)):
         target = root / "definitions" / name
         if not target.exists():
             target.write_text(default.read_text())

@@ -11,6 +11,7 @@ Layout::
     definitions/lifecycle.yml         lifecycle stages, segments, onboarding milestones
     definitions/signals.yml           signals that open alerts (see docs/operations.md)
     definitions/playbooks.yml         playbooks of tasks (see docs/operations.md)
+    definitions/reports.yml           report targets, audiences and schedules (see docs/reports.md)
     secrets.yml                       source credentials, when not in the environment
     data/landing/                     every accepted input, append-only (see quarterdeck.landing)
     data/rejects/                     problems found in refused rows, as CSV
@@ -42,6 +43,7 @@ from quarterdeck.quality.definitions import (
     default_quality_definitions,
     load_quality_definitions,
 )
+from quarterdeck.reports.definitions import ReportDefinitions, load_report_definitions
 from quarterdeck.sources.config import SourcesConfig, load_sources
 from quarterdeck.workspace.settings import WorkspaceSettings, resolve_url
 from quarterdeck.workspace.yaml_source import load_model
@@ -84,6 +86,7 @@ class Workspace:
     quality: QualityDefinitions = field(default_factory=default_quality_definitions)
     identity: IdentityDefinitions = field(default_factory=IdentityDefinitions)
     book: BookDefinitions = field(default_factory=default_book)
+    reports: ReportDefinitions | None = None
 
     @property
     def config_path(self) -> Path:
@@ -143,6 +146,7 @@ def open_workspace(root: Path | None = None) -> Workspace:
     quality = load_quality_definitions(folder / "definitions")
     identity = load_identity_definitions(folder / "definitions")
     book = load_book(folder / "definitions")
-    ws = Workspace(folder, settings, tiers, models, sources, quality, identity, book)
+    reports = load_report_definitions(folder / "definitions")
+    ws = Workspace(folder, settings, tiers, models, sources, quality, identity, book, reports)
     private_folder(ws.data_dir)
     return ws

@@ -101,3 +101,12 @@ def test_a_missing_value_fails_every_test_but_is_null():
                    missing=missing.predicate(t)).to_pyarrow().to_pylist()
     assert got == [{"low": False, "high": False, "missing": True},
                    {"low": True, "high": False, "missing": False}]
+
+
+def test_init_writes_reports_yml_and_validate_checks_it(root):
+    path = root / "definitions" / "reports.yml"
+    assert str(open_workspace(root).reports.targets.nrr) == "1.05"
+    _replace(path, "  nrr: 1.05", "  nrr: lots")
+    with pytest.raises(WorkspaceError) as err:
+        open_workspace(root)
+    assert (err.value.field, err.value.line) == ("targets.nrr", _line_of(path, "nrr: lots"))
