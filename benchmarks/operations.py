@@ -5,8 +5,8 @@
 
 A demo company is generated, loaded and run once through the documented CLI (`quarterdeck
 demo`, `load`, `run --as-of` the demo's today), which materialises `account_usage_daily` and
-`account_daily` and saves the churn model. The day's health scores and churn risk (of today
-and of the day before) are computed once in a process of their own. Then, each in its own
+`account_daily` and saves the churn model. The health scores of today and the day before,
+and today's churn risk, are computed once in a process of their own. Then, each in its own
 process, with the days D1 = today - 1 and D2 = today:
 
 - evaluate book: `evaluate_book` as of D2 materialised to Arrow as `operations_stage` does
