@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from quarterdeck.reports import book_figures, warehouse_figures
 from quarterdeck.reports.definitions import ReportDefinitions, load_report_definitions
@@ -52,6 +53,9 @@ def build_weekly_report(ws: Workspace, as_of: date, *,
         step("operations")
         ops = book_figures.operations(engine, as_of)
         quality = book_figures.quality_warnings(engine, as_of)
+        stakes: dict[str, tuple[float, float, float]] = {}
+        if forecast is None:
+            forecast, stakes = published_forecast_lines(engine, as_of)
     finally:
         engine.dispose()
     con = open_warehouse(ws, read_only=True)
@@ -93,7 +97,9 @@ def build_weekly_report(ws: Workspace, as_of: date, *,
             owner_email=snaps.get(r["account_id"], {}).get("owner_email"),
             decision_date=r["decision_date"], arr_at_stake=Decimal(str(r["arr_at_stake"])),
             arr_after=Decimal(str(r["arr_after"])), result=r["result"]) for r in decided],
-        renewals_due=due, forecast_total=_forecast_total(due) if forecast is not None else None,
+        renewals_due=due,
+        forecast_total=(_exact_total(due, stakes) if stakes else _forecast_total(due))
+        if forecast else None,
         alerts=book_figures.alerts_fired_in_week(all_alerts, as_of, descriptions),
         ops=ops, quality=quality, actions=actions, notes=notes)
 
@@ -159,3 +165,45 @@ def _books(snaps: Mapping[str, Mapping], health: Mapping[str, Mapping],
     return [AccountBook(snapshot=s, band=health.get(a, {}).get("band"), churn=risk.get(a),
                         alerts=live[a], overdue_tasks=overdue[a], move=moved.get(a))
             for a, s in snaps.items()]
+
+
+def published_forecast_lines(engine: Any, as_of: date) -> tuple[
+        dict[str, ForecastLine] | None, dict[str, tuple[float, float, float]]]:
+    """The renewal forecast published by `quarterdeck run` for `as_of`, as the report's input:
+    each account's next decision in the 90 days (its P(renew) × P(reached) and expected ARR),
+    and its (ARR at stake, P(renew), P(reached)) for the interval. None before any forecast
+    was published for the day."""
+    from quarterdeck.appdb.forecast_exports import published_forecast
+
+    table = published_forecast(engine, as_of)
+    if table.num_rows == 0 or "as_of" not in table.column_names:
+        return None, {}
+    horizon = as_of + timedelta(days=RENEWAL_HORIZON_DAYS)
+    lines: dict[str, ForecastLine] = {}
+    stakes: dict[str, tuple[float, float, float]] = {}
+    for r in table.to_pylist():  # by renewal date: the first row of an account is its next
+        if r["as_of"] != as_of or not as_of <= r["renewal_date"] <= horizon \
+                or r["account_id"] in lines:
+            continue
+        lines[r["account_id"]] = ForecastLine(
+            probability=round(r["p_renew"] * r["p_reached"], 4),
+            expected_arr=Decimal(str(r["expected_arr"])))
+        stakes[r["account_id"]] = (float(r["arr_at_stake"]), r["p_renew"], r["p_reached"])
+    return (lines or None), stakes
+
+
+def _exact_total(due: list[RenewalDue], stakes: dict[str, tuple[float, float, float]]
+                 ) -> ForecastTotal:
+    """Expected renewed ARR of the renewals due that have a forecast, with the exact 90%
+    interval of their sum (the forecast's Poisson-binomial, see docs/forecast.md)."""
+    from quarterdeck.forecast.renewed_arr_interval import renewed_arr_interval
+
+    chosen = [r.account_id for r in due if r.account_id in stakes]
+    if not chosen:
+        return ForecastTotal(expected_arr=Decimal(0), low_arr=None, high_arr=None)
+    total = renewed_arr_interval(chosen, [stakes[a][0] for a in chosen],
+                                 [stakes[a][1] for a in chosen], [stakes[a][2] for a in chosen])
+    cent = Decimal("0.01")
+    return ForecastTotal(expected_arr=Decimal(str(total.expected)).quantize(cent),
+                         low_arr=Decimal(str(total.low)).quantize(cent),
+                         high_arr=Decimal(str(total.high)).quantize(cent))
