@@ -382,8 +382,8 @@ def main() -> None:
             if args.reuse and done[name].exists():
                 continue  # a kept workspace has them already
             secs, rss, figures = run_phase(bench, name)
-            _print(name.replace("_", " "), secs, rss, "setup: health and churn risk of both "
-                   "days" if name == "inputs" else f"setup: the book of {bench.days[0]}")
+            _print(name.replace("_", " "), secs, rss, "setup: health of both days, churn risk "
+                   "of today" if name == "inputs" else f"setup: the book of {bench.days[0]}")
         worst = 0.0
         for name in [p for p in PHASES if p in args.phases.split(",")]:
             if name == "operations_stage":
