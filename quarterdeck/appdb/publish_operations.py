@@ -154,7 +154,7 @@ def _publish_alerts(db: Session, as_of: date, fired: list[dict[str, Any]],
         alert = Alert(signal=row["signal"], kind=row["kind"], severity=row["severity"],
                       account_id=row["account_id"], dedup_key=key,
                       owner_email=row["owner_email"], fired_on=as_of, last_seen_on=as_of,
-                      rule=row["rule"], evidence=evidence_values(dict(row["evidence"] or [])),
+                      rule=row["rule"], evidence=evidence_values(row["evidence"] or "{}"),
                       state="open", state_changed_by=PIPELINE)
         db.add(alert)
         opened.append(alert)

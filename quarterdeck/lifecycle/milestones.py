@@ -69,7 +69,9 @@ def onboarding_milestones(tables: Mapping[str, ir.Table], onboarding: Onboarding
         r = _reached(tables, daily, m, as_of).rename(**{f"{m.name}_on": "reached_on"})
         j = j.left_join(r, "account_id").drop("account_id_right")
     required = [f"{m.name}_on" for m in onboarding.milestones if m.required]
-    reached = sum((j[f"{m.name}_on"].notnull().cast(dt.int64) for m in onboarding.milestones),
+    # ifelse, not a cast: PostgreSQL cannot cast a boolean to bigint.
+    reached = sum((ibis.ifelse(j[f"{m.name}_on"].notnull(), 1, 0).cast(dt.int64)
+                   for m in onboarding.milestones),
                   ibis.literal(0, dt.int64))
     complete = ibis.literal(True)
     for col in required:

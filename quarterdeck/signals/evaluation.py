@@ -2,16 +2,18 @@
 
 One query over the account facts of the day: each signal's condition is a predicate, and the
 rows where it holds become one row per (signal, account) with its de-duplication key, the
-alert's owner and the evidence (the facts of the condition and the signal's `evidence`, as
-text; `evidence_values` turns them back into numbers, flags and dates). What becomes an alert
+alert's owner and the evidence (the facts of the condition and the signal's `evidence`, as a
+JSON object of text values built in the engine, so every backend returns the same plain string;
+`evidence_values` turns them back into numbers, flags and dates). What becomes an alert
 (de-duplication, cool-down, auto-resolve) is decided where alerts are kept, the app database.
 
 Example: a Enterprise account whose last QBR was 150 days ago fires `qbr_missing` with key
-"qbr_missing:acct-7" and evidence {"days_since_last_qbr_or_start": "150", …}.
+"qbr_missing:acct-7" and evidence '{"days_since_last_qbr_or_start": "150", …}'.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +27,7 @@ from quarterdeck.signals.definitions import Signal, SignalDefinitions
 FIRED_SCHEMA = ibis.schema({
     "as_of": "date", "signal": "string", "kind": "string", "severity": "string",
     "account_id": "string", "dedup_key": "string", "owner_email": "string",
-    "evidence": "map<string, string>", "rule": "string",
+    "evidence": "string", "rule": "string",
 })
 
 
@@ -35,6 +37,15 @@ def _text(value: ir.Value) -> ir.StringValue:
     if value.type().is_date():  # engines may hold date arithmetic as a timestamp
         return value.strftime("%Y-%m-%d")
     return value.cast(dt.string)
+
+
+def _json_object(values: dict[str, ir.StringValue]) -> ir.StringValue:
+    """A JSON object of text values (null when missing), escaped for JSON."""
+    out: ir.StringValue = ibis.literal("{")
+    for i, (name, value) in enumerate(values.items()):
+        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        out = out + ("" if i == 0 else ", ") + json.dumps(name) + ": " + quoted.fill_null("null")
+    return out + "}"
 
 
 def _owner(facts: ir.Table, rule: str, team: ir.Table | None) -> ir.StringValue:
@@ -55,9 +66,7 @@ def _fired(facts: ir.Table, s: Signal, team: ir.Table | None) -> ir.Table:
     key = ibis.literal(s.name)
     for name in s.dedup_by:
         key = key + ":" + _text(hit[name]).fill_null("")
-    names = s.evidence_facts()
-    evidence = ibis.map(ibis.array([ibis.literal(n) for n in names]),
-                        ibis.array([_text(hit[n]) for n in names]))
+    evidence = _json_object({n: _text(hit[n]) for n in s.evidence_facts()})
     return hit.select(
         as_of=hit.as_of, signal=ibis.literal(s.name), kind=ibis.literal(s.kind),
         severity=ibis.literal(s.severity), account_id=hit.account_id, dedup_key=key,
@@ -73,9 +82,11 @@ def fired_signals(facts: ir.Table, definitions: SignalDefinitions, *,
     return ibis.union(*parts).cast(FIRED_SCHEMA) if len(parts) > 1 else parts[0]
 
 
-def evidence_values(evidence: Mapping[str, str | None]) -> dict[str, Any]:
+def evidence_values(evidence: str | Mapping[str, str | None]) -> dict[str, Any]:
     """Evidence text back to typed values by each fact's kind (numbers, flags, dates stay
-    ISO text). Example: {"arr": "1200.0"} → {"arr": 1200.0}."""
+    ISO text). Example: '{"arr": "1200.0"}' → {"arr": 1200}."""
+    if isinstance(evidence, str):
+        evidence = json.loads(evidence)
     out: dict[str, Any] = {}
     for name, text in evidence.items():
         kind = FACTS[name].kind if name in FACTS else "text"

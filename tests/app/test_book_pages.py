@@ -38,7 +38,7 @@ def _fired(signal: str, account: str, owner: str) -> dict[str, object]:
     s = BOOK.signals.signal(signal)
     return {"signal": signal, "kind": s.kind, "severity": s.severity, "account_id": account,
             "dedup_key": f"{signal}:{account}", "owner_email": owner,
-            "evidence": [("arr", "120000.0")], "rule": s.text()}
+            "evidence": '{"arr": "120000.0"}', "rule": s.text()}
 
 
 def publish_book(url: str) -> None:
@@ -52,7 +52,7 @@ def publish_book(url: str) -> None:
     fired_schema = pa.schema([("signal", pa.string()), ("kind", pa.string()),
                               ("severity", pa.string()), ("account_id", pa.string()),
                               ("dedup_key", pa.string()), ("owner_email", pa.string()),
-                              ("evidence", pa.map_(pa.string(), pa.string())),
+                              ("evidence", pa.string()),
                               ("rule", pa.string())])
     triggers = [{"playbook": "risk_recovery", "trigger": "stage", "account_id": a,
                  "trigger_key": "stage=at_risk", "anchor_date": None}

@@ -44,13 +44,13 @@ def fired(signal: str, account: str, **more: Any) -> dict[str, Any]:
     s = BOOK.signals.signal(signal)
     return {"signal": signal, "kind": s.kind, "severity": s.severity, "account_id": account,
             "dedup_key": f"{signal}:{account}", "owner_email": CSM,
-            "evidence": [("arr", "1200.0")], "rule": s.text(), **more}
+            "evidence": '{"arr": "1200.0"}', "rule": s.text(), **more}
 
 
 FIRED_SCHEMA = pa.schema([("signal", pa.string()), ("kind", pa.string()),
                           ("severity", pa.string()), ("account_id", pa.string()),
                           ("dedup_key", pa.string()), ("owner_email", pa.string()),
-                          ("evidence", pa.map_(pa.string(), pa.string())),
+                          ("evidence", pa.string()),
                           ("rule", pa.string())])
 TRIGGER_SCHEMA = pa.schema([("playbook", pa.string()), ("trigger", pa.string()),
                             ("account_id", pa.string()), ("trigger_key", pa.string()),

@@ -102,7 +102,19 @@ def test_health_movement_and_renewals_equal_the_exports(company, report) -> None
              if day - timedelta(days=13) <= date.fromisoformat(r["decision_date"])
              <= day - timedelta(days=7)}
     assert {(r.account_id, str(r.decision_date)) for r in report.renewals_decided} == known
-    assert report.forecast_total is None  # no forecast given: "not available"
+    # The forecast `quarterdeck run` published: each renewal due carries its account's next
+    # decision from `export renewal_forecast`, and the total its exact interval.
+    forecast = {}
+    for r in sorted(export(ws, "renewal_forecast", day), key=lambda r: r["renewal_date"]):
+        forecast.setdefault(r["account_id"], r)
+    with_forecast = [r for r in report.renewals_due if r.forecast is not None]
+    assert with_forecast
+    for r in with_forecast:
+        assert r.forecast.expected_arr == Decimal(forecast[r.account_id]["expected_arr"])
+    total = report.forecast_total
+    assert total is not None and total.low_arr <= total.high_arr
+    assert total.expected_arr == pytest.approx(
+        sum(r.forecast.expected_arr for r in with_forecast), abs=Decimal("0.05"))
 
 
 def test_alerts_operations_and_actions_equal_the_exports(company, report) -> None:

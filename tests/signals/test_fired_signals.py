@@ -22,12 +22,12 @@ def test_each_signal_fires_for_the_accounts_whose_condition_holds(book_day) -> N
 
 def test_an_alert_carries_the_values_that_fired_it(book_day) -> None:
     fired = _fired(book_day)
-    usage = evidence_values(dict(fired[("usage_drop", "steady")]["evidence"]))
+    usage = evidence_values(fired[("usage_drop", "steady")]["evidence"])
     assert usage["active_users_trend_30d"] == -0.6
     assert usage["status"] == "active"
-    overdue = evidence_values(dict(fired[("invoice_overdue", "steady")]["evidence"]))
+    overdue = evidence_values(fired[("invoice_overdue", "steady")]["evidence"])
     assert overdue["days_invoice_overdue"] == 29
-    qbr = evidence_values(dict(fired[("qbr_missing", "enterprise")]["evidence"]))
+    qbr = evidence_values(fired[("qbr_missing", "enterprise")]["evidence"])
     assert qbr == {"status": "active", "segment": "Enterprise",
                    "days_since_last_qbr_or_start": 166, "last_qbr_on": "2026-01-15",
                    "arr": 120000}
@@ -41,3 +41,16 @@ def test_owner_and_deduplication_key_follow_the_definition(book_day) -> None:
     assert renewal["severity"] == "critical"
     assert fired[("usage_drop", "steady")]["owner_email"] == "ana@example.com"
     assert fired[("usage_drop", "steady")]["dedup_key"] == "usage_drop:steady"
+
+
+def test_evidence_is_valid_json_whatever_the_text_holds() -> None:
+    import json
+
+    import ibis
+
+    from quarterdeck.signals.evaluation import _json_object
+
+    t = ibis.memtable({"s": ['Acme "Gold" \\ tier', None]}, schema={"s": "string"})
+    got = t.select(e=_json_object({"segment": t.s})).to_pyarrow()["e"].to_pylist()
+    assert [json.loads(e) for e in got] == [{"segment": 'Acme "Gold" \\ tier'},
+                                           {"segment": None}]
