@@ -6,20 +6,18 @@ $QUARTERDECK_SCREENSHOTS (default: the test's temporary folder)."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from quarterdeck.app import create_app
 from quarterdeck.lifecycle.book import default_book
+from quarterdeck.testing.live_server import serve
 from tests.app.conftest import build_world
 from tests.app.test_book_pages import publish_book
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -38,18 +36,8 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     publish_book(url)
     app = create_app(url, secret_key="browser-test", workspace_name="Example Co")
     app.state.playbooks = default_book().playbooks
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
     app.state.engine.dispose()
 
 

@@ -4,8 +4,6 @@ away, and a stale source's warning on the health score it feeds."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pytest
-import uvicorn
 
 from quarterdeck.app import create_app
 from quarterdeck.appdb import add_user, make_engine, migrate, publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.quality.report import QualityReport
+from quarterdeck.testing.live_server import serve
 from quarterdeck.testing.quality_worlds import AS_OF, check_world, stale_help_desk
 from tests.app.conftest import accounts_table, health_table, history_table
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -56,18 +54,8 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     app = create_app(f"sqlite:///{folder / 'app.db'}", secret_key="browser-test",
                      workspace_name="Example Co")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
