@@ -119,6 +119,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
             step("lifecycle, signals and playbooks", 0.9)
             operations = operations_stage(ws, con, tables, as_of, engine, health=scores,
                                           churn=risk, daily=daily, usage=usage)
+            notes.append(book_note(operations))
             step("renewal forecast", 0.95)
             notes += forecast_stage(ws, with_account_versions(tables, con, ws.landing_dir),
                                     as_of, engine, usage=usage)
@@ -133,6 +134,14 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
                   for text in sync_warnings(source_statuses(ws), datetime.now(UTC))]
     return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started,
                      scored, risked, operations, notes, quality)
+
+
+def book_note(r: OperationsResult) -> str:
+    """What a run changed in the book, in one line of its output."""
+    return (f"book: {r.stages:,} accounts in their stages; {r.alerts_opened:,} alerts opened, "
+            f"{r.alerts_resolved:,} resolved; {r.playbooks_started:,} playbooks started, "
+            f"{r.playbooks_cancelled:,} cancelled; {r.tasks_created:,} tasks created, "
+            f"{r.tasks_done:,} closed on evidence")
 
 
 def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table], as_of: date,

@@ -37,7 +37,8 @@ def book(tmp_path_factory) -> tuple[Path, date]:
     ws = tmp_path_factory.mktemp("book") / "ws"
     qd("init", ws)
     qd("load", out / "data", "--workspace", ws)
-    qd("run", "--as-of", today - timedelta(days=7), "--workspace", ws)
+    first = qd("run", "--as-of", today - timedelta(days=7), "--workspace", ws)
+    assert "alerts opened" in first and "playbooks started" in first  # the run says so
     qd("run", "--as-of", today, "--workspace", ws)
     return ws, today
 
