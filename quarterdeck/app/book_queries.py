@@ -22,6 +22,7 @@ from quarterdeck.appdb.operations_models import (
     LifecycleStage,
     PlaybookRun,
     Task,
+    task_status,
 )
 
 RENEWAL_DAYS = 120  # renewals of contracts of a year or more; monthly terms renew each month
@@ -113,12 +114,6 @@ def book_day(engine: Engine, as_of: date | None = None) -> date | None:
         return conn.scalar(query)
 
 
-def _status(state: str, due: date, closed: date | None, as_of: date) -> str:
-    if state != "open" and closed is not None and closed <= as_of:
-        return state
-    return "overdue" if due < as_of else "open"
-
-
 def _task_query(as_of: date) -> Any:
     return (select(Task.id, PlaybookRun.playbook, Task.account_id, AccountSnapshot.name,
                    Task.title, Task.owner_email, Task.due_on, Task.state, Task.closed_on,
@@ -132,7 +127,7 @@ def _task_query(as_of: date) -> Any:
 def _tasks(rows: Any, as_of: date) -> list[TaskItem]:
     return [TaskItem(id=r.id, playbook=r.playbook, account_id=r.account_id,
                      account_name=r.name, title=r.title, owner_email=r.owner_email,
-                     due_on=r.due_on, status=_status(r.state, r.due_on, r.closed_on, as_of),
+                     due_on=r.due_on, status=task_status(r.state, r.due_on, r.closed_on, as_of),
                      expected_outcome=r.expected_outcome, outcome_note=r.outcome_note)
             for r in rows]
 

@@ -26,6 +26,7 @@ from quarterdeck.appdb.operations_models import (
     LifecycleStage,
     PlaybookRun,
     Task,
+    task_status,
 )
 from quarterdeck.errors import UnknownTableError
 
@@ -101,10 +102,6 @@ def operations_table(engine: Engine, name: str, as_of: date) -> pa.Table:
                  .where(r.c.started_on <= as_of).order_by(t.c.id))
         columns, rows = _fetch(engine, query)
         state, due, closed = (columns.index(c) for c in ("state", "due_on", "closed_on"))
-
-        def status(row: tuple[Any, ...]) -> str:
-            if row[state] != "open" and row[closed] is not None and row[closed] <= as_of:
-                return row[state]
-            return "overdue" if row[due] < as_of else "open"
-        return _arrow([*columns, "status"], [(*row, status(row)) for row in rows])
+        return _arrow([*columns, "status"], [
+            (*row, task_status(row[state], row[due], row[closed], as_of)) for row in rows])
     raise UnknownTableError(f"no table of the book called {name!r}")

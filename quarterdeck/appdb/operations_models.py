@@ -35,6 +35,14 @@ LIVE_ALERT_STATES = ("open", "acknowledged")
 #: Task states as stored; "overdue" is an open task past its due date on the day asked about.
 TASK_STATES = ("open", "done", "skipped")
 RUN_STATES = ("active", "completed", "cancelled")
+
+
+def task_status(state: str, due_on: date, closed_on: date | None, as_of: date) -> str:
+    """A task's status on `as_of`: its state once closed on or before that day (done or
+    skipped), else overdue when due before it, else open."""
+    if state != "open" and closed_on is not None and closed_on <= as_of:
+        return state
+    return "overdue" if due_on < as_of else "open"
 PIPELINE = "quarterdeck"  # the actor of changes the pipeline makes
 
 

@@ -41,6 +41,7 @@ from quarterdeck.appdb.operations_models import (
     PlaybookRun,
     Task,
     TeamMember,
+    task_status,
 )
 from quarterdeck.errors import UnknownTableError
 
@@ -169,13 +170,12 @@ def _tasks(groups: dict[str, _Group], tasks: Iterable[Any],
            key: Callable[[str | None, str], str], as_of: date) -> None:
     window = as_of - timedelta(days=EXECUTION_WINDOW)
     for owner, account, due, state, closed in tasks:
-        closed_by_then = closed is not None and closed <= as_of and state != "open"
+        status = task_status(state, due, closed, as_of)
         g = groups[key(owner, account)]
-        if not closed_by_then and due < as_of:
-            g.overdue_tasks += 1
-        if window < due <= as_of and not (closed_by_then and state == "skipped"):
+        g.overdue_tasks += status == "overdue"
+        if window < due <= as_of and status != "skipped":
             g.tasks_due += 1
-            g.tasks_done_on_time += closed_by_then and state == "done" and closed <= due
+            g.tasks_done_on_time += status == "done" and closed <= due
 
 
 def _alerts(groups: dict[str, _Group], alerts: Iterable[Any],

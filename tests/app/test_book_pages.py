@@ -22,6 +22,7 @@ from quarterdeck.appdb.publish_operations import publish_operations
 from quarterdeck.lifecycle.book import default_book
 from quarterdeck.testing.web_client import csrf_of, post_login
 from tests.app.conftest import AS_OF, PASSWORD, build_world
+from tests.appdb.test_publish_operations import FIRED_SCHEMA, TRIGGER_SCHEMA
 
 BOOK = default_book()
 ANA, BEN = "ana@example.com", "ben@example.com"
@@ -49,11 +50,6 @@ def publish_book(url: str) -> None:
               _stage("acme-eu", ANA, 30000), _stage("globex", BEN, 48000),
               _stage("initech", BEN, 6000, "at_risk")]
     keys = list(dict.fromkeys(k for s in stages for k in s))
-    fired_schema = pa.schema([("signal", pa.string()), ("kind", pa.string()),
-                              ("severity", pa.string()), ("account_id", pa.string()),
-                              ("dedup_key", pa.string()), ("owner_email", pa.string()),
-                              ("evidence", pa.string()),
-                              ("rule", pa.string())])
     triggers = [{"playbook": "risk_recovery", "trigger": "stage", "account_id": a,
                  "trigger_key": "stage=at_risk", "anchor_date": None}
                 for a in ("acme", "initech")]
@@ -67,10 +63,8 @@ def publish_book(url: str) -> None:
         stages=pa.Table.from_pylist([{k: s.get(k) for k in keys} for s in stages]),
         fired=pa.Table.from_pylist([_fired("usage_drop", "acme", ANA),
                                     _fired("ticket_surge", "initech", BEN)],
-                                   schema=fired_schema),
-        triggers=pa.Table.from_pylist(triggers, schema=pa.schema([
-            ("playbook", pa.string()), ("trigger", pa.string()), ("account_id", pa.string()),
-            ("trigger_key", pa.string()), ("anchor_date", pa.date32())])),
+                                   schema=FIRED_SCHEMA),
+        triggers=pa.Table.from_pylist(triggers, schema=TRIGGER_SCHEMA),
         team=team, signals=BOOK.signals, playbooks=BOOK.playbooks,
         milestone_names=BOOK.milestone_names)
     engine.dispose()

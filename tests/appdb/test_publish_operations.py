@@ -24,6 +24,8 @@ from quarterdeck.appdb.operations_exports import operations_table
 from quarterdeck.appdb.operations_models import Alert, AlertEvent, PlaybookRun, Task
 from quarterdeck.appdb.publish_operations import publish_operations
 from quarterdeck.lifecycle.book import default_book
+from quarterdeck.playbooks.triggers import TRIGGERS_SCHEMA as ENGINE_TRIGGERS
+from quarterdeck.signals.evaluation import FIRED_SCHEMA as ENGINE_FIRED
 
 BOOK = default_book()
 D1 = date(2026, 6, 1)  # a Monday
@@ -47,14 +49,9 @@ def fired(signal: str, account: str, **more: Any) -> dict[str, Any]:
             "evidence": '{"arr": "1200.0"}', "rule": s.text(), **more}
 
 
-FIRED_SCHEMA = pa.schema([("signal", pa.string()), ("kind", pa.string()),
-                          ("severity", pa.string()), ("account_id", pa.string()),
-                          ("dedup_key", pa.string()), ("owner_email", pa.string()),
-                          ("evidence", pa.string()),
-                          ("rule", pa.string())])
-TRIGGER_SCHEMA = pa.schema([("playbook", pa.string()), ("trigger", pa.string()),
-                            ("account_id", pa.string()), ("trigger_key", pa.string()),
-                            ("anchor_date", pa.date32())])
+# What the engine hands to publishing: fired_signals' and playbook_triggers' own shapes.
+FIRED_SCHEMA = ENGINE_FIRED.to_pyarrow()
+TRIGGER_SCHEMA = ENGINE_TRIGGERS.to_pyarrow()
 
 
 def publish(engine: Engine, day: date, stages: list[dict[str, Any]],
