@@ -26,7 +26,7 @@ from quarterdeck.playbooks.triggers import playbook_triggers
 from quarterdeck.rules.account_facts import account_facts, known_accounts, revenue_facts
 from quarterdeck.signals.definitions import SignalDefinitions, load_signals
 from quarterdeck.signals.evaluation import fired_signals
-from quarterdeck.warehouse.schema import empty_table
+from quarterdeck.warehouse.schema import entity_table
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def evaluate_book(tables: Mapping[str, ir.Table], definitions: BookDefinitions, 
     facts = facts.left_join(extra, "account_id").drop("account_id_right")
     stages = lifecycle_stages(facts, definitions.lifecycle)
     return book_from_stages(stages, definitions,
-                            team=tables["team"] if "team" in tables else empty_table("team"))
+                            team=entity_table(tables, "team"))
 
 
 def book_from_stages(stages: ir.Table, definitions: BookDefinitions, *,

@@ -22,12 +22,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from quarterdeck.lifecycle.definitions import Milestone, Onboarding
-from quarterdeck.warehouse.schema import empty_table
+from quarterdeck.warehouse.schema import entity_table
 from quarterdeck.warehouse.subscription_mrr import day_after
-
-
-def _table(tables: Mapping[str, ir.Table], name: str) -> ir.Table:
-    return tables[name] if name in tables else empty_table(name)
 
 
 def _reached(tables: Mapping[str, ir.Table], daily: ir.Table | None, m: Milestone,
@@ -35,16 +31,16 @@ def _reached(tables: Mapping[str, ir.Table], daily: ir.Table | None, m: Mileston
     """account_id, reached_on: the first day milestone `m` was seen, on or before `as_of`."""
     end = day_after(as_of)
     if m.activity is not None:
-        a = _table(tables, "activities")
+        a = entity_table(tables, "activities")
         keep = (a.kind == m.activity.kind) & (a.occurred_at < end)
         if m.activity.subject is not None:
             keep = keep & (a.subject == m.activity.subject)
         a = a.filter(keep)
         return a.group_by("account_id").agg(reached_on=a.occurred_at.min().date())
     if m.event is not None:
-        e = _table(tables, "events")
+        e = entity_table(tables, "events")
         e = e.filter((e.event == m.event.name) & (e.timestamp < end))
-        users = _table(tables, "users").select("user_id", user_account="account_id")
+        users = entity_table(tables, "users").select("user_id", user_account="account_id")
         e = e.left_join(users, "user_id")
         e = e.select(account_id=e.account_id.fill_null(e.user_account), ts=e.timestamp)
         e = e.filter(e.account_id.notnull())

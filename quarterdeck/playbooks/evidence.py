@@ -14,14 +14,14 @@ from datetime import date
 
 import ibis.expr.types as ir
 
-from quarterdeck.warehouse.schema import empty_table
+from quarterdeck.warehouse.schema import entity_table
 from quarterdeck.warehouse.subscription_mrr import day_after
 
 
 def task_evidence(tables: Mapping[str, ir.Table], tasks: ir.Table, *, as_of: date) -> ir.Table:
     """(task_id, evidence_on) for the tasks (task_id, account_id, kind, window_start) that an
     activity closes by `as_of`."""
-    a = tables["activities"] if "activities" in tables else empty_table("activities")
+    a = entity_table(tables, "activities")
     a = a.filter(a.occurred_at < day_after(as_of)).select(
         "account_id", "kind", on=a.occurred_at.date())
     j = tasks.join(a, ["account_id", "kind", a.on >= tasks.window_start])

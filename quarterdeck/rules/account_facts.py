@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from quarterdeck.health.feature_table import feature_table_at
 from quarterdeck.health.features import FEATURES
-from quarterdeck.warehouse.schema import empty_table
+from quarterdeck.warehouse.schema import entity_table
 from quarterdeck.warehouse.subscription_mrr import day_after, subscription_mrr
 
 
@@ -86,24 +86,20 @@ BASE_FACTS = tuple(FACTS)
 _register(*(Fact(f.name, f.description) for f in FEATURES.values() if f.name not in FACTS))
 
 
-def _table(tables: Mapping[str, ir.Table], name: str) -> ir.Table:
-    return tables[name] if name in tables else empty_table(name)
-
-
 def _days(later: ir.DateValue, earlier: ir.DateValue) -> ir.IntegerValue:
     return later.delta(earlier, unit="day").cast(dt.int64)
 
 
 def known_accounts(tables: Mapping[str, ir.Table], as_of: date) -> ir.Table:
     """Accounts created on or before `as_of` (or with no creation date)."""
-    a = _table(tables, "accounts")
+    a = entity_table(tables, "accounts")
     return a.filter(a.created_at.isnull() | (a.created_at < day_after(as_of)))
 
 
 def revenue_facts(tables: Mapping[str, ir.Table], as_of: date, base_currency: str) -> ir.Table:
     """Per account with subscription rows: mrr (running paid rows), on_trial, customer_since
     (the first paid row's start) and churned_on (the last paid row's end before T)."""
-    s = subscription_mrr(_table(tables, "subscriptions"), _table(tables, "fx_rates"),
+    s = subscription_mrr(entity_table(tables, "subscriptions"), entity_table(tables, "fx_rates"),
                          as_of=as_of, base_currency=base_currency)
     running = s.end_date.isnull() | (s.end_date > as_of)
     paid = ~s.trial & (s.mrr > 0)
@@ -117,16 +113,16 @@ def revenue_facts(tables: Mapping[str, ir.Table], as_of: date, base_currency: st
 
 def _operations(tables: Mapping[str, ir.Table], as_of: date) -> list[ir.Table]:
     end = day_after(as_of)
-    i = _table(tables, "invoices")
+    i = entity_table(tables, "invoices")
     i = i.filter((i.issued_at < end) & (i.paid_at.isnull() | (i.paid_at >= end))
                  & i.due_at.notnull() & (i.due_at.date() < as_of))
     invoices = i.group_by("account_id").agg(
         days_invoice_overdue=_days(ibis.literal(as_of, dt.date), i.due_at.min().date()))
-    c = _table(tables, "contacts")
+    c = entity_table(tables, "contacts")
     c = c.filter((c.persona == "champion") & (c.left_at < end)
                  & (c.left_at >= day_after(as_of - timedelta(days=30))))
     champions = c.group_by("account_id").agg(champions_left_30d=c.count())
-    a = _table(tables, "activities")
+    a = entity_table(tables, "activities")
     a = a.filter((a.kind == "qbr") & (a.occurred_at < end))
     qbrs = a.group_by("account_id").agg(last_qbr_on=a.occurred_at.max().date())
     return [invoices, champions, qbrs]
@@ -146,7 +142,7 @@ def account_facts(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     points = accounts.select("account_id", as_of=t)
     feats = feature_table_at(tables, points, base_currency=base_currency, features=features,
                              usage=usage).drop("as_of", "segment")
-    team = _table(tables, "team").select(owner_email="email",
+    team = entity_table(tables, "team").select(owner_email="email",
                                          owner_manager_email="manager_email")
     j = accounts.select("account_id", "name", "segment", "region", "industry", "owner_email")
     parts = [revenue_facts(tables, as_of, base_currency), *_operations(tables, as_of), feats]

@@ -6,6 +6,8 @@ below, followed by any custom-attribute columns (strings) the loaded files carri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ibis
 import ibis.expr.datatypes as dt
 
@@ -35,3 +37,8 @@ def canonical_schema(entity: Entity | str) -> ibis.Schema:
 def empty_table(entity: Entity | str) -> ibis.Table:
     """An empty in-memory table with the canonical schema (for entities never loaded)."""
     return ibis.memtable(canonical_schema(entity).to_pyarrow().empty_table())
+
+
+def entity_table(tables: Mapping[str, ibis.Table], entity: str) -> ibis.Table:
+    """`tables[entity]`, or an empty canonical table when that entity was never loaded."""
+    return tables[entity] if entity in tables else empty_table(entity)
