@@ -97,7 +97,8 @@ def _exact(chains: list[tuple[float, np.ndarray, np.ndarray]], total: float, exp
     grid_values = np.arange(len(dist)) * unit
     shift = expected - float(grid_values @ dist)
     low, high = _quantiles(grid_values, np.cumsum(dist), level)
-    return max(0.0, low + shift), min(total, high + shift)
+    # the shift moves both ends alike; clipping both to [0, total] keeps low <= high
+    return (float(np.clip(low + shift, 0.0, total)), float(np.clip(high + shift, 0.0, total)))
 
 
 def _monte_carlo(chains: list[tuple[float, np.ndarray, np.ndarray]], level: float,
