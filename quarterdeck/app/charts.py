@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +33,18 @@ def nice_step(span: float, intervals: int = 4) -> float:
 
 def arr_line_chart(points: Sequence[tuple[date, Decimal]], currency: str) -> Markup:
     """An SVG line chart of monthly ARR; each point has a tooltip with the month and amount."""
+    return line_chart(
+        points, label="ARR by month",
+        axis_text=lambda v: compact_money(v, currency),
+        point_text=lambda d, v: f"{d.strftime('%B %Y')}: {money(v, currency)} ARR",
+        date_format="%b %Y")
+
+
+def line_chart(points: Sequence[tuple[date, Decimal | float | int]], *, label: str,
+               axis_text: Callable[[float], str],
+               point_text: Callable[[date, Decimal | float | int], str],
+               date_format: str = "%b %Y") -> Markup:
+    """An SVG line chart over dates from zero up; each point has a tooltip (`point_text`)."""
     if not points:
         return Markup("")
     values = [float(v) for _, v in points]
@@ -48,7 +60,7 @@ def arr_line_chart(points: Sequence[tuple[date, Decimal]], currency: str) -> Mar
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="ARR by month" xmlns="http://www.w3.org/2000/svg">'
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     tick = 0.0
     while tick <= top_value + step / 2:
@@ -56,17 +68,17 @@ def arr_line_chart(points: Sequence[tuple[date, Decimal]], currency: str) -> Mar
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
             f'<text class="axis" x="{LEFT - 8}" y="{ty + 4:.1f}" text-anchor="end">'
-            f"{escape(compact_money(tick, currency))}</text>"
+            f"{escape(axis_text(tick))}</text>"
         )
         tick += step
     every = max(1, math.ceil(len(points) / MAX_X_LABELS))
-    for i, (month, _) in enumerate(points):
+    for i, (day, _) in enumerate(points):
         if (len(points) - 1 - i) % every == 0:
-            # The newest month is always labelled, flush with the right edge.
+            # The newest point is always labelled, flush with the right edge.
             anchor = "end" if i == len(points) - 1 and len(points) > 1 else "middle"
             parts.append(
                 f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}">'
-                f"{month.strftime('%b %Y')}</text>"
+                f"{day.strftime(date_format)}</text>"
             )
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     baseline = y(0)
@@ -75,12 +87,11 @@ def arr_line_chart(points: Sequence[tuple[date, Decimal]], currency: str) -> Mar
         f'{x(len(values) - 1):.1f},{baseline:.1f}"/>'
         f'<polyline class="line" points="{line}"/>'
     )
-    for i, (month, value) in enumerate(points):
-        label = f"{month.strftime('%B %Y')}: {money(value, currency)} ARR"
+    for i, (day, value) in enumerate(points):
         last = " last" if i == len(points) - 1 else ""
         parts.append(
             f'<circle class="point{last}" cx="{x(i):.1f}" cy="{y(float(value)):.1f}" r="4">'
-            f"<title>{escape(label)}</title></circle>"
+            f"<title>{escape(point_text(day, value))}</title></circle>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
