@@ -113,6 +113,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
             publish_snapshot(engine, as_of=as_of, accounts=snapshot, arr_history=history,
                              run_started_at=started_at)
             publish_stale_data(engine, as_of, behind)
+            step("account detail", 0.82)
+            account_detail_stage(con, tables, as_of, engine, base_currency=base, usage=usage)
             scored, risked = publish_health(
                 engine, as_of=as_of, churn_risk=risk, quality=quality,
                 health_scores=with_data_warnings(scores, ws.health_models, quality))
@@ -178,6 +180,25 @@ def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table
                               triggers=triggers, team=team, signals=book.signals,
                               playbooks=book.playbooks, milestone_names=book.milestone_names,
                               evidence=evidence)
+
+
+def account_detail_stage(con: BaseBackend, tables: dict[str, ir.Table], as_of: date,
+                         engine: Engine, *, base_currency: str, usage: ir.Table) -> bool:
+    """Publish each account's timeline, contacts, subscriptions, opportunities and weekly
+    usage for the account page (kept for the latest day only)."""
+    from quarterdeck.appdb.publish_account_detail import publish_account_detail
+    from quarterdeck.warehouse import account_detail as detail
+
+    expressions = {
+        "timeline": detail.account_timeline(tables, as_of=as_of, base_currency=base_currency),
+        "contacts": detail.account_contacts(tables, as_of=as_of),
+        "subscriptions": detail.account_subscriptions(tables, as_of=as_of,
+                                                      base_currency=base_currency),
+        "opportunities": detail.account_opportunities(tables),
+        "usage_weekly": detail.account_usage_weekly(usage, as_of=as_of),
+    }
+    return publish_account_detail(
+        engine, as_of=as_of, tables={name: con.to_pyarrow(e) for name, e in expressions.items()})
 
 
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

@@ -51,6 +51,34 @@ def test_demo_loads_runs_publishes_and_exports(company, tmp_path):
     again = qd("load", out / "data", "--workspace", ws)
     files = len(list((out / "data").glob("*.parquet")))
     assert again.count("unchanged") == files, again
+    _account_list_counts_the_customers_metrics_counts(ws, today)
+
+
+def _account_list_counts_the_customers_metrics_counts(ws: Path, today: date) -> None:
+    """The web app's account list defaults to paying customers: as many as `metrics` says."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from quarterdeck.app import create_app
+    from quarterdeck.appdb import add_user
+    from quarterdeck.testing.web_client import post_login
+
+    printed = qd("metrics", "--as-of", today, "--workspace", ws)
+    customers = int(re.search(r"│ all\s+│\s+([\d,]+) │", printed).group(1).replace(",", ""))
+    app = create_app(f"sqlite:///{ws / 'data' / 'app.db'}", secret_key="e2e")
+    try:
+        add_user(app.state.engine, "e2e@example.com", "E2E", "viewer", "a long enough password")
+        client = TestClient(app)
+        post_login(client, "e2e@example.com", "a long enough password")
+        assert client.get("/api/accounts").json()["total"] == customers
+        page = client.get("/accounts").text
+        assert f"Paying customers <strong>{customers:,}</strong>" in page
+        first = client.get("/api/accounts", params={"per_page": 1}).json()["accounts"][0]
+        detail = client.get(f"/api/account_detail/{first['account_id']}").json()
+        assert detail["subscriptions"] and detail["timeline"]  # published with the run
+    finally:
+        app.state.engine.dispose()
 
 
 def test_running_as_of_a_past_day_equals_running_on_the_data_as_it_stood(company, tmp_path):

@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -129,6 +131,15 @@ def _add_error_handlers(app: FastAPI) -> None:
             {"status": exc.status_code, "message": exc.detail},
             status_code=exc.status_code,
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        where = "; ".join(f"{' '.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
+                          f"{e.get('msg', 'invalid')}" for e in exc.errors())
+        return render(request, "error.html",
+                      {"status": 400, "message": f"This page cannot show that: {where}."}, 400)
 
     @app.exception_handler(QuarterdeckError)
     async def quarterdeck_error(request: Request, exc: QuarterdeckError) -> Response:

@@ -33,6 +33,9 @@ MAX_PER_PAGE = 500
 DEFAULT_SORT = "-arr"
 BANDS = ("red", "yellow", "green")
 NO_SCORE = "none"  # the band filter's value for accounts without a score
+PAYING = "paying"
+#: The account list's status filter, in the order of its tabs.
+STATUSES = (PAYING, "trial", "prospect", "churned", "all")
 
 # The columns a list can be sorted by, by the name used in URLs (prefix "-" for descending).
 SORT_COLUMNS: dict[str, ColumnElement[object]] = {
@@ -94,6 +97,11 @@ class AccountFilters(BaseModel):
     band: str | None = Field(
         None, description=f"Only this health band: {', '.join(BANDS)}, or '{NO_SCORE}' for "
         "accounts without a health score."
+    )
+    status: str = Field(
+        PAYING, pattern=f"^({'|'.join(STATUSES)})$",
+        description="paying (MRR above zero: the customers `quarterdeck metrics` counts, the "
+        "default), trial, prospect, churned (paid before, pays nothing now), or all.",
     )
     sort: str = Field(
         DEFAULT_SORT,
@@ -241,6 +249,7 @@ class FilterOptions(BaseModel):
     segments: list[str]
     owners: list[Owner]
     bands: dict[str, int] = Field(default_factory=dict)
+    statuses: dict[str, int] = Field(default_factory=dict)
 
 
 def latest_health_as_of(engine: Engine, as_of: date | None) -> date | None:
@@ -407,12 +416,14 @@ def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
     )
 
 
-def filter_options(engine: Engine, as_of: date | None) -> FilterOptions:
-    """The distinct segments and owners of the snapshot of `as_of`, alphabetically, and how
-    many of its accounts are in each health band."""
+def filter_options(engine: Engine, as_of: date | None, status: str = "all") -> FilterOptions:
+    """The distinct segments and owners of the snapshot of `as_of`, alphabetically, how many
+    accounts each status tab holds, and how many of the `status` tab are in each health band."""
     if as_of is None:
         return FilterOptions(segments=[], owners=[])
-    published = AccountSnapshot.as_of == as_of
+    on_day = AccountSnapshot.as_of == as_of
+    by_status = _status_condition(status)
+    published = on_day if by_status is None else and_(on_day, by_status)
     health_as_of = latest_health_as_of(engine, as_of)
     with engine.connect() as connection:
         segments = connection.scalars(
@@ -439,13 +450,16 @@ def filter_options(engine: Engine, as_of: date | None) -> FilterOptions:
             .group_by(HealthScore.band)
         ).all()
         total = connection.execute(select(func.count()).where(published)).scalar() or 0
+        statuses = {name: connection.execute(select(func.count()).where(
+            *(c for c in (on_day, _status_condition(name)) if c is not None))).scalar() or 0
+            for name in STATUSES}
     listed = sorted(
         (Owner.model_validate(dict(o)) for o in owners), key=lambda o: (o.name or o.email).lower()
     )
     counts = {band: count for band, count in per_band if band in BANDS}
     bands = {band: counts.get(band, 0) for band in BANDS}
     bands[NO_SCORE] = total - sum(counts.values())
-    return FilterOptions(segments=list(segments), owners=listed, bands=bands)
+    return FilterOptions(segments=list(segments), owners=listed, bands=bands, statuses=statuses)
 
 
 def _with_health(health_as_of: date | None) -> FromClause:
@@ -525,8 +539,19 @@ def _churn_risk(risk: RowMapping | None) -> ChurnRiskDetail | None:
     return ChurnRiskDetail.model_validate({**risk, "reasons": list(risk["reasons"] or [])})
 
 
+def _status_condition(status: str) -> ColumnElement[bool] | None:
+    """Which accounts a status tab holds: paying is MRR above zero, whatever the status says."""
+    if status == PAYING:
+        return AccountSnapshot.mrr > 0
+    if status == "all":
+        return None
+    return and_(AccountSnapshot.status == status, AccountSnapshot.mrr <= 0)
+
+
 def _conditions(as_of: date, filters: AccountFilters) -> list[ColumnElement[bool]]:
     conditions = [AccountSnapshot.as_of == as_of]
+    if (by_status := _status_condition(filters.status)) is not None:
+        conditions.append(by_status)
     if filters.q and filters.q.strip():
         term = filters.q.strip()
         if len(term) > AccountSnapshot.name.type.length:

@@ -274,6 +274,7 @@ class DataQualityCheck(Base):
 
 
 # Tables defined in modules of their own register on the same metadata.
+from quarterdeck.appdb import account_detail_models as _account_detail_models  # noqa: E402, F401
 from quarterdeck.appdb import data_age as _data_age  # noqa: E402, F401
 from quarterdeck.appdb import forecast_models as _forecast_models  # noqa: E402, F401
 from quarterdeck.appdb import operations_models as _operations_models  # noqa: E402, F401

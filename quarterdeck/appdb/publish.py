@@ -60,8 +60,8 @@ def publish_snapshot(
         with engine.begin() as connection:
             connection.execute(delete(AccountArrHistory).where(AccountArrHistory.as_of == as_of))
             connection.execute(delete(AccountSnapshot).where(AccountSnapshot.as_of == as_of))
-            _insert_arrow(connection, AccountSnapshot.__table__, accounts, as_of)
-            _insert_arrow(connection, AccountArrHistory.__table__, arr_history, as_of)
+            insert_arrow(connection, AccountSnapshot.__table__, accounts, as_of)
+            insert_arrow(connection, AccountArrHistory.__table__, arr_history, as_of)
             connection.execute(
                 insert(PipelineRun).values(
                     as_of=as_of,
@@ -108,7 +108,7 @@ def _check_history_accounts(accounts: pa.Table, arr_history: pa.Table) -> None:
         )
 
 
-def _insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: date) -> None:
+def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: date) -> None:
     """Insert an Arrow table in batches, by the fastest bulk path each database offers.
 
     Values go through each column type's own bind processor (so SQLite gets the same encoding

@@ -20,7 +20,7 @@ from tests.app.conftest import AS_OF, accounts_table, health_table, history_tabl
 
 
 def _accounts(client: TestClient, **params: object) -> list[dict]:
-    response = client.get("/api/accounts", params=params)
+    response = client.get("/api/accounts", params={"status": "all", **params})
     assert response.status_code == 200, response.text
     return response.json()["accounts"]
 
@@ -30,7 +30,7 @@ def _names(client: TestClient, **params: object) -> list[str]:
 
 
 def test_list_shows_the_latest_health_and_churn_risk(signed_in: TestClient) -> None:
-    body = signed_in.get("/api/accounts").json()
+    body = signed_in.get("/api/accounts", params={"status": "all"}).json()
     assert body["health_as_of"] == "2024-06-30"
     by_id = {a["account_id"]: a for a in body["accounts"]}
     acme = by_id["acme"]
@@ -67,7 +67,7 @@ def test_sorting_by_churn_risk_puts_the_riskiest_first(signed_in: TestClient) ->
 def test_band_filter_counts_and_totals_only_that_band(signed_in: TestClient) -> None:
     assert _names(signed_in, band="red") == ["Initech"]
     assert _names(signed_in, band="green", segment="enterprise") == ["Acme Corp"]
-    body = signed_in.get("/api/accounts", params={"band": "none"}).json()
+    body = signed_in.get("/api/accounts", params={"band": "none", "status": "all"}).json()
     assert (body["total"], Decimal(body["total_arr"])) == (3, Decimal("78000.00"))
     assert _names(signed_in, band="purple") == []
 
@@ -110,10 +110,10 @@ def test_account_json_without_a_score_keeps_what_was_published(signed_in: TestCl
 def test_list_page_shows_health_pills_risk_and_where_they_come_from(
     signed_in: TestClient,
 ) -> None:
-    html = signed_in.get("/accounts").text
+    html = signed_in.get("/accounts", params={"status": "all"}).text
     assert ">Health" in html and ">Churn risk" in html
-    assert 'href="/accounts?sort=health"' in html
-    assert 'href="/accounts?sort=-churn_risk"' in html
+    assert 'href="/accounts?status=all&amp;sort=health"' in html
+    assert 'href="/accounts?status=all&amp;sort=-churn_risk"' in html
     assert '<span class="score-num">82.5</span><span class="band green">Green</span>' in html
     assert '<span class="band red">Red</span>' in html and "62%" in html
     assert 'title="no health model for segment mid-market">no score</span>' in html
@@ -124,10 +124,10 @@ def test_list_page_shows_health_pills_risk_and_where_they_come_from(
 
 
 def test_list_page_filters_by_band_and_keeps_it_in_links(signed_in: TestClient) -> None:
-    html = signed_in.get("/accounts", params={"band": "none", "per_page": 2}).text
+    html = signed_in.get("/accounts", params={"band": "none", "per_page": 2, "status": "all"}).text
     assert "Acme Europe GmbH" in html and "Initech" not in html
     assert '<option value="none" selected>No score</option>' in html
-    assert 'href="/accounts?band=none&amp;page=2&amp;per_page=2"' in html
+    assert 'href="/accounts?band=none&amp;status=all&amp;page=2&amp;per_page=2"' in html
 
 
 def test_account_page_shows_health_and_churn_risk_panels(signed_in: TestClient) -> None:
@@ -166,7 +166,7 @@ def test_before_health_is_published_and_without_a_churn_model(
     client = TestClient(create_app(url, secret_key="test"))
     post_login(client, "ana@example.com", password)
 
-    body = client.get("/api/accounts").json()
+    body = client.get("/api/accounts", params={"status": "all"}).json()
     assert body["health_as_of"] is None and body["total"] == 6
     assert {a["no_score_reason"] for a in body["accounts"]} == {
         "nothing has been published for health yet"}

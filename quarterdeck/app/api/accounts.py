@@ -3,8 +3,10 @@ health score and churn risk."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from quarterdeck.app.account_detail_queries import TIMELINE_GROUPS, AccountDetail360, account_360
+from quarterdeck.app.book_queries import account_book
 from quarterdeck.app.queries import AccountDetail, AccountFilters, AccountList
 from quarterdeck.app.queries import get_account as find_account
 from quarterdeck.app.queries import list_accounts as find_accounts
@@ -36,3 +38,31 @@ def get_account(request: Request, account_id: str) -> AccountDetail:
     if account is None:
         raise HTTPException(404, f"No account {account_id!r} in the latest published snapshot.")
     return account
+
+
+@router.get(
+    "/account_detail/{account_id:path}",
+    response_model=AccountDetail360,
+    responses={404: {"description": "No such account in the latest snapshot."}},
+)
+def get_account_detail(
+    request: Request, account_id: str,
+    timeline_group: str | None = Query(
+        None, pattern=f"^({'|'.join(TIMELINE_GROUPS)})$",
+        description=f"Only this group of the timeline: {', '.join(TIMELINE_GROUPS)}."),
+    timeline_limit: int = Query(200, ge=1, le=1000, description="Newest timeline entries."),
+) -> AccountDetail360:
+    """The account page's detail: the timeline (what happened in the last 365 days, newest
+    first, with the book's alerts, tasks and notes), contacts (champions flagged), subscription
+    lines with their MRR and status, opportunities, weekly usage and the health score over the
+    published days. Kept for the latest run's day (`as_of`)."""
+    engine = request.app.state.engine
+    account = find_account(engine, account_id)
+    if account is None:
+        raise HTTPException(404, f"No account {account_id!r} in the latest published snapshot.")
+    detail = account_360(engine, account_id, book=account_book(engine, account_id),
+                         base_currency=account.currency, timeline_limit=timeline_limit)
+    if timeline_group is not None:
+        detail.timeline = [e for e in detail.timeline if e.group == timeline_group]
+    return detail
+

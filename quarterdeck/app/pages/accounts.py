@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from markupsafe import Markup
 from starlette.responses import Response
 
+from quarterdeck.app.account_detail_queries import (
+    TIMELINE_GROUPS,
+    HealthPoint,
+    UsageWeek,
+    account_360,
+)
 from quarterdeck.app.auth import current_user
+from quarterdeck.app.charts import line_chart
 from quarterdeck.app.formatting import money
 from quarterdeck.app.queries import (
     BANDS,
+    COMPONENT_DISPLAY,
     DEFAULT_SORT,
     NO_SCORE,
+    PAYING,
     PER_PAGE,
     AccountFilters,
     HealthComponent,
@@ -23,6 +33,8 @@ from quarterdeck.app.queries import (
 from quarterdeck.app.rendering import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
+STATUS_LABELS = {PAYING: "Paying customers", "trial": "Trials", "prospect": "Prospects",
+                 "churned": "Churned", "all": "All accounts"}
 BAND_LABELS = {"red": "Red", "yellow": "Yellow", "green": "Green", NO_SCORE: "No score"}
 
 
@@ -58,8 +70,13 @@ def component_value(component: HealthComponent, currency: str | None) -> str:
     return f"{value:,.1f}"
 
 
-HELPERS = {"probability": probability, "signed": signed, "component_value": component_value,
-           "band_labels": BAND_LABELS}
+def component_label(feature: str) -> str:
+    """A health component's label as the page shows it."""
+    return COMPONENT_DISPLAY.get(feature, (feature.replace("_", " "), ""))[0]
+
+
+HELPERS = {"probability": probability, "component_label": component_label, "signed": signed,
+           "component_value": component_value, "band_labels": BAND_LABELS}
 
 
 @router.get("/accounts")
@@ -76,11 +93,14 @@ def accounts_page(request: Request, filters: AccountFilters = Depends()) -> Resp
             "segment": filters.segment,
             "owner": filters.owner,
             "band": filters.band,
+            "status": filters.status,
             "sort": result.sort,
             "page": result.page,
             "per_page": result.per_page,
             **changes,
         }
+        if params["status"] == PAYING:
+            params["status"] = None
         if params["sort"] == DEFAULT_SORT:
             params["sort"] = None
         if params["page"] == 1:
@@ -104,7 +124,8 @@ def accounts_page(request: Request, filters: AccountFilters = Depends()) -> Resp
         {
             "result": result,
             "filters": filters,
-            "options": filter_options(engine, result.as_of),
+            "options": filter_options(engine, result.as_of, filters.status),
+            "statuses": STATUS_LABELS,
             "filtered": bool(filters.q or filters.segment or filters.owner or filters.band),
             "link": link,
             "sort_link": sort_link,
@@ -114,16 +135,41 @@ def accounts_page(request: Request, filters: AccountFilters = Depends()) -> Resp
     )
 
 
+def usage_chart(weeks: list[UsageWeek]) -> Markup:
+    """Average daily active users per week."""
+    return line_chart(
+        [(w.week_start, w.avg_daily_active_users) for w in weeks],
+        label="Average daily active users by week", axis_text=lambda v: f"{v:,.0f}",
+        point_text=lambda d, v: f"Week of {d:%d %b %Y}: {float(v):,.1f} daily active users",
+        date_format="%d %b")
+
+
+def health_chart(points: list[HealthPoint]) -> Markup:
+    """The health score over the published days."""
+    scored = [(p.as_of, p.score) for p in points if p.score is not None]
+    return line_chart(
+        scored, label="Health score by published day", axis_text=lambda v: f"{v:.0f}",
+        point_text=lambda d, v: f"{d:%d %b %Y}: score {float(v):.1f}", date_format="%d %b")
+
+
 @router.get("/accounts/{account_id:path}")
-def account_page(request: Request, account_id: str) -> Response:
-    """One account: key facts, health and churn risk, ARR trend, usage, support and its place
-    in the hierarchy."""
-    account = get_account(request.app.state.engine, account_id)
+def account_page(request: Request, account_id: str,
+                 timeline: str | None = Query(None, pattern="^(revenue|support|engagement|book)$",
+                                              description="Show one group of the timeline.")
+                 ) -> Response:
+    """One account: key facts, health and churn risk, the timeline, ARR, usage and health over
+    time, contacts, subscriptions, opportunities, the book and its place in the hierarchy."""
+    engine = request.app.state.engine
+    account = get_account(engine, account_id)
     if account is None:
         raise HTTPException(404, f"No account {account_id!r} in the latest published snapshot.")
     from quarterdeck.app.book_queries import account_book
 
     points = [(p.month, p.arr) for p in account.arr_history]
-    book = account_book(request.app.state.engine, account_id)
-    return render(request, "account.html", {"account": account, "points": points,
-                                            "book": book, **HELPERS})
+    book = account_book(engine, account_id)
+    detail = account_360(engine, account_id, book=book, base_currency=account.currency)
+    entries = [e for e in detail.timeline if timeline is None or e.group == timeline]
+    return render(request, "account.html", {
+        "account": account, "points": points, "book": book, "detail": detail,
+        "timeline": entries, "timeline_group": timeline, "groups": list(TIMELINE_GROUPS),
+        "usage_chart": usage_chart, "health_chart": health_chart, **HELPERS})
