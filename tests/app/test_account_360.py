@@ -1,20 +1,16 @@
 """The account page's 360: timeline, contacts, subscriptions, opportunities, usage and health
 over time, from detail published for the world's day, and the list's paying-customer default.
 
-Acme's detail (published for 2024-06-30): a subscription started 2024-01-01 at 10,000.00 MRR,
-an urgent ticket solved in 2.5 days, an NPS 9 with a comment, a QBR, a champion (Cara) who
-left on 2024-06-10, a current admin (Dan), an open expansion opportunity for 30,000 ARR, two
-weeks of usage (3.0 and 4.5 average daily active users).
+The world's detail for Acme is described in tests/app/conftest.py (`detail_tables`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -27,60 +23,7 @@ from quarterdeck.appdb.publish_account_detail import (
     published_detail_as_of,
 )
 from quarterdeck.testing.web_client import post_login
-from tests.app.conftest import AS_OF, PASSWORD, build_world
-
-
-def _ts(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=UTC)
-
-
-def detail_tables(account: str = "acme") -> dict[str, pa.Table]:
-    timeline = pa.Table.from_pylist([
-        {"account_id": account, "occurred_at": _ts("2024-01-01"), "kind": "subscription_started",
-         "subject": "Enterprise", "value": 10000.0, "currency": "USD", "related_on": None,
-         "ref_id": "s1"},
-        {"account_id": account, "occurred_at": _ts("2024-06-01"), "kind": "ticket_opened",
-         "subject": "urgent", "value": 2.5, "currency": None, "related_on": None, "ref_id": "t1"},
-        {"account_id": account, "occurred_at": _ts("2024-05-10"), "kind": "nps_response",
-         "subject": "Saves us hours", "value": 9.0, "currency": None, "related_on": None,
-         "ref_id": "r1"},
-        {"account_id": account, "occurred_at": _ts("2024-04-15"), "kind": "qbr",
-         "subject": "Q2 review", "value": None, "currency": None, "related_on": None,
-         "ref_id": "q1"},
-        {"account_id": account, "occurred_at": _ts("2024-06-10"), "kind": "contact_left",
-         "subject": "Cara", "value": None, "currency": None, "related_on": None, "ref_id": "c1"},
-    ], schema=pa.schema([("account_id", pa.string()), ("occurred_at", pa.timestamp("us")),
-                         ("kind", pa.string()), ("subject", pa.string()),
-                         ("value", pa.float64()), ("currency", pa.string()),
-                         ("related_on", pa.date32()), ("ref_id", pa.string())]))
-    contacts = pa.Table.from_pylist([
-        {"account_id": account, "contact_id": "c1", "name": "Cara", "email": "cara@acme.com",
-         "title": "Head of Ops", "persona": "champion", "created_on": date(2023, 1, 1),
-         "left_on": date(2024, 6, 10)},
-        {"account_id": account, "contact_id": "c2", "name": "Dan", "email": "dan@acme.com",
-         "title": "IT admin", "persona": "admin", "created_on": date(2023, 1, 1),
-         "left_on": None},
-    ])
-    subscriptions = pa.Table.from_pylist([
-        {"account_id": account, "subscription_id": "s1", "plan": "Enterprise",
-         "quantity": Decimal("100"), "currency": "USD", "interval_months": 12,
-         "start_date": date(2024, 1, 1), "end_date": None, "contract_id": "k1",
-         "auto_renew": True, "trial": False, "canceled_on": None,
-         "mrr_local": Decimal("10000.00"), "mrr": Decimal("10000.00"), "status": "active"},
-    ])
-    opportunities = pa.Table.from_pylist([
-        {"account_id": account, "opportunity_id": "o1", "kind": "expansion",
-         "amount_arr": Decimal("30000"), "currency": "USD", "stage": "Proposal",
-         "close_date": date(2024, 8, 15), "outcome": "open"},
-    ])
-    usage = pa.Table.from_pylist([
-        {"account_id": account, "week_start": date(2024, 6, 17), "events": 120,
-         "avg_daily_active_users": 3.0},
-        {"account_id": account, "week_start": date(2024, 6, 24), "events": 200,
-         "avg_daily_active_users": 4.5},
-    ])
-    return {"timeline": timeline, "contacts": contacts, "subscriptions": subscriptions,
-            "opportunities": opportunities, "usage_weekly": usage}
+from tests.app.conftest import AS_OF, PASSWORD, build_world, detail_tables
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +32,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     url = f"sqlite:///{path / 'app.db'}"
     build_world(url)
     engine = make_engine(url)
-    assert publish_account_detail(engine, as_of=AS_OF, tables=detail_tables())
     with session(engine) as s:  # Acme's stage, so the book (and its notes) has the account
         s.add(LifecycleStage(as_of=AS_OF, account_id="acme", stage="renewal",
                              stage_rule="renewal within 90 days", entered_on=date(2024, 5, 17),

@@ -53,7 +53,8 @@ def test_filters_by_segment_and_owner_combine(signed_in: TestClient) -> None:
         "Acme Corp",
         "Acme Europe GmbH",
     ]
-    body = signed_in.get("/api/accounts", params={"owner": "ben@example.com", "status": "all"}).json()
+    body = signed_in.get("/api/accounts",
+                         params={"owner": "ben@example.com", "status": "all"}).json()
     assert (body["total"], Decimal(body["total_arr"])) == (2, Decimal("54000.00"))
 
 
@@ -66,7 +67,8 @@ def test_sorting_puts_missing_values_last(signed_in: TestClient) -> None:
 
 def test_pagination_splits_without_overlap(signed_in: TestClient) -> None:
     first = signed_in.get("/api/accounts", params={"per_page": 4, "status": "all"}).json()
-    second = signed_in.get("/api/accounts", params={"per_page": 4, "page": 2, "status": "all"}).json()
+    second = signed_in.get("/api/accounts",
+                           params={"per_page": 4, "page": 2, "status": "all"}).json()
     assert (first["pages"], len(first["accounts"]), len(second["accounts"])) == (2, 4, 2)
     ids = [a["account_id"] for a in first["accounts"] + second["accounts"]]
     assert len(set(ids)) == 6

@@ -70,7 +70,8 @@ def test_a_signed_in_user_sees_their_name_and_can_use_the_api(signed_in: TestCli
 
 def test_a_bearer_token_opens_the_api(app: FastAPI, client: TestClient) -> None:
     token = create_token(app.state.engine, "ben@example.com", "reporting")
-    response = client.get("/api/accounts", params={"status": "all"}, headers={"Authorization": f"Bearer {token}"})
+    response = client.get("/api/accounts", params={"status": "all"},
+                          headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["total"] == 6
     bad = client.get("/api/accounts", headers={"Authorization": f"Bearer {token}x"})

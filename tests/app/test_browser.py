@@ -72,6 +72,8 @@ def test_sign_in_filter_and_open_an_account(
     page.click("button[type=submit]")
     expect(page).to_have_url(live_url + "/accounts")
     rows = page.locator("table.data tbody tr")
+    expect(rows).to_have_count(5)  # paying customers; Umbrella (churned) is one tab away
+    page.click(".status-tabs a:text('All accounts')")
     expect(rows).to_have_count(6)
     expect(rows.first).to_contain_text("Acme Corp")
     expect(page.locator(".stats")).to_contain_text("$304,000")
@@ -103,9 +105,18 @@ def test_sign_in_filter_and_open_an_account(
     page.click("a:text('Acme Corp')")
     expect(page).to_have_url(live_url + "/accounts/acme")
     expect(page.locator("h1")).to_contain_text("Acme Corp")
-    chart = page.locator("svg.chart")
+    chart = page.locator('svg[aria-label="ARR by month"]')
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(24)
+    expect(page.locator('svg[aria-label="Average daily active users by week"]')).to_be_visible()
+    timeline = page.locator("#timeline .timeline-item")
+    expect(timeline).to_have_count(5)
+    expect(timeline.first).to_contain_text("Contact left: Cara")
+    page.click("#timeline nav a:text('Support')")
+    expect(timeline).to_have_count(2)
+    expect(page.locator("#timeline")).to_be_in_viewport()
+    expect(page.locator("section", has=page.locator("#contacts-title")).locator(".badge.good")
+           ).to_have_text("champion")
     expect(page.get_by_text("Acme Europe GmbH")).to_be_visible()
     health = page.locator(".health-panel")
     expect(health.locator(".big-number")).to_have_text("82.5")
@@ -113,6 +124,11 @@ def test_sign_in_filter_and_open_an_account(
     expect(page.locator(".risk-panel .big-number")).to_have_text("4%")
     page.screenshot(path=tmp_path / "account.png", full_page=True)
     assert (tmp_path / "account.png").stat().st_size > 10_000
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    page.screenshot(path=tmp_path / "account-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.goto(live_url + "/accounts/initech")
     expect(page.locator(".health-panel .reasons li")).to_have_count(3)
@@ -147,7 +163,7 @@ def test_sign_out_kills_the_session_for_good(
     page.click("button[type=submit]")
     expect(page).to_have_url(live_url + "/accounts")
     page.goto(live_url + "/accounts/acme")
-    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.locator('svg[aria-label="ARR by month"]')).to_be_visible()
     cookie = next(c for c in context.cookies() if c["name"] == "quarterdeck_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
