@@ -106,7 +106,8 @@ def print_card(card: dict[str, Any]) -> None:
                     show_header=False)
     for label, value in (
         ("trained as of", card["as_of"]),
-        ("training window", f"decisions {t['first_decision']} → {t['last_decision']}"),
+        ("training window", f"decisions {t['first_decision']} → {t['last_decision']}"
+         + (f" ({t['starts']})" if t.get("starts") else "")),
         ("decisions", f"{t['rows']:,} ({t['churned']:,} churned, base rate "
                       f"{_pct(t['base_rate'])})"),
         ("features as of", f"{card['days_before']} days before each renewal"),

@@ -16,6 +16,11 @@ renewal decisions of the company's own past.
   (`quarterdeck.health.account_attributes`, encoded by
   `quarterdeck.health.attribute_encoding`). A feature with no value, or one value, on every
   training decision is left out too; the card lists what was left out and why.
+- Training starts at the first churn the data records (`FROM_FIRST_CHURN`): a history that
+  holds no churn at all before some day usually starts recording churn then (an export of the
+  customers present on a day, a billing system migrated), and its earlier decisions, every
+  one a renewal, would teach the model that no one leaves. When too few decisions are left
+  from that day on, every decision is used.
 - Candidates: `logistic`, an L2-regularised logistic regression on standardised features
   (signed log1p of each number first, for counts and amounts with long tails; a missing value
   imputed with the median plus a 0/1 missing indicator; an attribute one-hot), and `boosted`,
@@ -67,6 +72,9 @@ CALIBRATION_BINS = 5
 TERMS = ("contract", "monthly")
 IMPORTANCE_ROWS = 1000
 SEED = 0
+#: How the card says where training starts by default.
+FROM_FIRST_CHURN = ("from the first churn the data records: earlier decisions, every one a "
+                    "renewal, would teach the model that no one leaves")
 PROBABILITY_FLOOR = 0.001
 
 
@@ -224,14 +232,18 @@ def calibrated(name: str, y: np.ndarray, seed: int = SEED,
 def training_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                   days_before: int = DAYS_BEFORE, features: Sequence[str] = MODEL_FEATURES,
                   since: date | None = None, usage: ir.Table | None = None) -> pa.Table:
-    """The decisions known by `as_of` (dated on or after `since`), each with the account's
-    features as of score_date = period_start − `days_before`, oldest first.
+    """The decisions known by `as_of` (dated on or after `since`; by default, on or after the
+    first churn the data records), each with the account's features as of
+    score_date = period_start − `days_before`, oldest first.
 
     Columns: account_id, segment, term, period_start, decision_date, score_date, result,
     notice_date, churned (0/1), then one column per feature.
     """
     o = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency)
-    if since is not None:
+    if since is None:
+        first = o.filter(o.result == "churned").decision_date.min()
+        o = o.filter(o.decision_date >= first)
+    else:
         o = o.filter(o.decision_date >= since)
     o = o.mutate(score_date=(o.period_start - ibis.interval(days=days_before)).cast(dt.date),
                  churned=ibis.ifelse(o.result == "churned", 1, 0))
@@ -443,5 +455,16 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
     features, left = model_features(tables, as_of=as_of, attributes=attributes)
     rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
                          days_before=days_before, since=since, usage=usage, features=features)
-    return fit_churn_model(rows, as_of=as_of, days_before=days_before, seed=seed,
-                           features=features, left_out=left)
+    try:
+        model = fit_churn_model(rows, as_of=as_of, days_before=days_before, seed=seed,
+                                features=features, left_out=left)
+    except NotEnoughHistory:
+        if since is not None:
+            raise
+        # From the first churn on, too little is left: learn from every decision after all.
+        return train_churn_model(tables, as_of=as_of, base_currency=base_currency,
+                                 days_before=days_before, since=date.min, usage=usage,
+                                 seed=seed, attributes=attributes)
+    if since is None:
+        model.card["training"]["starts"] = FROM_FIRST_CHURN
+    return model

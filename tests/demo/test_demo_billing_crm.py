@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from quarterdeck.cli.main import app
 from quarterdeck.demo import generate_demo
+from quarterdeck.testing.churn_baseline import plain_logistic_auc
 
 TODAY = date(2026, 9, 30)
 ABSENT = ("events", "users", "usage_daily", "tickets", "surveys")
@@ -34,45 +35,6 @@ def test_a_billing_and_crm_company_has_no_usage_or_support_files(tmp_path: Path)
 def test_unknown_demo_sources_are_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="unknown demo sources 'crm'"):
         generate_demo(tmp_path, accounts=20, sources="crm")
-
-
-def _plain_logistic_auc(tables: dict, train_day: date, test_day: date, window: int) -> tuple:
-    """A plain logistic regression on the observable columns (term, ARR, tenure, days to
-    renewal, every account attribute one-hot), trained on who churned in the window after
-    `train_day`, judged on who churned in the window after `test_day`: its AUC and the
-    test labels (account_id → churned)."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from quarterdeck.health.account_attributes import candidate_attributes
-    from quarterdeck.health.feature_table import feature_table_at, paying_accounts, points_for
-    from quarterdeck.health.validation import auc
-
-    numbers = ["term_months", "arr", "tenure_days", "days_to_renewal"]
-    attributes = candidate_attributes(tables)
-
-    def frame(day: date):
-        paying = paying_accounts(tables, as_of=day, base_currency="USD")
-        later = paying_accounts(tables, as_of=day + timedelta(days=window), base_currency="USD")
-        f = feature_table_at(tables, points_for(paying, [day]), base_currency="USD",
-                             features=numbers + attributes).order_by("account_id").to_pandas()
-        still = set(later.account_id.to_pyarrow().to_pylist())
-        for a in attributes:
-            f[a] = f[a].fillna("missing").astype(str)
-        return f, np.array([a not in still for a in f["account_id"]], dtype=int)
-
-    train, y_train = frame(train_day)
-    test, y_test = frame(test_day)
-    plain = make_pipeline(
-        ColumnTransformer([("numbers", make_pipeline(SimpleImputer(), StandardScaler()), numbers),
-                           ("levels", OneHotEncoder(handle_unknown="ignore"), attributes)]),
-        LogisticRegression(max_iter=2000))
-    plain.fit(train[numbers + attributes], y_train)
-    p = plain.predict_proba(test[numbers + attributes])[:, 1]
-    return auc(y_test, p), dict(zip(test["account_id"], y_test, strict=True))
 
 
 @pytest.mark.slow
@@ -101,7 +63,7 @@ def test_churn_risk_without_usage_ranks_within_003_auc_of_a_plain_logistic_model
     tables = canonical_tables(con)
     for window in (90, 180):
         test_day = TODAY - timedelta(days=window + 7)
-        plain, churned = _plain_logistic_auc(tables, test_day - timedelta(days=window),
+        plain, churned = plain_logistic_auc(tables, test_day - timedelta(days=window),
                                              test_day, window)
         risk = churn_risk(tables, as_of=test_day, base_currency="USD", window_days=window)
         ours = dict(zip(risk["account_id"].to_pylist(),

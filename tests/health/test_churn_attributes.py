@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from health_worlds import account, sub
 
-from quarterdeck.health.churn_model import train_churn_model
+from quarterdeck.health.churn_model import FROM_FIRST_CHURN, train_churn_model
 from quarterdeck.health.churn_risk import LOWERS, RAISES, churn_risk
 from quarterdeck.health.churn_validation import GROUPED_CV, TIME_SPLIT
 from quarterdeck.testing.worlds import world
@@ -94,13 +94,25 @@ def test_reasons_name_the_attribute_in_words_and_low_risk_accounts_say_why(billi
 
 def test_a_history_whose_churns_are_all_recent_is_judged_by_grouped_cross_validation(duck):
     tables = duck.load(billing_world(churn_from=date(2025, 10, 1)))
-    model = train_churn_model(tables, as_of=T, base_currency="USD")
+    # Every decision, the churn-free years included (by default training starts at the first
+    # churn, which leaves a time split possible: see the next test).
+    model = train_churn_model(tables, as_of=T, base_currency="USD", since=date.min)
     v = model.card["validation"]
     assert v["method"] == GROUPED_CV
     assert "hold 0 churns" in model.card["validation_note"]
     assert "judged instead by" in model.card["validation_note"]
     assert v["rows"] == model.card["training"]["rows"]  # every decision judged once
     assert v["auc"] > 0.7
+
+
+def test_training_starts_at_the_first_churn_the_data_records(duck):
+    tables = duck.load(billing_world(churn_from=date(2025, 10, 1)))
+    model = train_churn_model(tables, as_of=T, base_currency="USD")
+    everything = train_churn_model(tables, as_of=T, base_currency="USD", since=date.min)
+    t = model.card["training"]
+    assert t["first_decision"] >= "2025-10-01" > everything.card["training"]["first_decision"]
+    assert t["rows"] < everything.card["training"]["rows"]
+    assert t["starts"] == FROM_FIRST_CHURN and "starts" not in everything.card["training"]
 
 
 def test_a_history_with_churns_on_both_sides_is_judged_on_a_time_split(billing):
