@@ -27,6 +27,7 @@ from quarterdeck.app.book_queries import (
     csm_home,
     tasks_of,
 )
+from quarterdeck.app.params import RowId
 from quarterdeck.app.permissions import Forbidden, may_change_account_id
 from quarterdeck.appdb import book_actions
 from quarterdeck.appdb.database import session
@@ -146,7 +147,7 @@ def list_alerts(request: Request,
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=Change,
              responses={403: {}, 404: {}, 409: {"description": "Not open."}})
-def acknowledge(request: Request, alert_id: int, body: AlertChange) -> Change:
+def acknowledge(request: Request, alert_id: RowId, body: AlertChange) -> Change:
     """open → acknowledged, in the caller's name."""
     _guard(request, Alert, alert_id)
     return Change(**_act(book_actions.acknowledge_alert, request.app.state.engine, alert_id,
@@ -156,7 +157,7 @@ def acknowledge(request: Request, alert_id: int, body: AlertChange) -> Change:
 
 @router.post("/alerts/{alert_id}/resolve", response_model=Change,
              responses={403: {}, 404: {}, 409: {"description": "Already resolved."}})
-def resolve(request: Request, alert_id: int, body: AlertChange) -> Change:
+def resolve(request: Request, alert_id: RowId, body: AlertChange) -> Change:
     """open or acknowledged → resolved, with a note."""
     _guard(request, Alert, alert_id)
     return Change(**_act(book_actions.resolve_alert, request.app.state.engine, alert_id,
@@ -182,7 +183,7 @@ def list_tasks(request: Request,
 
 @router.post("/tasks/{task_id}/close", response_model=Change,
              responses={403: {}, 404: {}, 409: {"description": "Not open."}})
-def close(request: Request, task_id: int, body: TaskClose) -> Change:
+def close(request: Request, task_id: RowId, body: TaskClose) -> Change:
     """An open task becomes done (or skipped) with an outcome note."""
     _guard(request, Task, task_id)
     return Change(**_act(book_actions.close_task, request.app.state.engine, task_id,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from quarterdeck.app.auth import current_user
+from quarterdeck.app.params import RowId
 from quarterdeck.appdb.models import User
 from quarterdeck.appdb.users import UnknownTokenError, create_token, list_tokens, revoke_token
 
@@ -67,7 +68,7 @@ def new_token(request: Request, body: NewToken,
 
 @router.delete("/tokens/{token_id}", status_code=204,
                responses={404: {"description": "You have no token with this id."}})
-def delete_token(request: Request, token_id: int, user: User = Depends(current_user)) -> None:
+def delete_token(request: Request, token_id: RowId, user: User = Depends(current_user)) -> None:
     """Revoke one of the signed-in user's tokens at once."""
     try:
         revoke_token(request.app.state.engine, token_id, actor=user.email, owner=user.email)

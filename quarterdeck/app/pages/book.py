@@ -27,6 +27,7 @@ from quarterdeck.app.api.book import (
 from quarterdeck.app.auth import current_user, safe_next
 from quarterdeck.app.book_queries import book_day, csm_home
 from quarterdeck.app.pages.accounts import HELPERS
+from quarterdeck.app.params import RowId
 from quarterdeck.app.rendering import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
@@ -105,19 +106,19 @@ def operations_page(request: Request, by: str = Query("csm", max_length=20)) -> 
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge_form(request: Request, alert_id: int, note: str = Form("", max_length=5000),
+def acknowledge_form(request: Request, alert_id: RowId, note: str = Form("", max_length=5000),
                      next: str | None = Form(None)) -> Response:  # noqa: A002
     return _done(request, acknowledge, next, alert_id, AlertChange(note=note or None))
 
 
 @router.post("/alerts/{alert_id}/resolve")
-def resolve_form(request: Request, alert_id: int, note: str = Form("", max_length=5000),
+def resolve_form(request: Request, alert_id: RowId, note: str = Form("", max_length=5000),
                  next: str | None = Form(None)) -> Response:  # noqa: A002
     return _done(request, resolve, next, alert_id, AlertChange(note=note or None))
 
 
 @router.post("/tasks/{task_id}/close")
-def close_form(request: Request, task_id: int, outcome: str = Form(..., max_length=5000),
+def close_form(request: Request, task_id: RowId, outcome: str = Form(..., max_length=5000),
                skip: bool = Form(False), next: str | None = Form(None)) -> Response:  # noqa: A002
     if not outcome.strip():
         return render(request, "error.html", {"status": 400, "message":
