@@ -118,6 +118,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
             scored, risked = publish_health(
                 engine, as_of=as_of, churn_risk=risk, quality=quality,
                 health_scores=with_data_warnings(scores, ws.health_models, quality))
+            step("revenue series", 0.86)
+            metric_series_stage(ws, con, tables, as_of, engine)
             step("lifecycle, signals and playbooks", 0.9)
             operations = operations_stage(ws, con, tables, as_of, engine, health=scores,
                                           churn=risk, daily=daily, usage=usage)
@@ -201,6 +203,23 @@ def account_detail_stage(con: BaseBackend, tables: dict[str, ir.Table], as_of: d
         engine, as_of=as_of, tables={name: con.to_pyarrow(e) for name, e in expressions.items()})
 
 
+def metric_series_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table],
+                        as_of: date, engine: Engine) -> int:
+    """Publish the monthly ARR bridge and trailing-12-month retention by segment of the 12
+    months ending on `as_of`, computed as `quarterdeck export` computes them."""
+    from quarterdeck.appdb.publish_metrics import (
+        SERIES_METRICS,
+        publish_metric_series,
+        series_shape,
+    )
+    from quarterdeck.exports import metric_options
+    from quarterdeck.metrics.registry import metric
+
+    options = metric_options(ws, as_of, series_shape(as_of))
+    return publish_metric_series(engine, as_of=as_of, tables={
+        name: con.to_pyarrow(metric(name, tables, options)) for name in SERIES_METRICS})
+
+
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
                  usage: ir.Table | None = None) -> pa.Table:
     """The health snapshot of `as_of` by the workspace's health models."""
@@ -226,23 +245,37 @@ def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
                 usage: ir.Table | None = None) -> tuple[pa.Table | None, list[str]]:
     """Train the churn model as of `as_of`, save it, and score the paying accounts; with too
     little history, no risk and a note saying why."""
-    from quarterdeck.health.churn_model import NotEnoughHistory, train_churn_model
+    from quarterdeck.health.churn_model import (
+        DAYS_BEFORE,
+        NotEnoughHistory,
+        train_churn_model,
+    )
     from quarterdeck.health.churn_risk import churn_risk
-    from quarterdeck.health.model_store import churn_models_dir, save_model
+    from quarterdeck.health.model_store import churn_models_dir, recent_model, save_model
 
     base = ws.settings.base_currency
-    try:
-        model = train_churn_model(tables, as_of=as_of, base_currency=base, usage=usage,
-                                  attributes=ws.settings.churn.attributes)
-    except NotEnoughHistory as exc:
-        return None, [f"churn model skipped: {exc}"]
-    folder = save_model(model, churn_models_dir(ws.data_dir))
+    churn = ws.settings.churn
+    root = churn_models_dir(ws.data_dir)
+    model = recent_model(root, as_of, max_age_days=churn.retrain_days,
+                         attributes=churn.attributes, days_before=DAYS_BEFORE)
+    if model is not None:
+        note = (f"churn model {model.name} trained as of {model.as_of} reused (retrained every "
+                f"{churn.retrain_days} days: churn.retrain_days)")
+    else:
+        try:
+            model = train_churn_model(tables, as_of=as_of, base_currency=base, usage=usage,
+                                      attributes=churn.attributes)
+        except NotEnoughHistory as exc:
+            return None, [f"churn model skipped: {exc}"]
+        folder = save_model(model, root)
+        check = model.card["validation"]
+        figure = (f"validation AUC {check['auc']:.3f}" if check and check["auc"]
+                  else "not validated")
+        note = (f"churn model {model.name} trained on {model.card['training']['rows']} "
+                f"decisions ({figure}), saved in {folder}")
     risk = churn_risk(tables, as_of=as_of, base_currency=base, model=model, usage=usage,
-                      window_days=ws.settings.churn.window_days)
-    check = model.card["validation"]
-    figure = f"validation AUC {check['auc']:.3f}" if check and check["auc"] else "not validated"
-    return risk, [f"churn model {model.name} trained on {model.card['training']['rows']} "
-                  f"decisions ({figure}), saved in {folder}"]
+                      window_days=churn.window_days)
+    return risk, [note]
 
 
 def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engine: Engine,
@@ -262,7 +295,8 @@ def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engi
     base = ws.settings.base_currency
     try:
         models = models_for(tables, ws.data_dir, as_of=as_of, base_currency=base, usage=usage,
-                            attributes=ws.settings.churn.attributes)
+                            attributes=ws.settings.churn.attributes,
+                            max_age_days=ws.settings.churn.retrain_days)
     except NotEnoughHistory as exc:
         return [f"renewal forecast skipped: {exc}"]
     forecast = renewal_forecast(tables, as_of=as_of, base_currency=base,

@@ -2,8 +2,9 @@
 
 The 30-day model is the one `quarterdeck run` trains and keeps (`data/models/churn/`); a
 model for another horizon `h` lives in `data/models/churn-<h>d/<as_of>/`, written the same
-way (`quarterdeck.health.model_store`). A model is reused only when it was trained on the
-very day asked for, so a forecast as of T never reads a model trained after T.
+way (`quarterdeck.health.model_store`). A model is reused when it was trained on the day asked
+for or, with `max_age_days` (the pipeline passes `churn.retrain_days`), fewer days before it;
+never one trained after T, so a forecast as of T reads nothing that was not known then.
 
 Example: models_for(tables, data_dir, as_of=date(2026, 9, 30), base_currency="USD").
 """
@@ -18,7 +19,7 @@ import ibis.expr.types as ir
 
 from quarterdeck.forecast.renewal_forecast import HORIZONS
 from quarterdeck.health.churn_model import DAYS_BEFORE, ChurnModel, train_churn_model
-from quarterdeck.health.model_store import churn_models_dir, load_model, save_model, saved_dates
+from quarterdeck.health.model_store import churn_models_dir, recent_model, save_model
 
 
 def horizon_dir(data_dir: Path, days_before: int) -> Path:
@@ -30,17 +31,19 @@ def horizon_dir(data_dir: Path, days_before: int) -> Path:
 def models_for(tables: Mapping[str, ir.Table], data_dir: Path, *, as_of: date,
                base_currency: str, horizons: Sequence[int] = HORIZONS,
                usage: ir.Table | None = None,
-               attributes: Sequence[str] | None = None) -> dict[int, ChurnModel]:
-    """A model per horizon trained as of `as_of`: the one kept for that day, else trained
-    now and kept. Raises NotEnoughHistory when the history is too short to learn from."""
+               attributes: Sequence[str] | None = None,
+               max_age_days: int = 1) -> dict[int, ChurnModel]:
+    """A model per horizon for `as_of`: one kept for a day fewer than `max_age_days` days
+    before it (1: that very day) with the same attribute setting, else trained now and kept.
+    Raises NotEnoughHistory when the history is too short to learn from."""
     out = {}
     for h in horizons:
         root = horizon_dir(data_dir, h)
-        if as_of in saved_dates(root):
-            model = load_model(root, as_of)
-            if model.days_before == h:
-                out[h] = model
-                continue
+        kept = recent_model(root, as_of, max_age_days=max_age_days, attributes=attributes,
+                            days_before=h)
+        if kept is not None:
+            out[h] = kept
+            continue
         out[h] = train_churn_model(tables, as_of=as_of, base_currency=base_currency,
                                    days_before=h, usage=usage, attributes=attributes)
         save_model(out[h], root)

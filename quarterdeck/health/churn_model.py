@@ -467,4 +467,6 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
                                  seed=seed, attributes=attributes)
     if since is None:
         model.card["training"]["starts"] = FROM_FIRST_CHURN
+    # What the workspace asked for, so a model kept for reuse is known to match the setting.
+    model.card["attribute_setting"] = None if attributes is None else sorted(attributes)
     return model

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,22 @@ def load_model(root: Path, as_of: date | None = None) -> ChurnModel:
 def read_card(root: Path, as_of: date | None = None) -> dict[str, Any]:
     """The card of the newest model trained on or before `as_of`."""
     return json.loads((_folder(root, as_of) / CARD_FILE).read_text())
+
+
+def recent_model(root: Path, as_of: date, *, max_age_days: int,
+                 attributes: Sequence[str] | None, days_before: int) -> ChurnModel | None:
+    """The newest model saved in `root` trained on or before `as_of` and fewer than
+    `max_age_days` days before it, with the same attribute setting and horizon, or None: a
+    model young enough to score `as_of` without training again."""
+    fresh = [d for d in saved_dates(root) if as_of - timedelta(days=max_age_days) < d <= as_of]
+    if not fresh:
+        return None
+    try:
+        model = load_model(root, fresh[-1])
+    except Exception:  # an unreadable or foreign file: train again rather than fail the run
+        return None
+    setting = model.card.get("attribute_setting", "unknown")
+    wanted = None if attributes is None else sorted(attributes)
+    if model.days_before != days_before or setting != wanted:
+        return None
+    return model

@@ -76,6 +76,11 @@ class ChurnSettings(_Strict):
         None, description="Account attributes the churn model may use as features: accounts "
         "columns (segment, industry, region, country, any custom column) and subscription "
         "ones (plan, auto_renew). Empty = every one the data has; [] = none.")
+    retrain_days: int = Field(
+        7, ge=1, le=366, description="How often `quarterdeck run` trains the churn models: a "
+        "model trained as of a day up to N − 1 days before the run (with the same attributes) "
+        "scores the run's day; 1 retrains on every run. Training is the costliest step of a "
+        "daily run, and a week-old model scores today's data as well as one trained today.")
 
 
 class WorkspaceSettings(_Strict):

@@ -93,3 +93,34 @@ def test_the_pipeline_skips_the_churn_model_of_a_young_company_and_says_why(duck
     assert risk is None
     assert notes[0].startswith("churn model skipped: ") and "at least 30 decisions" in notes[0]
     assert not (tmp_path / "data" / "models").exists()
+
+
+def test_the_pipeline_retrains_the_churn_model_on_its_schedule(duck, data, tmp_path):
+    """churn.retrain_days = 7: a model trained as of T scores T + 6 without training again;
+    T + 7, or another attribute setting, trains a new one."""
+    from datetime import timedelta
+
+    from quarterdeck.health.model_store import churn_models_dir
+    from quarterdeck.pipeline import churn_stage
+    from quarterdeck.workspace.init import init_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    init_workspace(tmp_path)
+    ws = open_workspace(tmp_path)
+    assert ws.settings.churn.retrain_days == 7
+    tables = duck.load(data)
+    root = churn_models_dir(ws.data_dir)
+    first, notes = churn_stage(ws, tables, T)
+    assert "trained on" in notes[0] and saved_dates(root) == [T]
+    later, notes = churn_stage(ws, tables, T + timedelta(days=6))
+    assert f"trained as of {T} reused (retrained every 7 days" in notes[0]
+    assert saved_dates(root) == [T]
+    # scored as of the later day (its horizons), by the model of T
+    assert set(later["model_version"].to_pylist()) == {T.isoformat()}
+    assert set(later["as_of"].to_pylist()) == {T + timedelta(days=6)}
+    _, notes = churn_stage(ws, tables, T + timedelta(days=7))
+    assert "trained on" in notes[0] and saved_dates(root) == [T, T + timedelta(days=7)]
+    (tmp_path / "quarterdeck.yml").write_text(
+        (tmp_path / "quarterdeck.yml").read_text() + "\nchurn:\n  attributes: []\n")
+    _, notes = churn_stage(open_workspace(tmp_path), tables, T + timedelta(days=8))
+    assert "trained on" in notes[0]  # another setting: the kept model does not match
