@@ -3,8 +3,9 @@
 Stages run in data-flow order; each is a pure Ibis computation over the warehouse, and the
 only writes are the derived warehouse tables (replaced whole), the churn model trained as of
 the date (`data/models/churn/<date>/`), the published snapshot (one transaction) and the
-published health scores, churn risk and data-quality report (one transaction), so re-running a
-day yields the same result. With too little renewal history to learn from, the churn model is
+published health scores, churn risk and data-quality report (one transaction) and the
+revenue series of the leadership page (one transaction), so re-running a day yields the same
+result. With too little renewal history to learn from, the churn model is
 skipped and the run result says why. A source that stopped delivering an entity a health model
 reads is a note of the run and a warning on every score of that model (see docs/quality.md).
 """
@@ -121,6 +122,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
             scored, risked = publish_health(
                 engine, as_of=as_of, churn_risk=risk, quality=quality,
                 health_scores=with_data_warnings(scores, ws.health_models, quality))
+            step("revenue series", 0.86)
+            metric_series_stage(ws, con, tables, as_of, engine)
             step("lifecycle, signals and playbooks", 0.9)
             operations = operations_stage(ws, con, tables, as_of, engine, health=scores,
                                           churn=risk, daily=daily, usage=usage)
@@ -205,6 +208,23 @@ def account_detail_stage(con: BaseBackend, tables: dict[str, ir.Table], as_of: d
     }
     return publish_account_detail(
         engine, as_of=as_of, tables={name: con.to_pyarrow(e) for name, e in expressions.items()})
+
+
+def metric_series_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table],
+                        as_of: date, engine: Engine) -> int:
+    """Publish the monthly ARR bridge and trailing-12-month retention by segment of the 12
+    months ending on `as_of`, computed as `quarterdeck export` computes them."""
+    from quarterdeck.appdb.publish_metrics import (
+        SERIES_METRICS,
+        publish_metric_series,
+        series_shape,
+    )
+    from quarterdeck.exports import metric_options
+    from quarterdeck.metrics.registry import metric
+
+    options = metric_options(ws, as_of, series_shape(as_of))
+    return publish_metric_series(engine, as_of=as_of, tables={
+        name: con.to_pyarrow(metric(name, tables, options)) for name in SERIES_METRICS})
 
 
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

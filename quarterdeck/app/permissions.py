@@ -61,12 +61,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/accounts"): "read",
     ("GET", "/accounts/{account_id:path}"): "read",
     ("GET", "/quality"): "read",
+    ("GET", "/leadership"): "read",
     ("GET", "/admin/audit"): "read_audit",
     ("GET", "/api/openapi.json"): "read",
     ("GET", "/api/accounts"): "read",
     ("GET", "/api/accounts/{account_id:path}"): "read",
     ("GET", "/api/account_detail/{account_id:path}"): "read",
     ("GET", "/api/quality"): "read",
+    ("GET", "/api/leadership"): "read",
     # The book: reading is everyone's; a change is checked again against what the user may
     # change (their own alerts, tasks and accounts; a manager their team's).
     ("GET", "/operations"): "read",

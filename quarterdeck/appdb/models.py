@@ -277,6 +277,7 @@ class DataQualityCheck(Base):
 from quarterdeck.appdb import account_detail_models as _account_detail_models  # noqa: E402, F401
 from quarterdeck.appdb import data_age as _data_age  # noqa: E402, F401
 from quarterdeck.appdb import forecast_models as _forecast_models  # noqa: E402, F401
+from quarterdeck.appdb import metric_series_models as _metric_series_models  # noqa: E402, F401
 from quarterdeck.appdb import operations_models as _operations_models  # noqa: E402, F401
 from quarterdeck.appdb import report_models as _report_models  # noqa: E402, F401
 from quarterdeck.appdb import security as _security  # noqa: E402, F401
