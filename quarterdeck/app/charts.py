@@ -125,8 +125,9 @@ def _range(low: float, high: float, *, from_zero: bool,
     step = nice_step(span if span > 0 else abs(high) or 1.0)
     if integer:
         step = max(1.0, math.ceil(step))
-    floor = step * math.floor(low / step)
-    top = step * max(math.ceil(high / step), floor / step + 1)
+    # A hair of tolerance: 0.9 / 0.05 is 17.999… in floating point, not 18.
+    floor = step * math.floor(low / step + 1e-9)
+    top = step * max(math.ceil(high / step - 1e-9), round(floor / step) + 1)
     return floor, top, step
 
 
