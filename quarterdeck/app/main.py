@@ -21,6 +21,8 @@ from quarterdeck import __version__
 from quarterdeck.app import api, health
 from quarterdeck.app.api import book as book_api
 from quarterdeck.app.api import leadership as leadership_api
+from quarterdeck.app.api import renewals as renewals_api
+from quarterdeck.app.api import reports as reports_api
 from quarterdeck.app.auth import (
     SESSION_COOKIE,
     NotAuthenticated,
@@ -28,7 +30,16 @@ from quarterdeck.app.auth import (
     current_user,
 )
 from quarterdeck.app.login_throttle import LoginPolicy
-from quarterdeck.app.pages import accounts, audit, book, leadership, login, quality
+from quarterdeck.app.pages import (
+    accounts,
+    audit,
+    book,
+    leadership,
+    login,
+    quality,
+    renewals,
+    reports,
+)
 from quarterdeck.app.permissions import authorize, undeclared_routes
 from quarterdeck.app.rendering import HERE, render
 from quarterdeck.app.security_headers import SecurityHeaders
@@ -93,11 +104,15 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(quality.router)
     app.include_router(leadership.router)
+    app.include_router(renewals.router)
+    app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(api.router)
     app.include_router(book_api.router, prefix="/api", dependencies=[Depends(current_user)])
     app.include_router(leadership_api.router, prefix="/api",
                        dependencies=[Depends(current_user)])
+    app.include_router(renewals_api.router, prefix="/api", dependencies=[Depends(current_user)])
+    app.include_router(reports_api.router, prefix="/api", dependencies=[Depends(current_user)])
     if missing := undeclared_routes(app.routes):
         raise RuntimeError(f"routes without a permission in permissions.ROUTES: {missing}")
     _add_error_handlers(app)

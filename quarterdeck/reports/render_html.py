@@ -18,7 +18,21 @@ _env.filters.update(money=money, percent=percent, signed=signed, points=points)
 
 def render_html(report: WeeklyReport, *, reader: str | None = None) -> str:
     """The report as HTML; `reader`'s own next best actions are listed first."""
-    return _env.get_template("weekly.html").render(
+    return _render("weekly.html", report, reader=reader, definitions=None)
+
+
+def render_html_body(report: WeeklyReport, *, reader: str | None = None,
+                     definitions: str | None = None) -> str:
+    """The report's content without its page and styles, for a page that lays it out itself
+    (the web app); with `definitions`, each figure's name links to `definitions` + its key:
+    `render_html_body(report, definitions="#def-")` links NRR to `#def-nrr`."""
+    return _render("weekly_body.html", report, reader=reader, definitions=definitions)
+
+
+def _render(template: str, report: WeeklyReport, *, reader: str | None,
+            definitions: str | None) -> str:
+    return _env.get_template(template).render(
         r=report, reader=reader, actions=report.actions_by_owner(first=reader),
+        definitions=definitions,
         week_chart=Markup(charts.svg(charts.waterfall(report.week, report.currency))),
         quarter_chart=Markup(charts.svg(charts.waterfall(report.quarter, report.currency))))
