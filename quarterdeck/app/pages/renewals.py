@@ -123,7 +123,9 @@ def renewals_page(
         "here": here, "may_call": may_call, "categories": CATEGORY_LABELS,
         "no_call": NO_CALL, "band_labels": BAND_LABELS, "probability": probability,
         "percent": lambda v: "—" if v is None else f"{v * 100:.1f}%",
-        "default_horizon": DEFAULT_HORIZON_DAYS, "published_horizon": PUBLISHED_HORIZON_DAYS,
+        "default_horizon": DEFAULT_HORIZON_DAYS,
+        "horizons": sorted({30, 60, 90, DEFAULT_HORIZON_DAYS, PUBLISHED_HORIZON_DAYS,
+                            *([horizon] if horizon else [])}),
         "command": EXPORT.format(day=day) if day else "", "definitions": DEFINITIONS,
         "currency": result.currency,
         "pages": max(1, -(-result.total // PER_PAGE)), "page": page})
