@@ -86,7 +86,8 @@ def set_category(engine: Engine, renewal_id: str, category: str | None, *, actor
     with session(engine) as db:
         account_id, renewal_date, owner = _owner(db, renewal_id)
         user = db.scalar(select(User).where(User.email == actor))
-        if user is not None and user.role == "csm" and owner != actor:
+        # Emails compare without case, as everywhere else in the app.
+        if user is not None and user.role == "csm" and (owner or "").lower() != actor.lower():
             raise CategoryError(f"{actor} does not own {account_id} (its CSM is {owner}); only "
                                 "its owner, a manager or ops can call this renewal")
         current = db.get(RenewalCategory, renewal_id)

@@ -96,3 +96,17 @@ def test_unknown_categories_and_renewals_are_refused(engine):
         set_category(engine, "alpha@2026-11-15", "maybe", actor="ops@example.com")
     with pytest.raises(CategoryError, match="no renewal 'zulu@2026-11-15'"):
         set_category(engine, "zulu@2026-11-15", "commit", actor="ops@example.com")
+
+
+def test_an_owner_written_with_capitals_still_owns_the_renewal(engine):
+    from sqlalchemy import update
+
+    from quarterdeck.appdb.forecast_models import ForecastDecision
+
+    _publish(engine)
+    with session(engine) as db:
+        db.execute(update(ForecastDecision).where(ForecastDecision.account_id == "alpha")
+                   .values(owner_email="Ana@Example.com"))
+    add_user(engine, "ana@example.com", "Ana", "csm", "correct-horse-9")
+    set_category(engine, "alpha@2026-11-15", "commit", actor="ana@example.com")
+    assert categories(engine).to_pylist()[0]["category"] == "commit"
