@@ -29,6 +29,7 @@ from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.appdb.publish_operations import OperationsResult, publish_operations
+from quarterdeck.health.window_model import WindowModel
 from quarterdeck.landing.account_versions import with_account_versions
 from quarterdeck.quality.data_age import data_warnings
 from quarterdeck.quality.report import QualityReport
@@ -280,9 +281,45 @@ def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
                   else "not validated")
         note = (f"churn model {model.name} trained on {model.card['training']['rows']} "
                 f"decisions ({figure}), saved in {folder}")
+    window, window_note = window_stage(ws, tables, as_of, usage)
     risk = churn_risk(tables, as_of=as_of, base_currency=base, model=model, usage=usage,
-                      window_days=churn.window_days)
-    return risk, [note]
+                      window_days=churn.window_days, window_model=window)
+    return risk, [note, window_note]
+
+
+def window_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
+                 usage: ir.Table | None) -> tuple[WindowModel | None, str]:
+    """The window model for `churn.window_days` (reused on the retraining schedule, else
+    trained and kept), or None with why the window combines the churn model's decisions."""
+    from quarterdeck.health.model_store import (
+        recent_window_model,
+        save_model,
+        window_models_dir,
+    )
+    from quarterdeck.health.window_model import NoWindowModel, train_window_model
+
+    churn = ws.settings.churn
+    root = window_models_dir(ws.data_dir, churn.window_days)
+    kept = recent_window_model(root, as_of, max_age_days=churn.retrain_days,
+                               attributes=churn.attributes)
+    if kept is not None:
+        how = ("the churn model's decisions combined" if kept.combines_decisions
+               else f"window model {kept.name}")
+        return kept, (f"churn within {churn.window_days} days: {how}, as judged on "
+                      f"{kept.as_of} (retrained every {churn.retrain_days} days)")
+    try:
+        window = train_window_model(tables, as_of=as_of, base_currency=ws.settings.base_currency,
+                                    window_days=churn.window_days, usage=usage,
+                                    attributes=churn.attributes)
+    except NoWindowModel as exc:
+        return None, (f"churn within {churn.window_days} days: the churn model's decisions in "
+                      f"the window combined ({exc})")
+    save_model(window, root)
+    if window.combines_decisions:
+        return window, (f"churn within {churn.window_days} days: the churn model's decisions "
+                        f"in the window combined ({window.card['why']})")
+    return window, (f"churn within {churn.window_days} days: window model {window.name} "
+                    f"(validation AUC {window.card['validation']['auc']:.3f})")
 
 
 def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engine: Engine,

@@ -49,6 +49,7 @@ from quarterdeck.health.churn_model import (
 )
 from quarterdeck.health.feature_table import feature_table_at, paying_accounts, points_for
 from quarterdeck.health.features import FEATURES, Feature
+from quarterdeck.health.window_model import NoWindowModel, WindowModel, train_window_model
 
 TOP_REASONS = 3
 WINDOW_DAYS = 90
@@ -190,20 +191,34 @@ def window_probability(p: np.ndarray, decisions: np.ndarray, floor: float) -> np
 def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                model: ChurnModel | None = None, accounts: Sequence[str] | None = None,
                usage: ir.Table | None = None, window_days: int = WINDOW_DAYS,
-               attributes: Sequence[str] | None = None) -> pa.Table:
+               attributes: Sequence[str] | None = None,
+               window_model: WindowModel | None = None) -> pa.Table:
     """The churn risk of every account paying on `as_of` (see the module), one row each.
 
     Trains the model as of `as_of` when none is given (NotEnoughHistory when it cannot;
-    `attributes` as for `train_churn_model`); a given model must have been trained on or
-    before `as_of`. Example: churn_risk(tables, as_of=date(2026, 9, 30), base_currency="USD").
+    `attributes` as for `train_churn_model`), and then the window model too (when the history
+    allows one); a given model must have been trained on or before `as_of`. The probability
+    within the window is the window model's when there is one for `window_days`, else the
+    churn model's decisions in the window combined.
+    Example: churn_risk(tables, as_of=date(2026, 9, 30), base_currency="USD").
     """
     if model is None:
         model = train_churn_model(tables, as_of=as_of, base_currency=base_currency, usage=usage,
                                   attributes=attributes)
-    if model.as_of > as_of:
+        try:
+            window_model = train_window_model(tables, as_of=as_of, base_currency=base_currency,
+                                              window_days=window_days, usage=usage,
+                                              attributes=attributes)
+        except NoWindowModel:
+            window_model = None
+    if model.as_of > as_of or (window_model is not None and window_model.as_of > as_of):
         raise ValueError(f"a model trained as of {model.as_of} would look ahead of {as_of}")
+    if window_model is not None and (window_model.window_days != window_days
+                                     or window_model.combines_decisions):
+        window_model = None
+    wanted = [*model.features, *(window_model.features if window_model else [])]
     rows = scoring_rows(tables, as_of=as_of, base_currency=base_currency,
-                        features=model.features, accounts=accounts, usage=usage)
+                        features=list(dict.fromkeys(wanted)), accounts=accounts, usage=usage)
     ids = rows["account_id"].to_pylist()
     x = model.matrix(rows)
     probability = model.probability(x) if len(ids) else np.empty(0)
@@ -212,7 +227,8 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
                for d in rows["days_to_renewal"].to_pylist()]
     decisions = np.array([decisions_within(h, t, as_of, window_days)
                           for h, t in zip(horizon, terms, strict=True)], dtype=float)
-    within = window_probability(probability, decisions, model.floor)
+    within = (window_model.probability(rows) if window_model is not None and len(ids)
+              else window_probability(probability, decisions, model.floor))
     directions = [_direction(float(p), t, model.card)
                   for p, t in zip(probability, terms, strict=True)]
     observed = {c[len("observed_"):]: rows[c].to_pylist() for c in rows.column_names

@@ -21,6 +21,7 @@ from typing import Any
 
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.health.churn_model import ChurnModel
+from quarterdeck.health.window_model import WindowModel
 
 MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
@@ -48,7 +49,7 @@ def saved_dates(root: Path) -> list[date]:
     return sorted(out)
 
 
-def save_model(model: ChurnModel, root: Path) -> Path:
+def save_model(model: ChurnModel | WindowModel, root: Path) -> Path:
     """Write `model` and its card to `<root>/<model.as_of>/`; returns the folder."""
     import joblib
 
@@ -57,7 +58,8 @@ def save_model(model: ChurnModel, root: Path) -> Path:
     target = root / model.as_of.isoformat()
     staging = Path(tempfile.mkdtemp(prefix=f".{model.as_of.isoformat()}-", dir=root))
     try:
-        joblib.dump(replace(model, training=None), staging / MODEL_FILE)
+        kept = replace(model, training=None) if isinstance(model, ChurnModel) else model
+        joblib.dump(kept, staging / MODEL_FILE)
         (staging / CARD_FILE).write_text(json.dumps(model.card, indent=2) + "\n")
         if target.exists():
             old = root / f".{target.name}-old"
@@ -111,5 +113,28 @@ def recent_model(root: Path, as_of: date, *, max_age_days: int,
     setting = model.card.get("attribute_setting", "unknown")
     wanted = None if attributes is None else sorted(attributes)
     if model.days_before != days_before or setting != wanted:
+        return None
+    return model
+
+
+def window_models_dir(data_dir: Path, window_days: int) -> Path:
+    """Where a workspace keeps its window models for a window of `window_days`."""
+    return Path(data_dir) / "models" / f"churn-window-{window_days}d"
+
+
+def recent_window_model(root: Path, as_of: date, *, max_age_days: int,
+                        attributes: Sequence[str] | None) -> WindowModel | None:
+    """As `recent_model`, for the window models kept in `root`."""
+    import joblib
+
+    fresh = [d for d in saved_dates(root) if as_of - timedelta(days=max_age_days) < d <= as_of]
+    if not fresh:
+        return None
+    try:
+        model = joblib.load(_folder(root, fresh[-1]) / MODEL_FILE)
+    except Exception:  # an unreadable file: train again rather than fail the run
+        return None
+    wanted = None if attributes is None else sorted(attributes)
+    if not isinstance(model, WindowModel) or model.card.get("attribute_setting") != wanted:
         return None
     return model

@@ -54,7 +54,12 @@ def test_money_in_reasons_is_formatted_in_the_base_currency():
 
 @pytest.fixture(scope="module")
 def risk(duck):
-    return churn_risk(duck.load(churn_world()[0]), as_of=T, base_currency="USD").to_pylist()
+    """Scored by the churn model alone: the window combines its decisions (no window model)."""
+    from quarterdeck.health.churn_model import train_churn_model
+
+    tables = duck.load(churn_world()[0])
+    model = train_churn_model(tables, as_of=T, base_currency="USD")
+    return churn_risk(tables, as_of=T, base_currency="USD", model=model).to_pylist()
 
 
 @pytest.fixture(scope="module")
