@@ -67,6 +67,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/accounts"): "read",
     ("GET", "/api/accounts/{account_id:path}"): "read",
     ("GET", "/api/account_detail/{account_id:path}"): "read",
+    ("GET", "/api/qbr_decks"): "read",
+    ("GET", "/qbr-decks/{deck_id}"): "read",
     ("GET", "/api/quality"): "read",
     ("GET", "/api/leadership"): "read",
     # The book: reading is everyone's; a change is checked again against what the user may

@@ -107,11 +107,18 @@ def qbr(
     as_of: AsOfOpt = None,
     template: Annotated[Path | None, typer.Option(
         help="The company's .pptx template (needs a title and a content layout).")] = None,
+    keep: Annotated[bool, typer.Option(
+        "--keep/--no-keep", help="Also keep the deck in the app database, where the account "
+        "page offers it for download.")] = True,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write an account's quarterly business review deck (PPTX)."""
+    import getpass
+
+    from quarterdeck.appdb.database import make_engine, migrate
     from quarterdeck.reports.qbr import build_qbr
     from quarterdeck.reports.render_pptx import render_qbr_deck
+    from quarterdeck.reports.store import keep_deck
     from quarterdeck.workspace.workspace import open_workspace
 
     if out.suffix.lower() != ".pptx":
@@ -120,6 +127,14 @@ def qbr(
     day = _day(as_of, ws.settings.timezone)
     render_qbr_deck(build_qbr(ws, account, day), out, template=template)
     console.print(f"QBR deck of {account} as of {day} written to {out}")
+    if keep:
+        engine = make_engine(ws.app_database_url)
+        try:
+            migrate(engine)
+            keep_deck(engine, account, day, out.read_bytes(), created_by=getpass.getuser())
+        finally:
+            engine.dispose()
+        console.print("kept in the app database: the account page offers it for download")
 
 
 @report_app.command("send")

@@ -79,3 +79,57 @@ def render_stored(engine: Engine, report_id: int, fmt: str = "html", *,
                   reader: str | None = None) -> str | bytes:
     """Stored report `report_id` rendered as `fmt` (see `render_report`)."""
     return render_report(load_report(engine, report_id), fmt, reader=reader)
+
+
+@dataclass(frozen=True)
+class DeckListing:
+    """A kept QBR deck, without its content."""
+
+    id: int
+    account_id: str
+    as_of: date
+    created_at: datetime
+    created_by: str | None
+    size: int
+
+
+def keep_deck(engine: Engine, account_id: str, as_of: date, content: bytes, *,
+              created_by: str | None = None) -> int:
+    """Keep a QBR deck (replacing the one kept for the same account and day); its id."""
+    from quarterdeck.appdb.report_models import QbrDeck
+
+    with session(engine) as s:
+        found = s.scalars(select(QbrDeck).where(
+            (QbrDeck.account_id == account_id) & (QbrDeck.as_of == as_of))).first()
+        if found is None:
+            found = QbrDeck(account_id=account_id, as_of=as_of, content=content,
+                            size=len(content), created_by=created_by)
+            s.add(found)
+        else:
+            found.content, found.size, found.created_at, found.created_by = (
+                content, len(content), utcnow(), created_by)
+        s.flush()
+        return found.id
+
+
+def list_decks(engine: Engine, account_id: str) -> list[DeckListing]:
+    """The QBR decks kept for an account, the latest day first."""
+    from quarterdeck.appdb.report_models import QbrDeck
+
+    t = QbrDeck.__table__
+    query = (select(t.c.id, t.c.account_id, t.c.as_of, t.c.created_at, t.c.created_by, t.c.size)
+             .where(t.c.account_id == account_id).order_by(t.c.as_of.desc()))
+    with session(engine) as s:
+        return [DeckListing(*row) for row in s.execute(query)]
+
+
+def load_deck(engine: Engine, deck_id: int) -> tuple[DeckListing, bytes]:
+    """A kept QBR deck and its content."""
+    from quarterdeck.appdb.report_models import QbrDeck
+
+    with session(engine) as s:
+        found = s.get(QbrDeck, deck_id)
+        if found is None:
+            raise UnknownTableError(f"no QBR deck with id {deck_id}")
+        return (DeckListing(found.id, found.account_id, found.as_of, found.created_at,
+                            found.created_by, found.size), bytes(found.content))

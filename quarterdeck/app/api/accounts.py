@@ -3,13 +3,17 @@ health score and churn risk."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
 
 from quarterdeck.app.account_detail_queries import TIMELINE_GROUPS, AccountDetail360, account_360
 from quarterdeck.app.book_queries import account_book
 from quarterdeck.app.queries import AccountDetail, AccountFilters, AccountList
 from quarterdeck.app.queries import get_account as find_account
 from quarterdeck.app.queries import list_accounts as find_accounts
+from quarterdeck.reports.store import list_decks
 
 router = APIRouter(tags=["accounts"])
 
@@ -65,4 +69,25 @@ def get_account_detail(
     if timeline_group is not None:
         detail.timeline = [e for e in detail.timeline if e.group == timeline_group]
     return detail
+
+
+class DeckOut(BaseModel):
+    """A kept QBR deck; `url` downloads the .pptx."""
+
+    id: int
+    account_id: str
+    as_of: date
+    created_at: datetime
+    created_by: str | None
+    size: int
+    url: str
+
+
+@router.get("/qbr_decks", response_model=list[DeckOut])
+def qbr_decks(request: Request,
+              account_id: str = Query(..., max_length=200, description="The account.")
+              ) -> list[DeckOut]:
+    """The QBR decks kept for an account (built by `quarterdeck report qbr`), latest first."""
+    return [DeckOut(**vars(d), url=f"/qbr-decks/{d.id}")
+            for d in list_decks(request.app.state.engine, account_id)]
 

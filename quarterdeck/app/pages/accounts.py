@@ -17,6 +17,7 @@ from quarterdeck.app.account_detail_queries import (
 from quarterdeck.app.auth import current_user
 from quarterdeck.app.charts import line_chart
 from quarterdeck.app.formatting import money
+from quarterdeck.app.params import RowId
 from quarterdeck.app.queries import (
     BANDS,
     COMPONENT_DISPLAY,
@@ -31,8 +32,11 @@ from quarterdeck.app.queries import (
     list_accounts,
 )
 from quarterdeck.app.rendering import render
+from quarterdeck.errors import UnknownTableError
+from quarterdeck.reports.store import list_decks, load_deck
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 STATUS_LABELS = {PAYING: "Paying customers", "trial": "Trials", "prospect": "Prospects",
                  "churned": "Churned", "all": "All accounts"}
 BAND_LABELS = {"red": "Red", "yellow": "Yellow", "green": "Green", NO_SCORE: "No score"}
@@ -168,8 +172,24 @@ def account_page(request: Request, account_id: str,
     points = [(p.month, p.arr) for p in account.arr_history]
     book = account_book(engine, account_id)
     detail = account_360(engine, account_id, book=book, base_currency=account.currency)
+    decks = list_decks(engine, account_id)
     entries = [e for e in detail.timeline if timeline is None or e.group == timeline]
     return render(request, "account.html", {
         "account": account, "points": points, "book": book, "detail": detail,
         "timeline": entries, "timeline_group": timeline, "groups": list(TIMELINE_GROUPS),
+        "decks": decks,
         "usage_chart": usage_chart, "health_chart": health_chart, **HELPERS})
+
+
+@router.get("/qbr-decks/{deck_id}")
+def qbr_deck(request: Request, deck_id: RowId) -> Response:
+    """A kept QBR deck, downloaded as its .pptx file."""
+    try:
+        deck, content = load_deck(request.app.state.engine, deck_id)
+    except UnknownTableError:
+        raise HTTPException(404, f"No QBR deck {deck_id}.") from None
+    name = f"qbr-{deck.account_id}-{deck.as_of.isoformat()}.pptx"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return Response(content, media_type=PPTX,
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
