@@ -35,4 +35,6 @@ def build_app(ws: Workspace) -> FastAPI:
                      secure_cookies=ws.settings.server.secure_cookies)
     # Starting a playbook by hand needs the workspace's definitions of it.
     app.state.playbooks = ws.book.playbooks
+    # The definitions page reads the files afresh from here on each visit.
+    app.state.workspace_root = ws.root
     return app

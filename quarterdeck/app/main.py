@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from quarterdeck import __version__
 from quarterdeck.app import api, health
 from quarterdeck.app.api import book as book_api
+from quarterdeck.app.api import definitions as definitions_api
 from quarterdeck.app.api import leadership as leadership_api
 from quarterdeck.app.api import renewals as renewals_api
 from quarterdeck.app.api import reports as reports_api
@@ -34,6 +35,7 @@ from quarterdeck.app.pages import (
     accounts,
     audit,
     book,
+    definitions,
     leadership,
     login,
     quality,
@@ -107,12 +109,15 @@ def create_app(
     app.include_router(renewals.router)
     app.include_router(reports.router)
     app.include_router(audit.router)
+    app.include_router(definitions.router)
     app.include_router(api.router)
     app.include_router(book_api.router, prefix="/api", dependencies=[Depends(current_user)])
     app.include_router(leadership_api.router, prefix="/api",
                        dependencies=[Depends(current_user)])
     app.include_router(renewals_api.router, prefix="/api", dependencies=[Depends(current_user)])
     app.include_router(reports_api.router, prefix="/api", dependencies=[Depends(current_user)])
+    app.include_router(definitions_api.router, prefix="/api",
+                       dependencies=[Depends(current_user)])
     if missing := undeclared_routes(app.routes):
         raise RuntimeError(f"routes without a permission in permissions.ROUTES: {missing}")
     _add_error_handlers(app)

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "act_on_accounts": frozenset({"admin", "ops", "manager", "csm"}),
     "manage_team": frozenset({"admin", "ops", "manager"}),
     "edit_definitions": frozenset({"admin", "ops"}),
+    # The workspace's definitions as loaded, with their problems (no secrets in it).
+    "read_definitions": frozenset({"admin", "ops", "manager"}),
     "manage_data": frozenset({"admin", "ops"}),
     "manage_users": frozenset({"admin"}),
     "manage_settings": frozenset({"admin"}),
@@ -63,6 +65,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/quality"): "read",
     ("GET", "/leadership"): "read",
     ("GET", "/admin/audit"): "read_audit",
+    ("GET", "/settings/definitions"): "read_definitions",
+    ("GET", "/api/definitions"): "read_definitions",
     ("GET", "/api/openapi.json"): "read",
     ("GET", "/api/accounts"): "read",
     ("GET", "/api/accounts/{account_id:path}"): "read",

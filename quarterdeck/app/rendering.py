@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from quarterdeck.app import formatting
 from quarterdeck.app.charts import arr_line_chart
 from quarterdeck.app.csrf import csrf_token
+from quarterdeck.app.permissions import has_permission
 from quarterdeck.appdb.data_age import stale_data_sentences
 
 HERE = Path(__file__).parent
@@ -26,7 +27,7 @@ templates.env.filters.update(
     path_segment=lambda value: quote(str(value), safe=""),
 )
 templates.env.globals.update(days_until=formatting.days_until, arr_line_chart=arr_line_chart,
-                             csrf_token=csrf_token)
+                             csrf_token=csrf_token, has_permission=has_permission)
 
 # Statuses with a colour of their own; anything else is shown neutral.
 STATUS_STYLES = {

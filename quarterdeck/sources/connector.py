@@ -15,6 +15,7 @@ Example::
     class Acme(Connector):
         kind = "acme"
         objects = ("customers",)
+        object_entities = {"customers": "accounts"}
 
         def pages(self, obj, cursor):
             for records, after in self.client.list_customers(since=cursor):
@@ -66,6 +67,8 @@ class Connector:
     objects: ClassVar[tuple[str, ...]]
     # The credentials it needs, e.g. ("api_key",); read by `Credentials.require`.
     secrets: ClassVar[tuple[str, ...]] = ()
+    # The entity of the data contract each object's rows become, e.g. customers → accounts.
+    object_entities: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str, source: Source, credentials: Credentials) -> None:
         self.name = name
@@ -81,6 +84,10 @@ class Connector:
             raise QuarterdeckError(f"source {self.name!r}: {', '.join(unknown)} not objects of "
                                    f"{self.kind} (known: {', '.join(self.objects)})")
         return chosen
+
+    def entities(self) -> dict[str, str]:
+        """Each object it syncs and the entity of the data contract its rows become."""
+        return {obj: self.object_entities[obj] for obj in self.selected_objects()}
 
     def pages(self, obj: str, cursor: Cursor) -> Iterator[Page]:
         raise NotImplementedError

@@ -141,6 +141,7 @@ class HubSpotConnector(Connector):
     kind = "hubspot"
     objects = tuple(OBJECTS)
     secrets = ("access_token",)
+    object_entities = {name: o.entity for name, o in OBJECTS.items()}
 
     def __init__(self, name: str, source: Source, credentials: Credentials) -> None:
         super().__init__(name, source, credentials)

@@ -83,6 +83,7 @@ class SalesforceConnector(Connector):
     kind = "salesforce"
     objects = tuple(SOBJECTS)
     secrets = ("access_token", "instance_url", "username", "password", "security_token")
+    object_entities = {name: o.entity for name, o in SOBJECTS.items()}
 
     def __init__(self, name: str, source: Source, credentials: Credentials) -> None:
         super().__init__(name, source, credentials)

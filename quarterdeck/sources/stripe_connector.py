@@ -135,6 +135,7 @@ class StripeConnector(Connector):
     kind = "stripe"
     objects = ("customers", "subscriptions", "invoices")
     secrets = ("api_key",)
+    object_entities = {name: feed.entity for name, feed in FEEDS.items()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -71,6 +71,9 @@ class WarehouseTableSource(Connector):
     def selected_objects(self) -> tuple[str, ...]:
         return tuple(m.table for m in self.source.tables)
 
+    def entities(self) -> dict[str, str]:
+        return {m.table: m.entity for m in self.source.tables}
+
     def _mapping(self, obj: str) -> TableMapping:
         return next(m for m in self.source.tables if m.table == obj)
 

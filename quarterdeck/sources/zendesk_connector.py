@@ -105,6 +105,8 @@ class ZendeskConnector(Connector):
     kind = "zendesk"
     objects = ("organizations", "tickets", "satisfaction_ratings")
     secrets = ("email", "api_token", "oauth_token")
+    object_entities = {"organizations": "accounts", "tickets": "tickets",
+                       "satisfaction_ratings": "surveys"}
 
     def __init__(self, name: str, source: Source, credentials: Credentials) -> None:
         super().__init__(name, source, credentials)

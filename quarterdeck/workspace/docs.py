@@ -181,6 +181,52 @@ server:
 """
 
 
+_WEB_VIEW = """\
+## Seeing the definitions in the web app
+
+Admins, ops and managers see every definition file as loaded under **Settings**
+(`/settings/definitions`; the same as JSON from `GET /api/definitions`): health models,
+lifecycle stages and CS segments, signals, playbooks, reports, sources, the team,
+`quarterdeck.yml`, tiers, data-quality checks and identity resolution. Each file is read from
+the workspace on every visit with the loader `quarterdeck validate` and `quarterdeck run` use,
+one file at a time, so one broken file does not hide the others. Edit a file and reload the
+page to see it checked again; nothing needs a restart (the book changes at the next run).
+
+| status | meaning |
+|---|---|
+| ok | the file loads; what it defines is shown in words: each health model with its segments, \
+bands and components (weight, share of the weight, points), each lifecycle stage and CS segment \
+in order with its condition, each signal with its kind, severity, owner, cool-down and \
+evidence, each playbook with its trigger and steps, each report with its audience, schedule \
+and channels, each source with the entities it feeds, its freshness and last sync |
+| warning | the file loads but names something missing: a source with none of its credentials \
+set, a manager or an account owner who is not in the team |
+| error | the file does not load: the problem with its file, line and field, as \
+`quarterdeck validate` prints it |
+
+A signal with a misspelled kind shows as:
+
+```text
+definitions/signals.yml:8 · field signals.0.kind: unknown kind 'plunge'; kinds: threshold, \
+change, event, expansion
+```
+
+Playbooks name stages, signals and milestones: while `lifecycle.yml` or `signals.yml` has a
+problem, playbooks are checked against their own schema only, and the page says so. A file
+that is absent shows the shipped default it falls back to.
+
+Secrets are never shown. A password in a connection URL, and query parameters named like a
+secret, show as `***`; source options named like a secret (`api_key`, `token`, …) and webhook
+addresses written in `reports.yml` as `set (hidden)`; source credentials, and the environment
+variables of SMTP and webhook channels, only as set or not set (and for credentials, whether
+from the environment or `secrets.yml`).
+
+The team is data, not a definition file: the page shows it as the last `quarterdeck run`
+published it, with the rows refused at the latest load of the team file (file, line and field,
+from `data/rejects/`). An app started without a workspace (`create_app` called directly, as
+tests do) says so instead; `quarterdeck serve` always has one.
+"""
+
 
 def _tier_examples() -> str:
     """Which ARR lands in which tier, for the tiers `quarterdeck init` writes."""
@@ -265,6 +311,7 @@ The file `quarterdeck init` writes:
 gives
 
 {_tier_examples()}
+{_WEB_VIEW}
 ## Full example
 
 Every setting at its default, with its description:
