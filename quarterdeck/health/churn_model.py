@@ -15,7 +15,11 @@ renewal decisions of the company's own past.
   only make far-off renewals extrapolate), plus the account attributes
   (`quarterdeck.health.account_attributes`, encoded by
   `quarterdeck.health.attribute_encoding`). A feature with no value, or one value, on every
-  training decision is left out too; the card lists what was left out and why.
+  training decision is left out too; the card lists what was left out and why. An account
+  with no rows of its own for a source the company has (no meeting ever, no product event
+  ever) has that feature missing, never a stand-in such as its tenure: the candidates read a
+  missing value through their own means (an indicator beside the median; a branch of its
+  own), and its reason says "no meeting recorded".
 - Training starts at the first churn the data records (`FROM_FIRST_CHURN`): a history that
   holds no churn at all before some day usually starts recording churn then (an export of the
   customers present on a day, a billing system migrated), and its earlier decisions, every
@@ -249,7 +253,7 @@ def training_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
                  churned=ibis.ifelse(o.result == "churned", 1, 0))
     points = o.select("account_id", as_of=o.score_date)
     f = feature_table_at(tables, points, base_currency=base_currency, features=features,
-                         usage=usage).drop("segment")
+                         usage=usage, stand_ins=False).drop("segment")
     j = o.left_join(f, [o.account_id == f.account_id, o.score_date == f.as_of])
     j = j.select("account_id", "segment", "term", "period_start", "decision_date", "score_date",
                  "result", "notice_date", "churned", *features)

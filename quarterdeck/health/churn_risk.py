@@ -158,7 +158,7 @@ def scoring_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: 
         paying = paying.filter(paying.account_id.isin(list(accounts)))
     wanted = list(dict.fromkeys([*features, "days_to_renewal", "term_months"]))
     f = feature_table_at(tables, points_for(paying, [as_of]), base_currency=base_currency,
-                         features=wanted, usage=usage, observed=True)
+                         features=wanted, usage=usage, observed=True, stand_ins=False)
     return f.order_by("account_id").to_pyarrow()
 
 

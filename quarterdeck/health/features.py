@@ -107,7 +107,9 @@ def _days_since(what: str) -> Phrase:
 
 
 def _never(what: str) -> Phrase:
-    return lambda v: "no " + what + " recorded in " + _num(v) + " days as a customer"
+    """Words for an account without any such row: with its days as a customer when known."""
+    return lambda v: ibis.ifelse(v.isnull(), ibis.literal("no " + what + " recorded"),
+                                 "no " + what + " recorded in " + _num(v) + " days as a customer")
 
 
 def _value(label: str, places: int = 0, suffix: str = "") -> Phrase:

@@ -103,7 +103,7 @@ def _snapshot(tables: Mapping[str, ir.Table], day: date, window_days: int, base_
     later = paying_accounts(tables, as_of=day + timedelta(days=window_days),
                             base_currency=base_currency)
     f = feature_table_at(tables, points_for(paying, [day]), base_currency=base_currency,
-                         features=list(features), usage=usage)
+                         features=list(features), usage=usage, stand_ins=False)
     still = later.select("account_id").mutate(still=True)
     f = f.left_join(still, "account_id").drop("account_id_right")
     f = f.mutate(churned=f.still.isnull().cast("int64"), snapshot=f.as_of).drop("still")

@@ -146,10 +146,9 @@ def test_an_account_that_never_had_an_event_is_never_said_to_have_used_the_produ
     got = {r["account_id"]: r for r in rows.to_pylist()}
     assert (got["used"]["days_since_last_event"], got["used"]["observed_days_since_last_event"]
             ) == (10, True)
-    # The value stays what the health score reads (days without an event since it became a
-    # customer), but it is known to be a stand-in...
+    # The churn model reads no value at all for it (never a stand-in such as its tenure)...
     assert (got["never"]["days_since_last_event"],
-            got["never"]["observed_days_since_last_event"]) == (181, False)
+            got["never"]["observed_days_since_last_event"]) == (None, False)
     # ...and a reason says so, never "181 days since the last product use".
 
     class Pushes(ChurnModel):
@@ -158,16 +157,16 @@ def test_an_account_that_never_had_an_event_is_never_said_to_have_used_the_produ
 
     model = Pushes("logistic", "v", day, 30, ["days_since_last_event"], None, None,
                    np.zeros(1), {})
-    x = np.array([[10.0], [181.0]])
-    observed = {"days_since_last_event": [True, False]}
-    assert reasons_in_words(model, ["used", "never"], x, observed=observed) == [
+    x = np.array([[10.0], [np.nan], [181.0]])
+    observed = {"days_since_last_event": [True, False, False]}
+    assert reasons_in_words(model, ["used", "never", "stand-in"], x, observed=observed) == [
         ["10 days since the last product use"],
+        ["no product use recorded"],
         ["no product use recorded in 181 days as a customer"]]
-    # Read without stand-ins (stand_ins=False), the account has no value at all.
-    strict = duck.rows(feature_table_at(tables, points_for(ibis_accounts(["never"]), [day]),
-                                        base_currency="USD", features=["days_since_last_event"],
-                                        stand_ins=False))
-    assert strict["never"]["days_since_last_event"] is None
+    # The health scores still read the registry's value: days as a customer without one.
+    kept = duck.rows(feature_table_at(tables, points_for(ibis_accounts(["never"]), [day]),
+                                      base_currency="USD", features=["days_since_last_event"]))
+    assert kept["never"]["days_since_last_event"] == 181
 
 
 def ibis_accounts(ids: list[str]):
