@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("csv", type=Path, help="Telco-Customer-Churn.csv")
     parser.add_argument("--window", type=int, default=180, help="days (default 180)")
     parser.add_argument("--keep", type=Path, help="keep the workspace in this folder")
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the churn dates")
     args = parser.parse_args()
 
     from typer.testing import CliRunner
@@ -133,7 +134,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     root = args.keep or Path(tempfile.mkdtemp(prefix="churn-public-"))
     started = time.perf_counter()
-    counts = lay_out(args.csv, root / "company")
+    counts = lay_out(args.csv, root / "company", seed=args.seed)
     print(f"laid out {counts['customers']:,} customers ({counts['churned']:,} churned over "
           f"{SPREAD_DAYS} days before {END}) in {time.perf_counter() - started:.1f} s")
     runner = CliRunner()
