@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -158,10 +158,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        if _is_api(request):
-            return await request_validation_exception_handler(request, exc)
         where = "; ".join(f"{' '.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
                           f"{e.get('msg', 'invalid')}" for e in exc.errors())
+        if _is_api(request):
+            # The shape of every API error (error, message), with FastAPI's `detail` list
+            # kept so the documented 422 schema still holds.
+            return JSONResponse({"error": "ValidationError", "message": f"{where}.",
+                                 "detail": jsonable_encoder(exc.errors())}, status_code=422)
         return render(request, "error.html",
                       {"status": 400, "message": f"This page cannot show that: {where}."}, 400)
 

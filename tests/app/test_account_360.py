@@ -117,6 +117,9 @@ def test_the_api_returns_the_same_detail(signed_in):
     assert signed_in.get("/api/account_detail/nope").status_code == 404
     bad = signed_in.get("/api/account_detail/acme", params={"timeline_group": "x"})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/json"
+    body = bad.json()  # the shape of every API error, FastAPI's detail kept
+    assert body["error"] == "ValidationError" and "timeline_group" in body["message"]
+    assert body["detail"][0]["loc"] == ["query", "timeline_group"]
 
 
 def test_an_earlier_day_does_not_replace_the_detail_a_later_one_does(tmp_path):
