@@ -40,6 +40,7 @@ from pathlib import Path
 import psutil
 import pyarrow.parquet as pq
 from identity_variants import run_variants
+from machine_load import with_load
 from run import BIN, SCALES, measure
 
 TARGET = 0.95
@@ -60,6 +61,7 @@ def true_pairs(truth: Path) -> set[tuple[str, str]]:
     return {tuple(sorted((r["account_id"], r["duplicate_of_account_id"]))) for r in rows}
 
 
+@with_load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="S")

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from machine_load import with_load
 
 SCALES = {"S": (2000, 5), "L": (20000, 5)}  # accounts, years
 SEED = 11
@@ -430,6 +431,7 @@ def company_ready(company: Path, accounts: int, years: int) -> dict | None:
     return m
 
 
+@with_load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="S")

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import psutil
+from machine_load import with_load
 
 SCALES = {  # accounts, years
     "S": (300, 3),
@@ -91,6 +92,7 @@ class Report:
         print(f"{name:<24}{secs:>10.1f}{rss:>14.0f}  {note}{flag}", flush=True)
 
 
+@with_load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="S")

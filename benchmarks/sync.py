@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 
 import psutil
 import yaml
+from machine_load import with_load
 from run import BIN, measure
 
 from quarterdeck.demo import names
@@ -681,6 +682,7 @@ def check_incremental(phases: dict[str, Phase], salesforce: FakeSalesforce,
     return problems
 
 
+@with_load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="S")

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import psutil
+from machine_load import with_load
 
 BIN = Path(sys.executable).parent / "quarterdeck"
 SCALES = {"S": 200_000, "M": 1_000_000, "L": 5_000_000}  # events
@@ -232,6 +233,7 @@ def _server_env(root: Path, fsync_ms: float) -> dict[str, str]:
     return env
 
 
+@with_load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="S")
