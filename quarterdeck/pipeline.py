@@ -333,6 +333,7 @@ def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engi
     )
     from quarterdeck.forecast.forecast_periods import forecast_periods
     from quarterdeck.forecast.horizon_store import models_for
+    from quarterdeck.forecast.period_error import period_sd_for
     from quarterdeck.forecast.renewal_forecast import PUBLISHED_HORIZON_DAYS, renewal_forecast
     from quarterdeck.health.churn_model import NotEnoughHistory
 
@@ -346,8 +347,10 @@ def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engi
     forecast = renewal_forecast(tables, as_of=as_of, base_currency=base,
                                 horizon_days=PUBLISHED_HORIZON_DAYS, models=models,
                                 categories=categories(engine), usage=usage)
+    period_sd = period_sd_for(ws.data_dir, as_of)  # measured by `forecast accuracy`
     periods = {g: forecast_periods(forecast, grain=g,
-                                   fiscal_start_month=ws.settings.fiscal_year_start_month)
+                                   fiscal_start_month=ws.settings.fiscal_year_start_month,
+                                   period_sd=period_sd)
                for g in PUBLISHED_GRAINS}
     published = publish_forecast(engine, as_of=as_of, forecast=forecast, periods=periods)
     return [f"renewal forecast: {published} decisions in the next {PUBLISHED_HORIZON_DAYS} "

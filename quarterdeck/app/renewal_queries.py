@@ -357,7 +357,10 @@ def _breakdown(engine: Engine, day: date, grain: str, by: str) -> list[PeriodFor
             "owner_email": r["owner_email"], "term": r["term"],
             "arr_at_stake": float(r["arr_at_stake"]), "p_renew": r["p_renew"],
             "p_reached": r["p_reached"], "gross_factor": 1.0, "net_factor": 1.0})
-    table = forecast_periods(pa.Table.from_pylist(decisions), grain=grain, by=(by,))
+    from quarterdeck.appdb.forecast_exports import published_period_sd
+
+    table = forecast_periods(pa.Table.from_pylist(decisions), grain=grain, by=(by,),
+                             period_sd=published_period_sd(engine, day))
     return [PeriodForecast(
         period=r["period"], period_start=r["period_start"], period_end=r["period_end"],
         covered_to=_covered(day, r["period_end"]), group=r[by], renewals=r["renewals"],

@@ -56,25 +56,36 @@ def forecast_periods_table(ws: Workspace, con: BaseBackend, engine: Engine, *, a
                            by: Sequence[str] = ()) -> pa.Table:
     """The forecast rolled up by period of `grain` and `by`, with its 90% interval."""
     from quarterdeck.forecast.forecast_periods import check_dimensions, forecast_periods
+    from quarterdeck.forecast.period_error import period_sd_for
 
     check_dimensions(by)
     forecast = renewal_forecast_table(ws, con, engine, as_of=as_of, horizon_days=horizon_days)
     return forecast_periods(forecast, grain=grain, by=by,
-                            fiscal_start_month=ws.settings.fiscal_year_start_month)
+                            fiscal_start_month=ws.settings.fiscal_year_start_month,
+                            period_sd=period_sd_for(ws.data_dir, as_of))
 
 
 def forecast_accuracy_result(ws: Workspace, con: BaseBackend, engine: Engine, *, as_of: date,
                              grain: str = "quarter", periods: int = PERIODS,
                              days_before: Sequence[int] = DAYS_BEFORE) -> ForecastAccuracy:
-    """The backtest of the last `periods` complete periods (see docs/forecast.md)."""
+    """The backtest of the last `periods` complete periods (see docs/forecast.md); the period
+    error it measures at the fewest days before (30 by default) is kept for the forecasts of
+    later days."""
     from quarterdeck.forecast.accuracy import forecast_accuracy
+    from quarterdeck.forecast.period_error import keep_period_error
 
-    return forecast_accuracy(_tables(ws, con), as_of=as_of,
-                             base_currency=ws.settings.base_currency, grain=grain,
-                             periods=periods, days_before=days_before,
-                             fiscal_start_month=ws.settings.fiscal_year_start_month,
-                             category_changes=category_changes(engine),
-                             attributes=ws.settings.churn.attributes)
+    result = forecast_accuracy(_tables(ws, con), as_of=as_of,
+                               base_currency=ws.settings.base_currency, grain=grain,
+                               periods=periods, days_before=days_before,
+                               fiscal_start_month=ws.settings.fiscal_year_start_month,
+                               category_changes=category_changes(engine),
+                               attributes=ws.settings.churn.attributes)
+    summary = result.summary.to_pylist()
+    if summary and grain == "quarter":
+        nearest = min(summary, key=lambda r: r["days_before"])
+        keep_period_error(ws.data_dir, as_of, nearest["period_sd"] or 0.0,
+                          days_before=nearest["days_before"], periods=nearest["periods"])
+    return result
 
 
 def _latest(db: Any, model: Any, as_of: date) -> date | None:
@@ -119,3 +130,15 @@ def renewal_history(engine: Engine, renewal_id: str | None = None) -> pa.Table:
     import pyarrow.compute as pc
 
     return changes.filter(pc.equal(changes["renewal_id"], renewal_id))
+
+
+def published_period_sd(engine: Engine, as_of: date) -> float:
+    """The period error the forecast published for `as_of` (or the latest day before it)
+    carries in its intervals; 0 when none."""
+    with session(engine) as db:
+        day = _latest(db, ForecastPeriod, as_of)
+        if day is None:
+            return 0.0
+        value = db.scalar(select(func.max(ForecastPeriod.period_sd))
+                          .where(ForecastPeriod.as_of == day))
+    return float(value or 0.0)

@@ -91,3 +91,5 @@ class ForecastPeriod(Base):
     best_case_arr: Mapped[Decimal] = mapped_column(Money)
     expected_gross_renewal_rate: Mapped[float | None] = mapped_column(Float)
     expected_net_renewal_rate: Mapped[float | None] = mapped_column(Float)
+    # The period error τ the interval carries (0: outcome randomness alone).
+    period_sd: Mapped[float | None] = mapped_column(Float, nullable=True)

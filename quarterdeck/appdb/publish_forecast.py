@@ -38,7 +38,7 @@ _DECISION_COLUMNS = ("renewal_id", "account_id", "segment", "owner_email", "term
 _PERIOD_COLUMNS = ("period", "period_start", "period_end", "renewals", "arr_at_stake",
                    "expected_arr_at_stake", "expected_arr", "low_arr", "high_arr",
                    "interval_method", "committed_arr", "best_case_arr",
-                   "expected_gross_renewal_rate", "expected_net_renewal_rate")
+                   "expected_gross_renewal_rate", "expected_net_renewal_rate", "period_sd")
 _MONEY = ("arr_at_stake", "expected_arr_at_stake", "expected_arr", "low_arr", "high_arr",
           "committed_arr", "best_case_arr")
 

@@ -12,6 +12,11 @@ with no look-ahead.
   a contraction renews). Per period and segment: expected_arr = Σ arr_at_stake × p_renew, its
   90% interval, actual_renewed_arr, ape = |expected − actual| / actual, covered = the actual
   inside the interval, brier = mean (renewed − p_renew)².
+- Period error: each period's shift ε̂, the shared log-odds move of every p_renew that makes
+  the expected renewed ARR equal the actual (`period_shift`); τ = their root mean square
+  (`period_error`). A period is judged by the interval widened by τ of the *other* periods
+  (`covered`), and by outcome randomness alone (`covered_outcome_only`); the summary's
+  `period_sd` (all periods) is what the published forecast's intervals carry.
 - Baseline: the same periods forecast by the trailing renewal share, the share of ARR at stake
   that did not churn over the decisions of the same term known on the score date in the year
   before it (`baseline_expected_arr`, `baseline_ape`), to show what the model adds.
@@ -34,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from quarterdeck.forecast.renewed_arr_interval import LEVEL, renewed_arr_interval
+from quarterdeck.forecast.renewed_arr_interval import LEVEL, period_shift, renewed_arr_interval
 from quarterdeck.health.churn_risk import backtest_churn_risk
 from quarterdeck.health.renewal_outcomes import GRACE_DAYS, renewal_outcomes
 from quarterdeck.metrics.periods import Period, period_of
@@ -151,14 +156,16 @@ def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, star
     })
 
 
-def _figures(rows: pa.Table, level: float) -> dict[str, object]:
+def _figures(rows: pa.Table, level: float, period_sd: float = 0.0) -> dict[str, object]:
     arr = np.array(rows["arr_at_stake"].to_pylist(), dtype=float)
     p = np.array(rows["p_renew"].to_pylist(), dtype=float)
     renewed = np.array(rows["renewed"].to_pylist(), dtype=bool)
     calls = np.array([c is not None for c in rows["category"].to_pylist()], dtype=bool)
     commit = np.array([c == "commit" for c in rows["category"].to_pylist()], dtype=bool)
-    interval = renewed_arr_interval(rows["renewal_id"].to_pylist(), arr, p, np.ones(len(p)),
-                                    level=level)
+    ids = rows["renewal_id"].to_pylist()
+    outcome_only = renewed_arr_interval(ids, arr, p, np.ones(len(p)), level=level)
+    interval = (renewed_arr_interval(ids, arr, p, np.ones(len(p)), level=level,
+                                     period_sd=period_sd) if period_sd > 0 else outcome_only)
     actual = float(arr[renewed].sum())
     baseline = float((arr * np.array(rows["baseline_p_renew"].to_pylist(), dtype=float)).sum())
     called = float(arr[renewed & calls].sum())
@@ -169,6 +176,9 @@ def _figures(rows: pa.Table, level: float) -> dict[str, object]:
         "actual_renewed_arr": round(actual, 2),
         "ape": round(abs(interval.expected - actual) / actual, 4) if actual else None,
         "covered": bool(interval.low <= actual <= interval.high),
+        "period_sd": round(period_sd, 4),
+        "period_shift": round(period_shift(arr, p, actual), 4) if len(arr) else None,
+        "covered_outcome_only": bool(outcome_only.low <= actual <= outcome_only.high),
         "brier": round(float(((renewed - p) ** 2).mean()), 4) if len(p) else None,
         "baseline_expected_arr": round(baseline, 2),
         "baseline_ape": round(abs(baseline - actual) / actual, 4) if actual else None,
@@ -182,14 +192,21 @@ def _figures(rows: pa.Table, level: float) -> dict[str, object]:
 def accuracy_by_period(backtest: pa.Table, periods: Sequence[Period], *,
                        level: float = LEVEL) -> pa.Table:
     """Per days_before, period, and segment (ALL: every segment), the figures of the
-    module."""
+    module. A period's interval carries the period error τ measured on the other periods
+    (leave one out), so no period's own miss widens the interval it is judged by."""
     rows = []
     for h in sorted(set(backtest["days_before"].to_pylist())):
         at_h = backtest.filter(pc.equal(backtest["days_before"], h))
+        parts = {}
         for period in periods:
             inside = at_h.filter(pc.and_(
                 pc.greater_equal(at_h["renewal_date"], pa.scalar(period.start, pa.date32())),
                 pc.less_equal(at_h["renewal_date"], pa.scalar(period.end, pa.date32()))))
+            if inside.num_rows:
+                parts[period] = inside
+        shifts = {period: _shift(inside) for period, inside in parts.items()}
+        for period, inside in parts.items():
+            tau = period_error([s for q, s in shifts.items() if q != period])
             segments = sorted({s for s in inside["segment"].to_pylist() if s is not None})
             for segment in [ALL, *segments]:
                 part = inside if segment == ALL else inside.filter(
@@ -197,8 +214,21 @@ def accuracy_by_period(backtest: pa.Table, periods: Sequence[Period], *,
                 if part.num_rows:
                     rows.append({"days_before": h, "period": period.label,
                                  "period_start": period.start, "period_end": period.end,
-                                 "segment": segment, **_figures(part, level)})
+                                 "segment": segment, **_figures(part, level, tau)})
     return pa.Table.from_pylist(rows)
+
+
+def _shift(rows: pa.Table) -> float:
+    arr = np.array(rows["arr_at_stake"].to_pylist(), dtype=float)
+    renewed = np.array(rows["renewed"].to_pylist(), dtype=bool)
+    return period_shift(arr, rows["p_renew"].to_pylist(), float(arr[renewed].sum()))
+
+
+def period_error(shifts: Sequence[float]) -> float:
+    """τ, the period error: the root mean square of past periods' log-odds shifts (0 with
+    fewer than two periods: one period says nothing about the spread)."""
+    values = [s for s in shifts if s is not None]
+    return float(np.sqrt(np.mean(np.square(values)))) if len(values) >= 2 else 0.0
 
 
 def calibration_by_decile(backtest: pa.Table) -> pa.Table:
@@ -232,6 +262,9 @@ def _summary(by_period: pa.Table) -> pa.Table:
             "max_ape": round(float(np.max(apes)), 4) if apes else None,
             "baseline_mean_ape": round(float(np.mean(naive)), 4) if naive else None,
             "coverage": round(float(np.mean([r["covered"] for r in total])), 4),
+            "coverage_outcome_only": round(float(np.mean(
+                [r["covered_outcome_only"] for r in total])), 4),
+            "period_sd": round(period_error([r["period_shift"] for r in total]), 4),
             "segment_coverage": round(float(np.mean([r["covered"] for r in parts])), 4)
             if parts else None,
             "brier": round(sum(r["brier"] * r["renewals"] for r in total) / decisions, 4)

@@ -43,13 +43,15 @@ def check_dimensions(by: Sequence[str]) -> tuple[str, ...]:
 
 
 def forecast_periods(forecast: pa.Table, *, grain: str = "quarter", by: Sequence[str] = (),
-                     fiscal_start_month: int = 1, level: float = LEVEL) -> pa.Table:
-    """The rows of `renewal_forecast` rolled up by period of `grain` and `by` (see the module).
+                     fiscal_start_month: int = 1, level: float = LEVEL,
+                     period_sd: float = 0.0) -> pa.Table:
+    """The rows of `renewal_forecast` rolled up by period of `grain` and `by` (see the module);
+    `period_sd` widens each interval by the period error (`renewed_arr_interval`).
 
     Columns: period, period_start, period_end, one per dimension of `by`, renewals,
     arr_at_stake, expected_arr_at_stake, expected_arr, low_arr, high_arr, interval_level,
     interval_method, committed_arr, best_case_arr, categorised, cancellations_known,
-    expected_gross_renewal_rate, expected_net_renewal_rate.
+    expected_gross_renewal_rate, expected_net_renewal_rate, period_sd.
     """
     by = check_dimensions(by)
     cols = {c: forecast[c].to_pylist() for c in (
@@ -72,7 +74,7 @@ def forecast_periods(forecast: pa.Table, *, grain: str = "quarter", by: Sequence
                                                 cols["decision_number"][i]))
         period = period_of(key[0], grain, fiscal_start_month)
         interval = renewed_arr_interval([cols["account_id"][i] for i in ix], arr[ix], p[ix],
-                                        r[ix], level=level)
+                                        r[ix], level=level, period_sd=period_sd)
         at_stake = float((arr[ix] * r[ix]).sum())
         renewed = arr[ix] * r[ix] * p[ix]
         calls = [cols["category"][i] for i in ix]
@@ -92,6 +94,7 @@ def forecast_periods(forecast: pa.Table, *, grain: str = "quarter", by: Sequence
             "cancellations_known": sum(bool(cols["cancellation_known"][i]) for i in ix),
             "expected_gross_renewal_rate": _rate((renewed * gross[ix]).sum(), at_stake),
             "expected_net_renewal_rate": _rate((renewed * net[ix]).sum(), at_stake),
+            "period_sd": period_sd,
         })
     return pa.Table.from_pylist(rows, schema=_schema(by))
 
@@ -110,5 +113,5 @@ def _schema(by: Sequence[str]) -> pa.Schema:
         ("interval_level", pa.float64()), ("interval_method", pa.string()),
         ("committed_arr", money), ("best_case_arr", money), ("categorised", pa.int64()),
         ("cancellations_known", pa.int64()), ("expected_gross_renewal_rate", pa.float64()),
-        ("expected_net_renewal_rate", pa.float64()),
+        ("expected_net_renewal_rate", pa.float64()), ("period_sd", pa.float64()),
     ])

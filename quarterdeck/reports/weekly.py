@@ -54,8 +54,12 @@ def build_weekly_report(ws: Workspace, as_of: date, *,
         ops = book_figures.operations(engine, as_of)
         quality = book_figures.quality_warnings(engine, as_of)
         stakes: dict[str, tuple[float, float, float]] = {}
+        period_sd = 0.0
         if forecast is None:
+            from quarterdeck.appdb.forecast_exports import published_period_sd
+
             forecast, stakes = published_forecast_lines(engine, as_of)
+            period_sd = published_period_sd(engine, as_of)
     finally:
         engine.dispose()
     con = open_warehouse(ws, read_only=True)
@@ -98,7 +102,8 @@ def build_weekly_report(ws: Workspace, as_of: date, *,
             decision_date=r["decision_date"], arr_at_stake=Decimal(str(r["arr_at_stake"])),
             arr_after=Decimal(str(r["arr_after"])), result=r["result"]) for r in decided],
         renewals_due=due,
-        forecast_total=(_exact_total(due, stakes) if stakes else _forecast_total(due))
+        forecast_total=(_exact_total(due, stakes, period_sd) if stakes
+                        else _forecast_total(due))
         if forecast else None,
         alerts=book_figures.alerts_fired_in_week(all_alerts, as_of, descriptions),
         ops=ops, quality=quality, actions=actions, notes=notes)
@@ -192,17 +197,19 @@ def published_forecast_lines(engine: Any, as_of: date) -> tuple[
     return (lines or None), stakes
 
 
-def _exact_total(due: list[RenewalDue], stakes: dict[str, tuple[float, float, float]]
-                 ) -> ForecastTotal:
-    """Expected renewed ARR of the renewals due that have a forecast, with the exact 90%
-    interval of their sum (the forecast's Poisson-binomial, see docs/forecast.md)."""
+def _exact_total(due: list[RenewalDue], stakes: dict[str, tuple[float, float, float]],
+                 period_sd: float = 0.0) -> ForecastTotal:
+    """Expected renewed ARR of the renewals due that have a forecast, with the 90% interval
+    of their sum (the forecast's Poisson-binomial widened by the published period error, see
+    docs/forecast.md)."""
     from quarterdeck.forecast.renewed_arr_interval import renewed_arr_interval
 
     chosen = [r.account_id for r in due if r.account_id in stakes]
     if not chosen:
         return ForecastTotal(expected_arr=Decimal(0), low_arr=None, high_arr=None)
     total = renewed_arr_interval(chosen, [stakes[a][0] for a in chosen],
-                                 [stakes[a][1] for a in chosen], [stakes[a][2] for a in chosen])
+                                 [stakes[a][1] for a in chosen], [stakes[a][2] for a in chosen],
+                                 period_sd=period_sd)
     cent = Decimal("0.01")
     return ForecastTotal(expected_arr=Decimal(str(total.expected)).quantize(cent),
                          low_arr=Decimal(str(total.low)).quantize(cent),
