@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 
@@ -38,3 +39,12 @@ def build_app(ws: Workspace) -> FastAPI:
     # The definitions page reads the files afresh from here on each visit.
     app.state.workspace_root = ws.root
     return app
+
+
+def settle_memory() -> None:
+    """Before serving: collect what start-up left behind and keep everything still alive (the
+    app's modules, routes, templates and database metadata, which live as long as the
+    process) out of the garbage collector's full passes. Each full pass stops every request
+    while it walks every object; with start-up's objects left in, it took up to 0.3 s."""
+    gc.collect()
+    gc.freeze()

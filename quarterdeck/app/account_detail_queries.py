@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, Row, bindparam, select
 
 from quarterdeck.app.book_queries import AccountBook
 from quarterdeck.app.formatting import money
@@ -111,7 +111,7 @@ def _when(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _sentence(e: TimelineEntry, base_currency: str | None) -> tuple[str, str | None]:
+def _sentence(e: Row[Any], base_currency: str | None) -> tuple[str, str | None]:
     """A warehouse timeline entry in words: (text, detail)."""
     subject, value = e.subject, e.value
     amount = money(value, e.currency or base_currency) if value is not None else None
@@ -151,51 +151,62 @@ def account_360(engine: Engine, account_id: str, *, book: AccountBook | None = N
                 base_currency: str | None = None, timeline_limit: int = 200) -> AccountDetail360:
     """The account's detail as published with the latest run, its book merged into the
     timeline (newest first, at most `timeline_limit` entries)."""
-    with Session(engine) as s:
-        entries = s.scalars(select(TimelineEntry).where(TimelineEntry.account_id == account_id)
-                            .order_by(TimelineEntry.occurred_at.desc())
-                            .limit(timeline_limit)).all()
-        contacts = s.scalars(select(AccountContact).where(AccountContact.account_id == account_id)
-                             .order_by(AccountContact.left_on.is_not(None),
-                                       AccountContact.persona != "champion",
-                                       AccountContact.persona, AccountContact.name)).all()
-        subs = s.scalars(select(AccountSubscription)
-                         .where(AccountSubscription.account_id == account_id)
-                         .order_by(AccountSubscription.start_date.desc())).all()
-        opps = s.scalars(select(AccountOpportunity)
-                         .where(AccountOpportunity.account_id == account_id)
-                         .order_by(AccountOpportunity.close_date.desc())).all()
-        usage = s.scalars(select(AccountUsageWeek).where(AccountUsageWeek.account_id == account_id)
-                          .order_by(AccountUsageWeek.week_start)).all()
-        health = s.scalars(select(HealthScore).where(HealthScore.account_id == account_id)
-                           .order_by(HealthScore.as_of.desc()).limit(HEALTH_HISTORY_DAYS)).all()
-        as_of = max((row.as_of for row in [*entries, *contacts, *subs, *opps, *usage]),
-                    default=None)
-        timeline = [TimelineItem(occurred_at=e.occurred_at, kind=e.kind,
-                                 group=GROUP_OF.get(e.kind, "engagement"),
-                                 text=_sentence(e, base_currency)[0],
-                                 detail=_sentence(e, base_currency)[1]) for e in entries]
-        result = AccountDetail360(
-            as_of=as_of, timeline=timeline,
-            contacts=[Contact(**_fields(x, Contact), champion=x.persona == "champion")
-                      for x in contacts],
-            subscriptions=[Subscription(**_fields(x, Subscription)) for x in subs],
-            opportunities=[Opportunity(**_fields(x, Opportunity)) for x in opps],
-            usage=[UsageWeek(**_fields(x, UsageWeek)) for x in usage],
-            health_history=[HealthPoint(as_of=h.as_of, score=h.score, band=h.band,
-                                        components=_points(h)) for h in reversed(health)],
-        )
+    given = {"account_id": account_id, "limit": timeline_limit,
+             "days": HEALTH_HISTORY_DAYS}
+    with engine.connect() as c:
+        entries, contacts, subs, opps, usage, health = (
+            c.execute(statement, given).all() for statement in _DETAIL)
+    as_of = max((row.as_of for row in [*entries, *contacts, *subs, *opps, *usage]),
+                default=None)
+    timeline = []
+    for e in entries:
+        text, detail = _sentence(e, base_currency)
+        timeline.append(TimelineItem(occurred_at=e.occurred_at, kind=e.kind,
+                                     group=GROUP_OF.get(e.kind, "engagement"), text=text,
+                                     detail=detail))
+    result = AccountDetail360(
+        as_of=as_of, timeline=timeline,
+        contacts=[Contact(**_fields(x, Contact), champion=x.persona == "champion")
+                  for x in contacts],
+        subscriptions=[Subscription(**_fields(x, Subscription)) for x in subs],
+        opportunities=[Opportunity(**_fields(x, Opportunity)) for x in opps],
+        usage=[UsageWeek(**_fields(x, UsageWeek)) for x in usage],
+        health_history=[HealthPoint(as_of=h.as_of, score=h.score, band=h.band,
+                                    components=_points(h)) for h in reversed(health)],
+    )
     if book is not None:
         result.timeline = sorted([*result.timeline, *_book_items(book)],
                                  key=lambda i: i.occurred_at, reverse=True)[:timeline_limit]
     return result
 
 
-def _fields(row: object, model: type[BaseModel]) -> dict[str, object]:
-    return {name: getattr(row, name) for name in model.model_fields if hasattr(row, name)}
+def _of_account(model: Any, *order: Any) -> Any:
+    return (select(*model.__table__.c).where(model.account_id == bindparam("account_id"))
+            .order_by(*order))
 
 
-def _points(h: HealthScore) -> dict[str, float | None]:
+# Built once: a page runs each with its account. Plain rows, not ORM objects: a page reads
+# about a hundred of them and changes none.
+_DETAIL = (
+    _of_account(TimelineEntry, TimelineEntry.occurred_at.desc()).limit(bindparam("limit")),
+    _of_account(AccountContact, AccountContact.left_on.is_not(None),
+                AccountContact.persona != "champion", AccountContact.persona,
+                AccountContact.name),
+    _of_account(AccountSubscription, AccountSubscription.start_date.desc()),
+    _of_account(AccountOpportunity, AccountOpportunity.close_date.desc()),
+    _of_account(AccountUsageWeek, AccountUsageWeek.week_start),
+    select(HealthScore.as_of, HealthScore.score, HealthScore.band, HealthScore.components)
+    .where(HealthScore.account_id == bindparam("account_id"))
+    .order_by(HealthScore.as_of.desc()).limit(bindparam("days")),
+)
+
+
+def _fields(row: Row[Any], model: type[BaseModel]) -> dict[str, object]:
+    values = row._mapping
+    return {name: values[name] for name in model.model_fields if name in values}
+
+
+def _points(h: Row[Any]) -> dict[str, float | None]:
     """A published score's component points by feature."""
     return {feature: parts.get("points") for feature, parts in (h.components or {}).items()
             if parts.get("points") is not None}

@@ -2,7 +2,9 @@
 health drops) and one account's stage, alerts, playbooks, tasks and notes.
 
 Everything reads the app database only, as published for the latest day on or before the date
-asked (`book_day`), so a page and `quarterdeck export` of that day show the same rows.
+asked (`book_day`), so a page and `quarterdeck export` of that day show the same rows. A home
+is computed once per change of the book or of the published day, and kept in memory
+(`quarterdeck.appdb.data_versions.cached`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, and_, bindparam, false, func, or_, select, true
 
+from quarterdeck.appdb.data_versions import BOOK, HEALTH, SNAPSHOT, cached
 from quarterdeck.appdb.models import AccountSnapshot, ChurnRisk, HealthScore
 from quarterdeck.appdb.operations_models import (
     LIVE_ALERT_STATES,
@@ -110,8 +112,12 @@ def book_day(engine: Engine, as_of: date | None = None) -> date | None:
     query = select(func.max(LifecycleStage.as_of))
     if as_of is not None:
         query = query.where(LifecycleStage.as_of <= as_of)
-    with engine.connect() as conn:
-        return conn.scalar(query)
+
+    def find() -> date | None:
+        with engine.connect() as conn:
+            return conn.scalar(query)
+
+    return cached(engine, ("book_day", as_of), (BOOK,), find)
 
 
 def _task_query(as_of: date) -> Any:
@@ -133,7 +139,10 @@ def _tasks(rows: Any, as_of: date) -> list[TaskItem]:
 
 
 def _alert_query(as_of: date) -> Any:
-    return (select(Alert, AccountSnapshot.name)
+    # Columns, not ORM objects: pages read them and change none.
+    return (select(Alert.id, Alert.signal, Alert.severity, Alert.account_id,
+                   Alert.owner_email, Alert.fired_on, Alert.state, Alert.evidence, Alert.rule,
+                   AccountSnapshot.name.label("account_name"))
             .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id == Alert.account_id,
                                              AccountSnapshot.as_of == as_of))
             .where(Alert.fired_on <= as_of))
@@ -141,13 +150,20 @@ def _alert_query(as_of: date) -> Any:
 
 def _alerts(rows: Any) -> list[AlertItem]:
     return [AlertItem(id=a.id, signal=a.signal, severity=a.severity, account_id=a.account_id,
-                      account_name=name, owner_email=a.owner_email, fired_on=a.fired_on,
-                      state=a.state, evidence=a.evidence or {}, rule=a.rule)
-            for a, name in rows]
+                      account_name=a.account_name, owner_email=a.owner_email,
+                      fired_on=a.fired_on, state=a.state, evidence=a.evidence or {},
+                      rule=a.rule)
+            for a in rows]
 
 
 def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = None) -> CsmHome:
-    """The home page of the people `owners` (every account when None) as of the book's day."""
+    """The home page of the people `owners` (every account when None) as of the book's day.
+    The result is shared between requests: read it, never change it."""
+    key = ("csm_home", None if owners is None else tuple(owners), as_of)
+    return cached(engine, key, (BOOK, SNAPSHOT, HEALTH), lambda: _home(engine, owners, as_of))
+
+
+def _home(engine: Engine, owners: list[str] | None, as_of: date | None) -> CsmHome:
     day = book_day(engine, as_of)
     if day is None:
         return CsmHome(as_of=None, owners=owners, accounts=[], tasks_overdue=[],
@@ -156,8 +172,10 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
     live = (select(Alert.account_id, func.count().label("n"))
             .where(Alert.state.in_(LIVE_ALERT_STATES) & (Alert.fired_on <= day))
             .group_by(Alert.account_id).subquery())
-    query = (select(LifecycleStage, AccountSnapshot.name, HealthScore.band,
-                    HealthScore.change_7d,
+    stage = LifecycleStage
+    query = (select(stage.account_id, stage.stage, stage.arr, stage.health_band,
+                    stage.renewal_date, stage.term_months, AccountSnapshot.name,
+                    HealthScore.band, HealthScore.change_7d,
                     ChurnRisk.churn_probability_window, live.c.n)
              .outerjoin(AccountSnapshot, and_(AccountSnapshot.account_id ==
                                               LifecycleStage.account_id,
@@ -168,13 +186,13 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
                                         ChurnRisk.as_of == day))
              .outerjoin(live, live.c.account_id == LifecycleStage.account_id)
              .where((LifecycleStage.as_of == day) & (LifecycleStage.status == "active") & mine))
-    with Session(engine) as conn:
+    with engine.connect() as conn:
         accounts = [BookAccount(
-            account_id=s.account_id, name=name or s.account_id, stage=s.stage,
-            arr=float(s.arr), health_band=band or s.health_band, health_change_7d=change,
-            churn_probability_window=window, renewal_date=s.renewal_date,
-            term_months=s.term_months, open_alerts=n or 0)
-            for s, name, band, change, window, n in conn.execute(query)]
+            account_id=r.account_id, name=r.name or r.account_id, stage=r.stage,
+            arr=float(r.arr), health_band=r.band or r.health_band, health_change_7d=r.change_7d,
+            churn_probability_window=r.churn_probability_window,
+            renewal_date=r.renewal_date, term_months=r.term_months, open_alerts=r.n or 0)
+            for r in conn.execute(query)]
         owned = Task.owner_email.in_(owners) if owners is not None else true()
         tasks = _tasks(conn.execute(_task_query(day).where(
             owned & ((Task.state == "open") | (Task.closed_on > day))
@@ -202,19 +220,13 @@ def csm_home(engine: Engine, *, owners: list[str] | None, as_of: date | None = N
 def account_book(engine: Engine, account_id: str, as_of: date | None = None) -> AccountBook:
     """One account's stage, alerts, playbook tasks and notes as of the book's day."""
     day = book_day(engine, as_of)
-    with Session(engine) as conn:
-        stage = None if day is None else conn.execute(select(LifecycleStage).where(
-            (LifecycleStage.as_of == day) & (LifecycleStage.account_id == account_id))).first()
-        alerts = [] if day is None else _alerts(conn.execute(_alert_query(day).where(
-            Alert.account_id == account_id).order_by(Alert.fired_on.desc(), Alert.id.desc())))
-        tasks = [] if day is None else _tasks(conn.execute(_task_query(day).where(
-            Task.account_id == account_id).order_by(Task.due_on, Task.id)), day)
+    given = {"day": day, "account_id": account_id}
+    with engine.connect() as conn:
+        s = None if day is None else conn.execute(_BOOK_STAGE, given).first()
+        alerts = [] if day is None else _alerts(conn.execute(_BOOK_ALERTS, given))
+        tasks = [] if day is None else _tasks(conn.execute(_BOOK_TASKS, given), day)
         notes = [NoteItem(id=n.id, kind=n.kind, body=n.body, occurred_on=n.occurred_on,
-                          author=n.author)
-                 for n in conn.scalars(select(AccountNote).where(
-                     AccountNote.account_id == account_id)
-                     .order_by(AccountNote.occurred_on.desc(), AccountNote.id.desc()))]
-    s = stage[0] if stage is not None else None
+                          author=n.author) for n in conn.execute(_BOOK_NOTES, given)]
     return AccountBook(
         as_of=day, stage=s.stage if s else None, stage_rule=s.stage_rule if s else None,
         entered_on=s.entered_on if s else None, cs_segment=s.cs_segment if s else None,
@@ -223,10 +235,35 @@ def account_book(engine: Engine, account_id: str, as_of: date | None = None) -> 
         alerts=alerts, tasks=tasks, notes=notes)
 
 
-def alerts_of(engine: Engine, *, owner: str | None = None,
-              account_id: str | None = None) -> list[AlertItem]:
-    """Every alert fired on or before the book's latest day, newest first, of one owner or
-    account when given."""
+# An account's book, built once and run with each account's values.
+_LS = LifecycleStage
+_BOOK_STAGE = select(_LS.stage, _LS.stage_rule, _LS.entered_on, _LS.cs_segment,
+                     _LS.onboarding_complete, _LS.time_to_value_days).where(
+    (_LS.as_of == bindparam("day")) & (_LS.account_id == bindparam("account_id")))
+_BOOK_ALERTS = (_alert_query(bindparam("day")).where(Alert.account_id == bindparam("account_id"))
+                .order_by(Alert.fired_on.desc(), Alert.id.desc()))
+_BOOK_TASKS = (_task_query(bindparam("day")).where(Task.account_id == bindparam("account_id"))
+               .order_by(Task.due_on, Task.id))
+_BOOK_NOTES = (select(AccountNote.id, AccountNote.kind, AccountNote.body,
+                      AccountNote.occurred_on, AccountNote.author)
+               .where(AccountNote.account_id == bindparam("account_id"))
+               .order_by(AccountNote.occurred_on.desc(), AccountNote.id.desc()))
+
+
+def ops_rows(engine: Engine, day: date, by: str) -> list[dict[str, Any]]:
+    """The operations metrics of a book day (`quarterdeck.appdb.ops_metrics`), one row per
+    group and a total, computed once per change of the book. Shared: never change a row."""
+    from quarterdeck.appdb.ops_metrics import ops_metrics
+
+    return cached(engine, ("ops_rows", day, by), (BOOK,),
+                  lambda: ops_metrics(engine, as_of=day, by=by).to_pylist())
+
+
+def alerts_of(engine: Engine, *, owner: str | None = None, account_id: str | None = None,
+              states: tuple[str, ...] | None = None, limit: int | None = None,
+              offset: int = 0) -> list[AlertItem]:
+    """The alerts fired on or before the book's latest day, newest first, of one owner or
+    account and in one of `states` when given; `limit` of them from `offset`."""
     day = book_day(engine)
     if day is None:
         return []
@@ -235,14 +272,19 @@ def alerts_of(engine: Engine, *, owner: str | None = None,
         query = query.where(Alert.owner_email == owner.lower())
     if account_id:
         query = query.where(Alert.account_id == account_id)
-    with Session(engine) as db:
-        return _alerts(db.execute(query.order_by(Alert.fired_on.desc(), Alert.id.desc())))
+    if states is not None:
+        query = query.where(Alert.state.in_(states))
+    with engine.connect() as db:
+        return _alerts(db.execute(query.order_by(Alert.fired_on.desc(), Alert.id.desc())
+                                  .limit(limit).offset(offset)))
 
 
-def tasks_of(engine: Engine, *, owner: str | None = None,
-             account_id: str | None = None) -> list[TaskItem]:
-    """Every task of the playbooks started by the book's latest day, soonest due first, with
-    its status that day; of one owner or account when given."""
+def tasks_of(engine: Engine, *, owner: str | None = None, account_id: str | None = None,
+             statuses: tuple[str, ...] | None = None, limit: int | None = None,
+             offset: int = 0) -> list[TaskItem]:
+    """The tasks of the playbooks started by the book's latest day, soonest due first, with
+    their status that day (`task_status`); of one owner or account and with one of
+    `statuses` when given; `limit` of them from `offset`."""
     day = book_day(engine)
     if day is None:
         return []
@@ -251,5 +293,21 @@ def tasks_of(engine: Engine, *, owner: str | None = None,
         query = query.where(Task.owner_email == owner.lower())
     if account_id:
         query = query.where(Task.account_id == account_id)
-    with Session(engine) as db:
-        return _tasks(db.execute(query.order_by(Task.due_on, Task.id)), day)
+    if statuses is not None:
+        query = query.where(or_(false(), *(_with_status(s, day) for s in statuses)))
+    with engine.connect() as db:
+        return _tasks(db.execute(query.order_by(Task.due_on, Task.id).limit(limit)
+                                 .offset(offset)), day)
+
+
+def _with_status(status: str, day: date) -> Any:
+    """The tasks whose `task_status` on `day` is `status`, as a condition the database checks
+    (so a page of tasks is cut there, not from every task in memory)."""
+    closed = (Task.state != "open") & Task.closed_on.is_not(None) & (Task.closed_on <= day)
+    if status in ("done", "skipped"):
+        return closed & (Task.state == status)
+    if status == "overdue":
+        return ~closed & (Task.due_on < day)
+    if status == "open":
+        return ~closed & (Task.due_on >= day)
+    return false()

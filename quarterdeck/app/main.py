@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -30,6 +31,7 @@ from quarterdeck.app.auth import (
     cookie_secure_for,
     current_user,
 )
+from quarterdeck.app.consistent_reads import ConsistentReads
 from quarterdeck.app.login_throttle import LoginPolicy
 from quarterdeck.app.pages import (
     accounts,
@@ -99,6 +101,7 @@ def create_app(
     app.state.cookie_secure = cookie_secure_for(secure_cookies)
     app.state.login_policy = login_policy or LoginPolicy()
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ConsistentReads)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(health.router)
     app.include_router(login.router)
@@ -149,7 +152,9 @@ def _add_error_handlers(app: FastAPI) -> None:
                 status_code=exc.status_code,
                 headers=getattr(exc, "headers", None),
             )
-        return render(
+        # An error page reads the data-age warnings: off the event loop, like any page.
+        return await run_in_threadpool(
+            render,
             request,
             "error.html",
             {"status": exc.status_code, "message": exc.detail},
@@ -165,11 +170,13 @@ def _add_error_handlers(app: FastAPI) -> None:
             # kept so the documented 422 schema still holds.
             return JSONResponse({"error": "ValidationError", "message": f"{where}.",
                                  "detail": jsonable_encoder(exc.errors())}, status_code=422)
-        return render(request, "error.html",
-                      {"status": 400, "message": f"This page cannot show that: {where}."}, 400)
+        return await run_in_threadpool(
+            render, request, "error.html",
+            {"status": 400, "message": f"This page cannot show that: {where}."}, 400)
 
     @app.exception_handler(QuarterdeckError)
     async def quarterdeck_error(request: Request, exc: QuarterdeckError) -> Response:
         if _is_api(request):
             return JSONResponse(exc.as_dict(), status_code=400)
-        return render(request, "error.html", {"status": 400, "message": str(exc)}, 400)
+        return await run_in_threadpool(render, request, "error.html",
+                                       {"status": 400, "message": str(exc)}, 400)

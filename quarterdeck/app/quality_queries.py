@@ -2,7 +2,7 @@
 
 Both call `get_quality`, so the page and the API show the same rows. The report is the one
 published by `quarterdeck run` for the latest date (or a given one); see docs/quality.md for
-every check's definition.
+every check's definition. A report is read once per publish and kept in memory.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, case, func, select
 
+from quarterdeck.appdb.data_versions import QUALITY, cached
 from quarterdeck.appdb.models import DataQualityCheck
 
 STATUSES = ("error", "warning", "ok")  # worst first
@@ -57,7 +58,14 @@ def latest_quality_as_of(engine: Engine) -> date | None:
 
 def get_quality(engine: Engine, as_of: date | None = None, *, status: str | None = None,
                 source: str | None = None) -> DataQuality:
-    """The report of `as_of` (default the latest), optionally only one status or source."""
+    """The report of `as_of` (default the latest), optionally only one status or source.
+    The result is shared between requests: read it, never change it."""
+    return cached(engine, ("quality", as_of, status, source), (QUALITY,),
+                  lambda: _quality(engine, as_of, status, source))
+
+
+def _quality(engine: Engine, as_of: date | None, status: str | None,
+             source: str | None) -> DataQuality:
     day = as_of or latest_quality_as_of(engine)
     q = DataQualityCheck
     if day is None:

@@ -5,19 +5,35 @@ Both the HTML pages and the JSON API call these functions, so a number on a page
 API always comes from the same query. Everything reads the app database only. Health and churn
 risk are those published on the snapshot's date (or the latest date before it, when the health
 publish of that day has not happened), both from the same day.
+
+What depends only on the published day (which accounts a list holds and in what order, its
+count and ARR, the filter menus' counts) is computed once per publish and kept in memory
+(`quarterdeck.appdb.data_versions.cached`); the rows of the page shown are read each time.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, FromClause, RowMapping, Select, and_, false, func, select
+from sqlalchemy import (
+    Engine,
+    FromClause,
+    RowMapping,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
+from quarterdeck.appdb.data_versions import HEALTH, SNAPSHOT, cached
 from quarterdeck.appdb.models import (
     AccountArrHistory,
     AccountSnapshot,
@@ -256,10 +272,26 @@ def latest_health_as_of(engine: Engine, as_of: date | None) -> date | None:
     """The latest date with published health scores on or before the snapshot's `as_of`."""
     if as_of is None:
         return None
-    with engine.connect() as connection:
-        return connection.execute(
-            select(func.max(HealthScore.as_of)).where(HealthScore.as_of <= as_of)
-        ).scalar()
+
+    def find() -> date | None:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(func.max(HealthScore.as_of)).where(HealthScore.as_of <= as_of)
+            ).scalar()
+
+    return cached(engine, ("latest_health_as_of", as_of), (HEALTH,), find)
+
+
+def published_days(engine: Engine) -> tuple[date | None, date | None]:
+    """The latest published snapshot's day and the day of the health scores shown with it."""
+    def find() -> tuple[date | None, date | None]:
+        as_of = latest_as_of(engine)
+        with engine.connect() as connection:
+            return as_of, None if as_of is None else connection.execute(
+                select(func.max(HealthScore.as_of)).where(HealthScore.as_of <= as_of)
+            ).scalar()
+
+    return cached(engine, ("published_days",), (SNAPSHOT, HEALTH), find)
 
 
 def no_score_reason(
@@ -278,7 +310,7 @@ def no_score_reason(
 
 def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
     """The accounts of the latest snapshot that match `filters`, one page of them, sorted."""
-    as_of = latest_as_of(engine)
+    as_of, health_as_of = published_days(engine)
     sort = filters.sort if filters.sort.lstrip("-") in SORT_COLUMNS else DEFAULT_SORT
     if as_of is None:
         return AccountList(
@@ -292,29 +324,19 @@ def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
             sort=sort,
             accounts=[],
         )
-    health_as_of = latest_health_as_of(engine, as_of)
-    joined = _with_health(health_as_of)
-    conditions = _conditions(as_of, filters)
-    with engine.connect() as connection:
-        total, total_arr, currency = connection.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(AccountSnapshot.arr), 0),
-                func.min(AccountSnapshot.currency),
-            )
-            .select_from(joined)
-            .where(*conditions)
-        ).one()
-        pages = max(1, math.ceil(total / filters.per_page))
-        page = min(filters.page, pages)
-        query = (
-            _summary_select(joined)
-            .where(*conditions)
-            .order_by(*_order(sort))
-            .limit(filters.per_page)
-            .offset((page - 1) * filters.per_page)
-        )
-        rows = connection.execute(query).mappings().all()
+    # The published day is part of the data's versions, so not of the keys: a new day
+    # replaces the results of the one before instead of adding to them.
+    key = ("accounts", filters.status, filters.segment, filters.owner, filters.band, sort)
+    ids, total_arr, currency = cached(engine, key, (SNAPSHOT, HEALTH), lambda: _matching(
+        engine, as_of, health_as_of, filters, sort))
+    day = _day_rows(engine, as_of, health_as_of)
+    if filters.q and filters.q.strip():
+        ids, total_arr, currency = _searched(ids, day, filters.q.strip())
+    total = len(ids)
+    pages = max(1, math.ceil(total / filters.per_page))
+    page = min(filters.page, pages)
+    shown = ids[(page - 1) * filters.per_page:page * filters.per_page]
+    names = user_names(engine) if shown else {}
     return AccountList(
         as_of=as_of,
         currency=currency,
@@ -325,72 +347,99 @@ def list_accounts(engine: Engine, filters: AccountFilters) -> AccountList:
         pages=pages,
         sort=sort,
         health_as_of=health_as_of,
-        accounts=[_summary(dict(row), health_as_of) for row in rows],
+        accounts=[_summary(_named(day.rows[i], names), health_as_of) for i in shown],
     )
+
+
+class _Day:
+    """The account list's row of every account of a published day (owners named as the
+    snapshot names them), and each account's name in lower case for the search box."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+        self.rows = rows
+        self.lowered = {i: (row["name"] or "").lower() for i, row in rows.items()}
+
+
+def _day_rows(engine: Engine, as_of: date, health_as_of: date | None) -> _Day:
+    def read() -> _Day:
+        with engine.connect() as connection:
+            return _Day({sys.intern(row["account_id"]): dict(row) for row in connection.execute(
+                _summary_select(_with_health(health_as_of))
+                .where(AccountSnapshot.as_of == as_of)).mappings()})
+
+    return cached(engine, ("account_rows",), (SNAPSHOT, HEALTH), read)
+
+
+def _matching(engine: Engine, as_of: date, health_as_of: date | None, filters: AccountFilters,
+              sort: str) -> tuple[tuple[str, ...], Decimal | float | int, str | None]:
+    """Every account matching `filters` but the search, by id in the list's order, their
+    total ARR and currency: what a page of the list is cut from."""
+    joined = _with_health(health_as_of)
+    conditions = _conditions(as_of, filters.model_copy(update={"q": None}))
+    with engine.connect() as connection:
+        _, total_arr, currency = connection.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(AccountSnapshot.arr), 0),
+                func.min(AccountSnapshot.currency),
+            )
+            .select_from(joined)
+            .where(*conditions)
+        ).one()
+        ids = connection.scalars(
+            select(AccountSnapshot.account_id).select_from(joined).where(*conditions)
+            .order_by(*_order(sort))
+        ).all()
+    # Interned: the lists kept for other filters and orders share the same strings.
+    return tuple(sys.intern(i) for i in ids), total_arr, currency
+
+
+def _searched(ids: tuple[str, ...], day: _Day,
+              term: str) -> tuple[tuple[str, ...], Decimal | int, str | None]:
+    """The accounts of `ids` whose name holds `term` in any case, in the same order, their
+    total ARR and currency. Matched in memory against the day's names: a search is typed
+    once and rarely repeated, and a scan of every name in the database costs far more."""
+    if len(term) > AccountSnapshot.name.type.length:
+        return (), 0, None  # no name is that long
+    wanted = term.lower()
+    found = tuple(i for i in ids if wanted in day.lowered[i])
+    rows = [day.rows[i] for i in found]
+    return (found, sum((row["arr"] for row in rows), Decimal(0)),
+            min((row["currency"] for row in rows), default=None))
+
+
+def user_names(engine: Engine) -> dict[str, str]:
+    """Every user's name by email: owners are named as their user account is named now."""
+    with engine.connect() as connection:
+        return dict(connection.execute(select(User.email, User.name)).all())
+
+
+def _named(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A copy of a kept row with its owner named by their user account, when they have one."""
+    named = dict(row)
+    if row["owner_email"] in names:
+        named["owner_name"] = names[row["owner_email"]]
+    return named
 
 
 def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
     """One account of the latest snapshot with its hierarchy, monthly ARR, health and churn
     risk, or None."""
-    as_of = latest_as_of(engine)
+    as_of, health_as_of = published_days(engine)
     if as_of is None:
         return None
-    health_as_of = latest_health_as_of(engine, as_of)
-    snapshot = AccountSnapshot
+    given = {"as_of": as_of, "health_as_of": health_as_of, "account_id": account_id}
     with engine.connect() as connection:
-        row = (
-            connection.execute(
-                select(*(c for c in snapshot.__table__.c if c.name != "owner_name"),
-                       func.coalesce(User.name, snapshot.owner_name).label("owner_name"))
-                .outerjoin(User, User.email == snapshot.owner_email)
-                .where(snapshot.as_of == as_of, snapshot.account_id == account_id)
-            )
-            .mappings()
-            .first()
-        )
+        row = connection.execute(_ACCOUNT, given).mappings().first()
         if row is None:
             return None
-        refs = select(snapshot.account_id, snapshot.name, snapshot.arr).where(
-            snapshot.as_of == as_of
-        )
-        parent = None
-        if row["parent_account_id"]:
-            parent = (
-                connection.execute(refs.where(snapshot.account_id == row["parent_account_id"]))
-                .mappings()
-                .first()
-            )
-        children = (
-            connection.execute(
-                refs.where(snapshot.parent_account_id == account_id).order_by(
-                    snapshot.arr.desc(), snapshot.name
-                )
-            )
-            .mappings()
-            .all()
-        )
-        history = (
-            connection.execute(
-                select(AccountArrHistory.month, AccountArrHistory.arr)
-                .where(AccountArrHistory.as_of == as_of, AccountArrHistory.account_id == account_id)
-                .order_by(AccountArrHistory.month)
-            )
-            .mappings()
-            .all()
-        )
-        score = connection.execute(
-            select(HealthScore.__table__).where(
-                HealthScore.as_of == health_as_of, HealthScore.account_id == account_id
-            )
-        ).mappings().first()
-        risk = connection.execute(
-            select(ChurnRisk.__table__).where(
-                ChurnRisk.as_of == health_as_of, ChurnRisk.account_id == account_id
-            )
-        ).mappings().first()
-        any_risk = risk is not None or connection.execute(
-            select(func.count()).where(ChurnRisk.as_of == health_as_of)
-        ).scalar()
+        parent = connection.execute(_REF, {**given, "ref": row["parent_account_id"]}).mappings(
+        ).first() if row["parent_account_id"] else None
+        children = connection.execute(_CHILDREN, given).mappings().all()
+        history = connection.execute(_ARR_HISTORY, given).mappings().all()
+        score = connection.execute(_SCORE, given).mappings().first()
+        risk = connection.execute(_RISK, given).mappings().first()
+    any_risk = risk is not None or _any_risk(engine, health_as_of)
     health = _health(score, health_as_of, row["segment"])
     no_risk = None
     if risk is None:
@@ -416,15 +465,63 @@ def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
     )
 
 
+def _any_risk(engine: Engine, health_as_of: date | None) -> bool:
+    """Whether any account has a churn risk published for `health_as_of`."""
+    def find() -> bool:
+        with engine.connect() as connection:
+            return connection.execute(select(ChurnRisk.account_id).where(
+                ChurnRisk.as_of == health_as_of).limit(1)).first() is not None
+
+    return cached(engine, ("any_churn_risk", health_as_of), (HEALTH,), find)
+
+
+# The account page's statements, built once and run with each account's values.
+_S = AccountSnapshot
+_ACCOUNT = (select(*(c for c in _S.__table__.c if c.name != "owner_name"),
+                   func.coalesce(User.name, _S.owner_name).label("owner_name"))
+            .outerjoin(User, User.email == _S.owner_email)
+            .where(_S.as_of == bindparam("as_of"), _S.account_id == bindparam("account_id")))
+_REF = select(_S.account_id, _S.name, _S.arr).where(_S.as_of == bindparam("as_of"),
+                                                     _S.account_id == bindparam("ref"))
+_CHILDREN = (select(_S.account_id, _S.name, _S.arr)
+             .where(_S.as_of == bindparam("as_of"),
+                    _S.parent_account_id == bindparam("account_id"))
+             .order_by(_S.arr.desc(), _S.name))
+_ARR_HISTORY = (select(AccountArrHistory.month, AccountArrHistory.arr)
+                .where(AccountArrHistory.as_of == bindparam("as_of"),
+                       AccountArrHistory.account_id == bindparam("account_id"))
+                .order_by(AccountArrHistory.month))
+_SCORE = select(HealthScore.__table__).where(HealthScore.as_of == bindparam("health_as_of"),
+                                             HealthScore.account_id == bindparam("account_id"))
+_RISK = select(ChurnRisk.__table__).where(ChurnRisk.as_of == bindparam("health_as_of"),
+                                          ChurnRisk.account_id == bindparam("account_id"))
+
+
 def filter_options(engine: Engine, as_of: date | None, status: str = "all") -> FilterOptions:
     """The distinct segments and owners of the snapshot of `as_of`, alphabetically, how many
-    accounts each status tab holds, and how many of the `status` tab are in each health band."""
+    accounts each status tab holds, and how many of the `status` tab are in each health band.
+    Owners are named as their user account is named now, else as the team file named them."""
     if as_of is None:
         return FilterOptions(segments=[], owners=[])
+    health_as_of = latest_health_as_of(engine, as_of)
+    segments, owners, bands, statuses = cached(
+        engine, ("filter_options", as_of, health_as_of, status), (SNAPSHOT, HEALTH),
+        lambda: _options(engine, as_of, health_as_of, status))
+    names = user_names(engine) if owners else {}
+    named = {(email, names[email] if email in names else name) for email, name in owners}
+    listed = sorted((Owner(email=email, name=name) for email, name in named),
+                    key=lambda o: (o.name or o.email).lower())
+    return FilterOptions(segments=list(segments), owners=listed, bands=dict(bands),
+                         statuses=dict(statuses))
+
+
+def _options(engine: Engine, as_of: date, health_as_of: date | None, status: str) -> tuple[
+        tuple[str, ...], tuple[tuple[str, str | None], ...], dict[str, int], dict[str, int]]:
+    """What the filter menus of a published day show: segments, owners (email and the name
+    the snapshot gives), accounts per band of the `status` tab and accounts per tab."""
     on_day = AccountSnapshot.as_of == as_of
     by_status = _status_condition(status)
     published = on_day if by_status is None else and_(on_day, by_status)
-    health_as_of = latest_health_as_of(engine, as_of)
     with engine.connect() as connection:
         segments = connection.scalars(
             select(AccountSnapshot.segment)
@@ -432,17 +529,11 @@ def filter_options(engine: Engine, as_of: date | None, status: str = "all") -> F
             .distinct()
             .order_by(AccountSnapshot.segment)
         ).all()
-        owners = (
-            connection.execute(
-                select(AccountSnapshot.owner_email.label("email"),
-                       func.coalesce(User.name, AccountSnapshot.owner_name).label("name"))
-                .outerjoin(User, User.email == AccountSnapshot.owner_email)
-                .where(published, AccountSnapshot.owner_email.is_not(None))
-                .distinct()
-            )
-            .mappings()
-            .all()
-        )
+        owners = connection.execute(
+            select(AccountSnapshot.owner_email, AccountSnapshot.owner_name)
+            .where(published, AccountSnapshot.owner_email.is_not(None))
+            .distinct()
+        ).all()
         per_band = connection.execute(
             select(HealthScore.band, func.count())
             .select_from(_with_health(health_as_of))
@@ -453,13 +544,10 @@ def filter_options(engine: Engine, as_of: date | None, status: str = "all") -> F
         statuses = {name: connection.execute(select(func.count()).where(
             *(c for c in (on_day, _status_condition(name)) if c is not None))).scalar() or 0
             for name in STATUSES}
-    listed = sorted(
-        (Owner.model_validate(dict(o)) for o in owners), key=lambda o: (o.name or o.email).lower()
-    )
     counts = {band: count for band, count in per_band if band in BANDS}
     bands = {band: counts.get(band, 0) for band in BANDS}
     bands[NO_SCORE] = total - sum(counts.values())
-    return FilterOptions(segments=list(segments), owners=listed, bands=bands, statuses=statuses)
+    return (tuple(segments), tuple((email, name) for email, name in owners), bands, statuses)
 
 
 def _with_health(health_as_of: date | None) -> FromClause:
@@ -482,7 +570,7 @@ def _summary_select(joined: FromClause) -> Select[tuple[object, ...]]:
         s.segment,
         s.tier,
         s.owner_email,
-        func.coalesce(User.name, s.owner_name).label("owner_name"),
+        s.owner_name,
         s.arr,
         s.currency,
         s.status,
@@ -494,7 +582,7 @@ def _summary_select(joined: FromClause) -> Select[tuple[object, ...]]:
         HealthScore.band.label("health_band"),
         ChurnRisk.churn_probability,
         ChurnRisk.churn_probability_window,
-    ).select_from(joined.outerjoin(User, User.email == s.owner_email))
+    ).select_from(joined)
 
 
 def _summary(row: dict[str, Any], health_as_of: date | None) -> AccountSummary:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from quarterdeck.appdb.audit import record
+from quarterdeck.appdb.data_versions import BOOK, bump
 from quarterdeck.appdb.database import session
 from quarterdeck.appdb.models import utcnow
 from quarterdeck.appdb.operations_models import (
@@ -54,6 +55,7 @@ def _alert_change(engine: Engine, alert_id: int, *, actor: str, to: str, note: s
                           to_state=to, note=note))
         record(db, actor, f"alert.{to}", f"alert {alert_id}",
                {"before": before, "after": to, "note": note, "account_id": alert.account_id})
+        bump(db, BOOK)
         return {"id": alert_id, "account_id": alert.account_id, "before": before, "after": to}
 
 
@@ -93,6 +95,7 @@ def close_task(engine: Engine, task_id: int, *, actor: str, outcome: str, skip: 
             run = db.get(PlaybookRun, task.run_id)
             if run is not None and run.state == "active":
                 run.state, run.ended_on = "completed", task.closed_on
+        bump(db, BOOK)
         return {"id": task_id, "account_id": task.account_id, "before": "open", "after": to}
 
 
@@ -130,6 +133,7 @@ def start_playbook(engine: Engine, playbooks: PlaybookDefinitions, name: str, ac
         run.trigger = "manual"
         record(db, actor, "playbook.start", f"{account_id}",
                {"playbook": name, "anchor": anchor.isoformat(), "run_id": run.id})
+        bump(db, BOOK)
         return run
 
 
@@ -155,4 +159,5 @@ def add_note(engine: Engine, account_id: str, body: str, *, actor: str, kind: st
         db.add(note)
         db.flush()
         record(db, actor, f"note.{kind}", account_id, {"note_id": note.id})
+        bump(db, BOOK)
         return note.id

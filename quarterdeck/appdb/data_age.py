@@ -10,6 +10,8 @@ from datetime import date
 from sqlalchemy import Date, Engine, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+# The module, not its names: models imports this module while data_versions imports models.
+from quarterdeck.appdb import data_versions
 from quarterdeck.appdb.models import Base, PipelineRun
 from quarterdeck.quality.data_age import DataAge
 
@@ -33,6 +35,7 @@ def publish_stale_data(engine: Engine, as_of: date, behind: Iterable[DataAge]) -
         session.add_all(StaleData(as_of=as_of, entity=a.entity, newest=a.newest,
                                   days_behind=a.days_behind, sentence=a.sentence)
                         for a in behind)
+        data_versions.bump(session, data_versions.STALE_DATA)
 
 
 def stale_data_sentences(engine: Engine, as_of: date | None = None) -> list[str]:

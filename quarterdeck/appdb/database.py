@@ -29,6 +29,8 @@ warnings.filterwarnings(
 )
 
 MIGRATIONS = "quarterdeck.appdb:migrations"
+#: SQLite connections kept open per process (a connection to a local file costs little).
+WEB_CONNECTIONS = 20
 
 
 def make_engine(url: str) -> Engine:
@@ -53,6 +55,9 @@ def make_engine(url: str) -> Engine:
         # Password hashes and sessions live here: readable by the owner only.
         private_folder(Path(database).parent)
         private_file(Path(database))
+        # Keep a connection for each request the web app serves at once (its worker threads):
+        # beyond the pool, each request would open the file and set it up anew, then close it.
+        kwargs.update(pool_size=WEB_CONNECTIONS, max_overflow=WEB_CONNECTIONS)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -151,6 +151,9 @@ class AccountSnapshot(Base):
     __table_args__ = (
         Index(None, "as_of", "owner_email"),
         Index(None, "as_of", "segment"),
+        # An account's children on the account page; an account's latest row by its id.
+        Index(None, "as_of", "parent_account_id"),
+        Index(None, "account_id", "as_of"),
     )
 
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -212,7 +215,8 @@ class HealthScore(Base):
     read (`data_warnings`)."""
 
     __tablename__ = "health_scores"
-    __table_args__ = (Index(None, "as_of", "band"),)
+    # The second: one account's scores over the published days (the account page's chart).
+    __table_args__ = (Index(None, "as_of", "band"), Index(None, "account_id", "as_of"))
 
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -276,6 +280,7 @@ class DataQualityCheck(Base):
 # Tables defined in modules of their own register on the same metadata.
 from quarterdeck.appdb import account_detail_models as _account_detail_models  # noqa: E402, F401
 from quarterdeck.appdb import data_age as _data_age  # noqa: E402, F401
+from quarterdeck.appdb import data_versions as _data_versions  # noqa: E402, F401
 from quarterdeck.appdb import forecast_models as _forecast_models  # noqa: E402, F401
 from quarterdeck.appdb import metric_series_models as _metric_series_models  # noqa: E402, F401
 from quarterdeck.appdb import operations_models as _operations_models  # noqa: E402, F401

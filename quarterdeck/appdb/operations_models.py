@@ -52,7 +52,9 @@ class LifecycleStage(Base):
     operations metrics read."""
 
     __tablename__ = "lifecycle_stages"
-    __table_args__ = (Index(None, "as_of", "stage"), Index(None, "as_of", "owner_email"))
+    # The last: an account's rows by its id (a note or a playbook started on it).
+    __table_args__ = (Index(None, "as_of", "stage"), Index(None, "as_of", "owner_email"),
+                      Index(None, "account_id", "as_of"))
 
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -83,8 +83,11 @@ def ops_metrics(engine: Engine, *, as_of: date, by: str = "csm") -> pa.Table:
         raise UnknownTableError(f"cannot group operations metrics by {by!r}; "
                                 f"by one of {', '.join(GROUPINGS)}")
     with engine.connect() as conn:
-        stages = [r._asdict() for r in conn.execute(select(LifecycleStage).where(
-            LifecycleStage.as_of == as_of))]
+        ls = LifecycleStage
+        stages = [r._asdict() for r in conn.execute(select(
+            ls.account_id, ls.owner_email, ls.segment, ls.status, ls.arr, ls.last_qbr_on,
+            ls.customer_since, ls.onboarding_on_time, ls.time_to_value_days, ls.first_value_on)
+            .where(ls.as_of == as_of))]
         if not stages:
             raise UnknownTableError(f"nothing of the book published as of {as_of}: run "
                                     f"`quarterdeck run --as-of {as_of}` first")
@@ -100,10 +103,13 @@ def ops_metrics(engine: Engine, *, as_of: date, by: str = "csm") -> pa.Table:
                                      acknowledged.c.on, Alert.severity, Alert.kind)
                               .outerjoin(acknowledged, acknowledged.c.alert_id == Alert.id)
                               .where(Alert.fired_on <= as_of)).all()
-        renewal_then = {(r.account_id, r.as_of): r.renewal_date for r in conn.execute(
-            select(LifecycleStage.account_id, LifecycleStage.as_of,
-                   LifecycleStage.renewal_date).where(
-                LifecycleStage.as_of.in_({a.fired_on for a in alerts})))}
+        # The renewal each alert's account had on the day it fired: that day's stage row of
+        # the account only (found by key from the alerts), not every account of every day.
+        fired = (select(Alert.account_id, Alert.fired_on).where(Alert.fired_on <= as_of)
+                 .distinct().subquery())
+        renewal_then = {(account, day): renewal for account, day, renewal in conn.execute(
+            select(fired.c.account_id, fired.c.fired_on, ls.renewal_date)
+            .join(ls, (ls.as_of == fired.c.fired_on) & (ls.account_id == fired.c.account_id)))}
     segment_of = {s["account_id"]: s["segment"] for s in stages}
     status_of = {s["account_id"]: s["status"] for s in stages}
 

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from quarterdeck.appdb.data_versions import SNAPSHOT, bump
 from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, PipelineRun, utcnow
 from quarterdeck.errors import QuarterdeckError
 
@@ -72,6 +73,7 @@ def publish_snapshot(
                     message=f"published {accounts.num_rows} accounts",
                 )
             )
+            bump(connection, SNAPSHOT)
     except Exception as exc:
         _record_failure(engine, as_of, run_started_at, exc)
         raise

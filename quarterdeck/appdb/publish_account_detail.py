@@ -20,6 +20,7 @@ from quarterdeck.appdb.account_detail_models import (
     AccountUsageWeek,
     TimelineEntry,
 )
+from quarterdeck.appdb.data_versions import ACCOUNT_DETAIL, bump
 from quarterdeck.appdb.publish import PublishError, insert_arrow
 
 #: What a publish takes, by name, and where it goes.
@@ -62,4 +63,5 @@ def publish_account_detail(engine: Engine, *, as_of: date,
         for name, model in TABLES.items():
             connection.execute(delete(model))
             insert_arrow(connection, model.__table__, tables[name].select(_columns(model)), as_of)
+        bump(connection, ACCOUNT_DETAIL)
     return True

@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, delete, insert
 
+from quarterdeck.appdb.data_versions import HEALTH, bump
 from quarterdeck.appdb.models import ChurnRisk, HealthScore
 from quarterdeck.appdb.publish import PublishError
 from quarterdeck.appdb.publish_quality import replace_quality
@@ -122,4 +123,5 @@ def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
         if churn_risk is not None:
             for batch in _batches(churn_risk_rows(churn_risk), as_of):
                 connection.execute(insert(ChurnRisk), batch)
+        bump(connection, HEALTH)
     return health_scores.num_rows, 0 if churn_risk is None else churn_risk.num_rows

@@ -32,6 +32,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from quarterdeck.appdb.data_versions import BOOK, bump
 from quarterdeck.appdb.database import session
 from quarterdeck.appdb.operations_models import (
     LIVE_ALERT_STATES,
@@ -329,4 +330,5 @@ def publish_operations(engine: Engine, *, as_of: date, stages: pa.Table, fired: 
         _publish_runs(db, as_of, playbooks, found, owners, members, result)
         db.flush()
         _close_tasks(db, as_of, playbooks, evidence, milestones, result)
+        bump(db, BOOK)
     return result

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert
 
+from quarterdeck.appdb.data_versions import QUALITY, bump
 from quarterdeck.appdb.models import DataQualityCheck
 from quarterdeck.quality.report import CheckResult, QualityReport
 
@@ -43,6 +44,7 @@ def replace_quality(connection: Connection, report: QualityReport) -> int:
     rows = quality_rows(report)
     if rows:
         connection.execute(insert(DataQualityCheck), rows)
+    bump(connection, QUALITY)
     return len(rows)
 
 

@@ -259,13 +259,14 @@ def serve(
     """Start the web app."""
     import uvicorn
 
-    from quarterdeck.serving import build_app
+    from quarterdeck.serving import build_app, settle_memory
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(workspace)
     host = host or ws.settings.server.host
     port = port or ws.settings.server.port
     web = build_app(ws)
+    settle_memory()
     console.print(f"Quarterdeck is serving {ws.settings.name} at [bold]http://{host}:{port}/[/]")
     sys.stdout.flush()
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True,

@@ -25,6 +25,7 @@ from quarterdeck.app.book_queries import (
     alerts_of,
     book_day,
     csm_home,
+    ops_rows,
     tasks_of,
 )
 from quarterdeck.app.params import RowId
@@ -138,11 +139,9 @@ def list_alerts(request: Request,
                 offset: int = Query(0, ge=0)) -> list[AlertItem]:
     """Alerts fired on or before the latest book day, newest first: live ones (open or
     acknowledged) by default."""
-    items = alerts_of(request.app.state.engine, owner=owner, account_id=account_id)
     wanted = {"live": ("open", "acknowledged"), "all": None}.get(state, (state,))
-    if wanted:
-        items = [a for a in items if a.state in wanted]
-    return items[offset:offset + limit]
+    return alerts_of(request.app.state.engine, owner=owner, account_id=account_id,
+                     states=wanted, limit=limit, offset=offset)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=Change,
@@ -174,11 +173,9 @@ def list_tasks(request: Request,
                offset: int = Query(0, ge=0)) -> list[TaskItem]:
     """Playbook tasks as of the latest book day, soonest due first: those still to do (open
     or overdue) by default."""
-    items = tasks_of(request.app.state.engine, owner=owner, account_id=account_id)
     wanted = {"due": ("open", "overdue"), "all": None}.get(status, (status,))
-    if wanted:
-        items = [t for t in items if t.status in wanted]
-    return items[offset:offset + limit]
+    return tasks_of(request.app.state.engine, owner=owner, account_id=account_id,
+                    statuses=wanted, limit=limit, offset=offset)
 
 
 @router.post("/tasks/{task_id}/close", response_model=Change,
@@ -231,10 +228,8 @@ def ops(request: Request, by: Literal["csm", "team", "segment"] = "csm",
         as_of: date | None = None) -> list[dict[str, Any]]:
     """The operations metrics of the latest book day (or `as_of`), one row per group and a
     total: the same figures as `quarterdeck ops`."""
-    from quarterdeck.appdb.ops_metrics import ops_metrics
-
     engine = request.app.state.engine
     day = book_day(engine, as_of)
     if day is None:
         return []
-    return ops_metrics(engine, as_of=day, by=by).to_pylist()
+    return ops_rows(engine, day, by)

@@ -25,7 +25,7 @@ from quarterdeck.app.api.book import (
     resolve,
 )
 from quarterdeck.app.auth import current_user, safe_next
-from quarterdeck.app.book_queries import book_day, csm_home
+from quarterdeck.app.book_queries import book_day, csm_home, ops_rows
 from quarterdeck.app.pages.accounts import HELPERS
 from quarterdeck.app.params import RowId
 from quarterdeck.app.rendering import render
@@ -93,13 +93,11 @@ def home_page(request: Request, owner: str | None = Query(None, max_length=320))
 def operations_page(request: Request, by: str = Query("csm", max_length=20)) -> Response:
     """How the team runs the book: capacity, playbook execution, overdue tasks, onboarding,
     QBR coverage, alert response and outcome, by CSM, team or segment."""
-    from quarterdeck.appdb.ops_metrics import ops_metrics
-
     if by not in GROUPINGS:
         raise HTTPException(400, f"Group by one of: {', '.join(GROUPINGS)}.")
     engine = request.app.state.engine
     day = book_day(engine)
-    rows = ops_metrics(engine, as_of=day, by=by).to_pylist() if day else []
+    rows = ops_rows(engine, day, by) if day else []
     return render(request, "operations.html", {
         "rows": rows, "by": by, "as_of": day, "groupings": GROUPINGS,
         "definitions": DEFINITIONS, "currency": base_currency(request), **HELPERS})
