@@ -61,8 +61,10 @@ def publish_forecast(engine: Engine, *, as_of: date, forecast: pa.Table,
         db.execute(delete(ForecastPeriod).where(ForecastPeriod.as_of == as_of))
         db.add_all(ForecastDecision(as_of=as_of, **r) for r in decisions)
         for grain, table in periods.items():
+            # period_sd is optional: a table rolled up without a period error has none.
+            columns = [c for c in _PERIOD_COLUMNS if c != "period_sd" or c in table.column_names]
             db.add_all(ForecastPeriod(as_of=as_of, grain=grain, **_money(r))
-                       for r in table.select(list(_PERIOD_COLUMNS)).to_pylist())
+                       for r in table.select(columns).to_pylist())
     return len(decisions)
 
 
