@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Executable, delete, select, update
 
 from quarterdeck.appdb.database import session
 from quarterdeck.appdb.models import User, utcnow
@@ -57,20 +57,31 @@ def find_session(engine: Engine, session_id: str) -> ActiveSession | None:
     if not session_id or len(session_id) > 100:
         return None
     now = utcnow()
+    hashed = _hash(session_id)
     with session(engine) as db:
         found = db.execute(
-            select(UserSession, User).join(User, UserSession.user_id == User.id)
-            .where(UserSession.id_hash == _hash(session_id))
+            select(UserSession.last_seen_at, UserSession.expires_at, UserSession.csrf_token, User)
+            .join(User, UserSession.user_id == User.id)
+            .where(UserSession.id_hash == hashed)
         ).first()
-        if found is None:
-            return None
-        row, user = found
-        if not user.active or row.expires_at <= now or now - row.last_seen_at > IDLE_TIMEOUT:
-            db.delete(row)
-            return None
-        if now - row.last_seen_at > TOUCH_INTERVAL:
-            row.last_seen_at = now
-        return ActiveSession(user=user, csrf_token=row.csrf_token)
+    if found is None:
+        return None
+    last_seen, expires, csrf_token, user = found
+    if not user.active or expires <= now or now - last_seen > IDLE_TIMEOUT:
+        _write(engine, delete(UserSession).where(UserSession.id_hash == hashed))
+        return None
+    if now - last_seen > TOUCH_INTERVAL:
+        _write(engine, update(UserSession).where(UserSession.id_hash == hashed)
+               .values(last_seen_at=now))
+    return ActiveSession(user=user, csrf_token=csrf_token)
+
+
+def _write(engine: Engine, statement: Executable) -> None:
+    # A transaction of its own that starts by writing. A read turned into a write fails at
+    # once on SQLite when another connection wrote in between (a session touched by another
+    # request), whatever the busy timeout; a write that comes first waits its turn.
+    with engine.begin() as connection:
+        connection.execute(statement)
 
 
 def end_session(engine: Engine, session_id: str) -> None:
