@@ -5,6 +5,7 @@ Every command is documented in docs/cli.md (a test keeps the two in step).
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -254,23 +255,35 @@ def metrics(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Server processes on the port (default: `server.workers`).")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Start the web app."""
     import uvicorn
 
     from quarterdeck.serving import build_app, settle_memory
-    from quarterdeck.workspace.workspace import open_workspace
+    from quarterdeck.workspace.workspace import ENV_WORKSPACE, open_workspace
 
     ws = open_workspace(workspace)
     host = host or ws.settings.server.host
     port = port or ws.settings.server.port
-    web = build_app(ws)
-    settle_memory()
-    console.print(f"Quarterdeck is serving {ws.settings.name} at [bold]http://{host}:{port}/[/]")
+    workers = workers or ws.settings.server.workers
+    options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": True,
+               "forwarded_allow_ips": ws.settings.server.trusted_proxies or "127.0.0.1"}
+    web = build_app(ws)  # migrates the app database, once, before any process serves
+    processes = f" ({workers} processes)" if workers > 1 else ""
+    console.print(f"Quarterdeck is serving {ws.settings.name} at "
+                  f"[bold]http://{host}:{port}/[/]{processes}")
     sys.stdout.flush()
-    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True,
-                forwarded_allow_ips=ws.settings.server.trusted_proxies or "127.0.0.1")
+    if workers == 1:
+        settle_memory()
+        uvicorn.run(web, **options)
+        return
+    del web
+    os.environ[ENV_WORKSPACE] = str(ws.root)
+    uvicorn.run("quarterdeck.serving:app_from_environment", factory=True, workers=workers,
+                http="quarterdeck.sources.tracking_server:NoDelayHTTPProtocol", **options)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -44,6 +44,10 @@ class AppDatabaseSettings(_Strict):
 class ServerSettings(_Strict):
     host: str = Field("127.0.0.1", description="Address `quarterdeck serve` listens on.")
     port: int = Field(8000, description="Port `quarterdeck serve` listens on.", ge=1, le=65535)
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes `quarterdeck serve` runs on the port. "
+        "One is enough for a team at the desk; under many people at once, one per core lets "
+        "pages be answered in parallel (each process holds its own page caches).")
     secure_cookies: Literal["auto", "always", "never"] = Field(
         "auto", description="Mark the session cookie `Secure` (sent over HTTPS only): `auto` "
         "when the request came over HTTPS, directly or through a proxy trusted by "
