@@ -180,3 +180,28 @@ def test_sign_out_kills_the_session_for_good(
     assert refused == []
     thief.close()
     context.close()
+
+
+def test_an_admins_top_bar_is_one_row_on_a_laptop_screen(
+    live_url: str, browser: Browser, password: str, tmp_path: Path
+) -> None:
+    """Nine links for an admin, the workspace's name and the user: one row at 1280 px, none
+    broken in two; a phone wraps them instead of widening the page."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_url + "/login")
+    page.fill("input[name=email]", "admin@example.com")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator("nav.mainnav a:text('Audit log')")).to_be_visible()
+    links = page.locator("nav.mainnav a")
+    assert links.count() == 9
+    tops = {round(links.nth(i).bounding_box()["y"]) for i in range(links.count())}
+    assert len(tops) == 1, f"the links wrap onto {len(tops)} rows"
+    heights = {round(links.nth(i).bounding_box()["height"]) for i in range(links.count())}
+    assert len(heights) == 1  # no link broken over two lines
+    page.screenshot(path=tmp_path / "admin-top-bar-1280.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
