@@ -202,3 +202,34 @@ def test_a_playbook_is_started_by_hand_through_the_api(book_app) -> None:
                        headers=token).status_code == 403  # Ben's
     tasks = client.get("/api/tasks", params={"account_id": "acme-eu"}).json()
     assert [t["due_on"] for t in tasks] == ["2024-07-03", "2024-07-10", "2024-08-12"]
+
+
+def test_a_whole_book_home_shows_the_first_rows_of_each_list_and_says_how_many_more(
+        tmp_path) -> None:
+    """Thousands of renewals would make a page of megabytes: each list stops at its first
+    rows, says how many there are, and links to the page that has them all."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    build_world(url)
+    engine = make_engine(url)
+    stages = [_stage(f"co-{i:03d}", ANA, 1000 + i, renewal_date=AS_OF.replace(day=28),
+                     term_months=12) for i in range(260)]
+    publish_operations(
+        engine, as_of=AS_OF, stages=pa.Table.from_pylist(stages),
+        fired=pa.Table.from_pylist([], schema=FIRED_SCHEMA),
+        triggers=pa.Table.from_pylist([], schema=TRIGGER_SCHEMA),
+        team=pa.Table.from_pylist([{"email": ANA, "name": "Ana", "role": "csm",
+                                    "manager_email": None, "capacity_accounts": 10,
+                                    "capacity_arr": 100000}]),
+        signals=BOOK.signals, playbooks=BOOK.playbooks, milestone_names=BOOK.milestone_names)
+    engine.dispose()
+    app = create_app(url, secret_key="test-secret", workspace_name="Example Co")
+    try:
+        text = signed(app, "admin@example.com").get("/").text
+        renewals = text.split('id="renewals-title"')[1].split("</section>")[0]
+        assert renewals.count("<li>") == 50
+        assert "The first 50 of 260" in renewals and 'href="/renewals"' in renewals
+        book = text.split('id="book-title"')[1].split("</section>")[0]
+        assert book.count("<tr>") == 201  # the header row and 200 accounts
+        assert "The first 200 of 260" in book
+    finally:
+        app.state.engine.dispose()
