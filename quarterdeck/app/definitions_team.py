@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
 from quarterdeck.app.definitions_summary import Entry, Table
 from quarterdeck.app.definitions_view import Definition, Problem, shown_path
+from quarterdeck.appdb.data_versions import BOOK, SNAPSHOT, cached
 from quarterdeck.appdb.database import session
 from quarterdeck.appdb.models import AccountSnapshot
 from quarterdeck.appdb.operations_models import TeamMember
@@ -71,8 +73,10 @@ def _people(members: list[TeamMember]) -> str:
     return f"{len(members)}: " + ", ".join(f"{counts[r]} {r}" for r in ROLE_ORDER if counts[r])
 
 
-def team_definition(engine: Engine, root: Path) -> Definition:
-    """The team as published, with its problems (see the module)."""
+def _published_team(engine: Engine) -> tuple[date | None, list[TeamMember], dict[str, int]]:
+    """The team as the book last published it, and the accounts (not churned) each email
+    owns in the latest snapshot: kept until either is published again (the count reads every
+    account)."""
     as_of = latest_as_of(engine)
     with session(engine) as db:
         members = list(db.scalars(select(TeamMember)))
@@ -83,6 +87,13 @@ def team_definition(engine: Engine, root: Path) -> Definition:
                 .where(AccountSnapshot.as_of == as_of, AccountSnapshot.owner_email.is_not(None),
                        AccountSnapshot.status != "churned")
                 .group_by(AccountSnapshot.owner_email))}
+    return as_of, members, owned
+
+
+def team_definition(engine: Engine, root: Path) -> Definition:
+    """The team as published, with its problems (see the module)."""
+    as_of, members, owned = cached(engine, ("published_team",), (SNAPSHOT, BOOK),
+                            lambda: _published_team(engine))
     problems, total = latest_team_rejects(root / "data")
     notes = []
     if total > SHOWN_REJECTS:

@@ -4,11 +4,13 @@ until the data they were computed from changes.
 Every write of published data counts itself in `data_versions`, in the same transaction as the
 write (`bump`): `publish_snapshot` counts `snapshot`, `publish_health` counts `health`, the
 data-quality report `quality`, the data-age warnings `stale_data`, the account page's detail
-`account_detail`, and the book (`publish_operations` and every change people make through
-`book_actions`) `book`. A result computed from that data is kept under the numbers it was
-computed at (`cached`) and recomputed as soon as one of them moves, so a page never shows a
-day that has been published again, in this process or any other (another web worker, the
-pipeline, the CLI). A new writer of these tables must bump its name.
+`account_detail`, the book (`publish_operations` and every change people make through
+`book_actions`) `book`, the renewal forecast and the calls on renewals (`publish_forecast`,
+`set_category`) `forecast`, and the revenue series (`publish_metric_series`) `metrics`. A
+result computed from that data is kept under the numbers it was computed at (`cached`) and
+recomputed as soon as one of them moves, so a page never shows a day that has been published
+again, in this process or any other (another web worker, the pipeline, the CLI). A new writer
+of these tables must bump its name.
 
 Example: cached(engine, ("filter_options", day), (SNAPSHOT, HEALTH), lambda: compute(day)).
 """
@@ -31,8 +33,9 @@ from quarterdeck.appdb.models import Base, UtcDateTime, utcnow
 
 SNAPSHOT, HEALTH, QUALITY, STALE_DATA = "snapshot", "health", "quality", "stale_data"
 ACCOUNT_DETAIL, BOOK = "account_detail", "book"
-#: Every name counted, each with a row from the start.
-NAMES = (SNAPSHOT, HEALTH, QUALITY, STALE_DATA, ACCOUNT_DETAIL, BOOK)
+FORECAST, METRICS = "forecast", "metrics"
+#: Every name counted (a name never counted reads 0).
+NAMES = (SNAPSHOT, HEALTH, QUALITY, STALE_DATA, ACCOUNT_DETAIL, BOOK, FORECAST, METRICS)
 #: Results kept per database; the least recently used go first.
 MAX_RESULTS = 256
 

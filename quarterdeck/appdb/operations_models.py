@@ -164,6 +164,7 @@ class Task(Base):
         UniqueConstraint("run_id", "key"),
         Index(None, "owner_email", "state"),
         Index(None, "state", "due_on"),
+        Index(None, "due_on", "id"),  # a page of tasks, soonest due first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, delete, func, select
 
 from quarterdeck.appdb.audit import record
+from quarterdeck.appdb.data_versions import FORECAST, bump
 from quarterdeck.appdb.database import session
 from quarterdeck.appdb.forecast_models import (
     ForecastDecision,
@@ -65,6 +66,8 @@ def publish_forecast(engine: Engine, *, as_of: date, forecast: pa.Table,
             columns = [c for c in _PERIOD_COLUMNS if c != "period_sd" or c in table.column_names]
             db.add_all(ForecastPeriod(as_of=as_of, grain=grain, **_money(r))
                        for r in table.select(columns).to_pylist())
+        db.flush()
+        bump(db, FORECAST)
     return len(decisions)
 
 
@@ -109,6 +112,8 @@ def set_category(engine: Engine, renewal_id: str, category: str | None, *, actor
                                      changed_by=actor, changed_at=utcnow()))
         record(db, actor, "renewal.category", renewal_id,
                {"before": before, "after": category, "note": note, "account_id": account_id})
+        db.flush()
+        bump(db, FORECAST)
     return {"renewal_id": renewal_id, "account_id": account_id, "before": before,
             "after": category}
 

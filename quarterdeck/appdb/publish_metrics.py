@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, delete, insert
 
+from quarterdeck.appdb.data_versions import METRICS, bump
 from quarterdeck.appdb.metric_series_models import MetricSeries
 from quarterdeck.appdb.publish import PublishError
 from quarterdeck.exports import Shape
@@ -107,4 +108,5 @@ def publish_metric_series(engine: Engine, *, as_of: date, tables: Mapping[str, p
             if batch:
                 connection.execute(insert(MetricSeries), batch)
                 published += len(batch)
+        bump(connection, METRICS)
     return published

@@ -407,3 +407,32 @@ def test_the_published_bridge_balances(published) -> None:
         assert start + moves == end, (segment, period)
     arr = pc.sum(accounts_table()["arr"]).as_py()
     assert published[("mrr_bridge.ending_arr", "all", "2024-06")] == arr
+
+
+def test_a_kept_page_follows_a_forecast_or_series_published_again(tmp_path) -> None:
+    """The figures are computed once per state of the data and kept: a forecast, a call on a
+    renewal or a revenue series published again shows on the next look."""
+    from quarterdeck.app.leadership_queries import leadership
+    from quarterdeck.appdb.publish_forecast import set_category
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    publish_leadership(url)
+    engine = make_engine(url)
+    try:
+        first = leadership(engine)
+        assert leadership(engine) is first  # nothing changed: the kept result
+        decisions, periods = _forecast()
+        periods["quarter"] = periods["quarter"].set_column(
+            periods["quarter"].column_names.index("expected_arr"), "expected_arr",
+            pa.array([D("111111.00"), D("79999.97")]))
+        publish_forecast(engine, as_of=AS_OF, forecast=decisions, periods=periods)
+        again = leadership(engine)
+        assert again is not first and D(again.forecast[0].expected_arr) == D("111111.00")
+        set_category(engine, "initech@2024-09-01", "commit", actor="ops")
+        called = leadership(engine)
+        assert called is not again
+        publish_metric_series(engine, as_of=AS_OF, tables={"mrr_bridge": bridge_table(),
+                                                           "retention": retention_table()})
+        assert leadership(engine) is not called
+    finally:
+        engine.dispose()
