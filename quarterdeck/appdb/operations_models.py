@@ -164,7 +164,8 @@ class Task(Base):
         UniqueConstraint("run_id", "key"),
         Index(None, "owner_email", "state"),
         Index(None, "state", "due_on"),
-        Index(None, "due_on", "id"),  # a page of tasks, soonest due first
+        # A page of tasks soonest due first, its status read from the index alone.
+        Index(None, "due_on", "id", "state", "closed_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
