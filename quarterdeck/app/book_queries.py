@@ -80,10 +80,21 @@ class CsmHome(BaseModel):
     renewals: list[BookAccount]
     health_drops: list[BookAccount]
     alerts: list[AlertItem]
+    #: How many items each list holds in full, when the lists were cut (`first`).
+    totals: dict[str, int] | None = None
 
     @property
     def total_arr(self) -> float:
         return sum(a.arr for a in self.accounts)
+
+    def first(self, n: int) -> CsmHome:
+        """A copy with each list cut to its first `n` items and `totals` saying how many each
+        holds in full (a whole book has thousands of accounts and renewals)."""
+        lists = ("accounts", "tasks_overdue", "tasks_due_soon", "renewals", "health_drops",
+                 "alerts")
+        return self.model_copy(update={
+            **{name: getattr(self, name)[:n] for name in lists},
+            "totals": {name: len(getattr(self, name)) for name in lists}})
 
 
 class NoteItem(BaseModel):

@@ -231,5 +231,11 @@ def test_a_whole_book_home_shows_the_first_rows_of_each_list_and_says_how_many_m
         book = text.split('id="book-title"')[1].split("</section>")[0]
         assert book.count("<tr>") == 201  # the header row and 200 accounts
         assert "The first 200 of 260" in book
+        api = signed(app, "admin@example.com")
+        home = api.get("/api/home").json()  # 200 of each list by default
+        assert (len(home["accounts"]), home["totals"]["accounts"]) == (200, 260)
+        home = api.get("/api/home", params={"limit": 10}).json()
+        assert (len(home["renewals"]), home["totals"]["renewals"]) == (10, 260)
+        assert api.get("/api/home", params={"limit": 0}).status_code == 422
     finally:
         app.state.engine.dispose()

@@ -122,11 +122,16 @@ def _act(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 @router.get("/home", response_model=CsmHome)
 def home(request: Request, owner: str | None = Query(None, max_length=320),
-         as_of: date | None = None) -> CsmHome:
+         as_of: date | None = None,
+         limit: int = Query(200, ge=1, le=MAX_ITEMS,
+                            description="The first items of each list; `totals` counts all.")
+         ) -> CsmHome:
     """A person's book: their paying accounts ranked by churn risk in the window, tasks
-    overdue and due this week, renewals in 120 days, health drops, live alerts."""
+    overdue and due this week, renewals in 120 days, health drops, live alerts; each list cut
+    to its first `limit` items, with `totals` giving how many each holds."""
     engine = request.app.state.engine
-    return csm_home(engine, owners=owners_for(engine, _user(request), owner), as_of=as_of)
+    home = csm_home(engine, owners=owners_for(engine, _user(request), owner), as_of=as_of)
+    return home.first(limit)
 
 
 @router.get("/alerts", response_model=list[AlertItem])
