@@ -24,14 +24,26 @@ def secret_key(ws: Workspace) -> str:
     return path.read_text().strip()
 
 
-def build_app(ws: Workspace, *, migrate_first: bool = True) -> FastAPI:
-    from quarterdeck.app import create_app
+def prepare(ws: Workspace) -> None:
+    """What serving needs done once, before any server process starts: the app database
+    migrated and the secret key created (two processes creating either at once would race)."""
     from quarterdeck.appdb.database import make_engine, migrate
 
-    if migrate_first:
-        engine = make_engine(ws.app_database_url)
-        migrate(engine)
-        engine.dispose()
+    engine = make_engine(ws.app_database_url)
+    migrate(engine)
+    engine.dispose()
+    secret_key(ws)
+
+
+def build_app(ws: Workspace) -> FastAPI:
+    """The web app of `ws`, its workspace prepared first (see `prepare`)."""
+    prepare(ws)
+    return _web_app(ws)
+
+
+def _web_app(ws: Workspace) -> FastAPI:
+    from quarterdeck.app import create_app
+
     app = create_app(ws.app_database_url, secret_key=secret_key(ws),
                      workspace_name=ws.settings.name,
                      secure_cookies=ws.settings.server.secure_cookies)
@@ -44,11 +56,11 @@ def build_app(ws: Workspace, *, migrate_first: bool = True) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The app each server process builds when several serve, for the workspace named in
-    `$QUARTERDECK_WORKSPACE` (the serving command sets it)."""
+    `$QUARTERDECK_WORKSPACE`; the serving command set it and ran `prepare` before starting
+    the processes."""
     from quarterdeck.workspace.workspace import open_workspace
 
-    # The serving command migrated the database before starting the processes.
-    app = build_app(open_workspace(), migrate_first=False)
+    app = _web_app(open_workspace())
     settle_memory()
     return app
 

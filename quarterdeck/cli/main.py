@@ -262,7 +262,8 @@ def serve(
     """Start the web app."""
     import uvicorn
 
-    from quarterdeck.serving import build_app, settle_memory
+    from quarterdeck.no_delay_http import NO_DELAY_HTTP
+    from quarterdeck.serving import build_app, prepare, settle_memory
     from quarterdeck.workspace.workspace import ENV_WORKSPACE, open_workspace
 
     ws = open_workspace(workspace)
@@ -271,19 +272,20 @@ def serve(
     workers = workers or ws.settings.server.workers
     options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": True,
                "forwarded_allow_ips": ws.settings.server.trusted_proxies or "127.0.0.1"}
-    web = build_app(ws)  # migrates the app database, once, before any process serves
-    processes = f" ({workers} processes)" if workers > 1 else ""
-    console.print(f"Quarterdeck is serving {ws.settings.name} at "
-                  f"[bold]http://{host}:{port}/[/]{processes}")
-    sys.stdout.flush()
+    serving = f"Quarterdeck is serving {ws.settings.name} at [bold]http://{host}:{port}/[/]"
     if workers == 1:
+        web = build_app(ws)
         settle_memory()
+        console.print(serving)
+        sys.stdout.flush()
         uvicorn.run(web, **options)
         return
-    del web
+    prepare(ws)  # once, before the processes start; each builds its own app
+    console.print(f"{serving} ({workers} processes)")
+    sys.stdout.flush()
     os.environ[ENV_WORKSPACE] = str(ws.root)
     uvicorn.run("quarterdeck.serving:app_from_environment", factory=True, workers=workers,
-                http="quarterdeck.sources.tracking_server:NoDelayHTTPProtocol", **options)
+                http=NO_DELAY_HTTP, **options)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -12,15 +12,13 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from quarterdeck.no_delay_http import NO_DELAY_HTTP
 from quarterdeck.sources.tracking_api import create_tracking_app
 from quarterdeck.sources.tracking_spool import tracking_spool_dir
 from quarterdeck.sources.write_keys import WriteKeys
@@ -31,21 +29,6 @@ if TYPE_CHECKING:
 # How the serving command tells each server process the workspace's data folder. (Opening the
 # workspace itself would load the whole engine into every process.)
 DATA_DIR_ENV = "QUARTERDECK_TRACKING_DATA_DIR"
-
-
-class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
-    """uvicorn's HTTP protocol with Nagle's algorithm off on every connection.
-
-    The listening socket uvicorn shares between processes is made without a protocol number,
-    so asyncio does not set TCP_NODELAY on the connections it accepts, and a response's
-    separate header and body writes then wait on the client's delayed ACK (about 40 ms).
-    """
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
 
 
 def tracking_app_from_environment() -> Starlette:
@@ -60,7 +43,7 @@ def serve_tracking(ws: Workspace, *, host: str, port: int, workers: int = 1) -> 
     import uvicorn
 
     options = {"host": host, "port": port, "log_level": "warning", "access_log": False,
-               "http": f"{__name__}:NoDelayHTTPProtocol"}
+               "http": NO_DELAY_HTTP}
     if workers == 1:
         keys = WriteKeys.for_workspace(ws.data_dir)
         uvicorn.run(create_tracking_app(tracking_spool_dir(ws.data_dir), keys), **options)
