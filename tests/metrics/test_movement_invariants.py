@@ -3,6 +3,7 @@ per account and in total, to the cent; and every grain adds up to the same total
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -69,7 +70,9 @@ def histories(draw):
 
 
 @pytest.mark.slow  # about 3 s per example: a dozen queries each
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 15 examples in the suite keep it inside its CI time; QUARTERDECK_PROPERTY_EXAMPLES asks for more.
+@settings(max_examples=int(os.environ.get("QUARTERDECK_PROPERTY_EXAMPLES", "15")),
+          deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(histories())
 def test_movements_explain_every_change_at_every_grain(history):
     rows, rates, invoices, options = history
