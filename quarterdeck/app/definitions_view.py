@@ -4,15 +4,19 @@ Each file is read with the loader the pipeline and `quarterdeck validate` use, o
 so one broken file does not hide the others: every file gets a status (`ok`; `warning` when it
 loads but something it needs is missing, such as a source's credentials; `error` when it does
 not load) with its problems (message, file, line, field) and, when it loads, its definitions
-in words (`quarterdeck.app.definitions_summary`). Nothing is cached: a file edited on disk
-shows its problem on the next look.
+in words (`quarterdeck.app.definitions_summary`). The report is kept per content of the files
+it reads (and the environment's QUARTERDECK_ variables, where credentials may be set): a file
+edited on disk shows its problem on the next look, and a look at unchanged files does not parse
+them again.
 
 Example: load_definitions(Path("/srv/acme")).definitions[0].status → "ok".
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +60,7 @@ from quarterdeck.sources.credentials import (
     load_credentials,
 )
 from quarterdeck.sources.sync import connector_class
-from quarterdeck.sources.sync_state import SyncState
+from quarterdeck.sources.sync_state import STATE_FILE, SyncState
 from quarterdeck.workspace.settings import WorkspaceSettings
 from quarterdeck.workspace.workspace import CONFIG_FILE, HEALTH_MODELS_FILE, TierDefinitions
 from quarterdeck.workspace.yaml_source import line_of, load_model, read_yaml
@@ -157,6 +161,55 @@ class _Reader:
         return loaded
 
 
+_KEPT: dict[Path, tuple[str, DefinitionsReport]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def inputs_signature(root: Path) -> str:
+    """A digest of everything the report reads: the workspace settings, every file under
+    `definitions/`, the secrets file, each source's sync state and the QUARTERDECK_ variables."""
+    digest = hashlib.sha256()
+    folder = root / "definitions"
+    paths = [root / CONFIG_FILE, root / SECRETS_FILE,
+             *sorted(p for p in folder.rglob("*") if p.is_file()),
+             *sorted((root / "data" / "sources").glob(f"*/{STATE_FILE}"))]
+    for path in paths:
+        digest.update(str(path).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError as exc:
+            digest.update(f"unreadable {exc.errno}".encode())
+        digest.update(b"\0")
+    for name in sorted(k for k in os.environ if k.startswith("QUARTERDECK_")):
+        digest.update(f"{name}={os.environ[name]}\0".encode())
+    return digest.hexdigest()
+
+
+def kept_definitions(root: Path, team: Definition | None = None) -> DefinitionsReport:
+    """`load_definitions`, parsed again only when what it reads changed since the last look."""
+    root = Path(root)
+    signature = inputs_signature(root)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(root)
+    if kept is None or kept[0] != signature:
+        kept = (signature, load_definitions(root))
+        with _KEPT_LOCK:
+            _KEPT[root] = kept
+    report = kept[1]
+    if team is None:
+        return report
+    definitions = list(report.definitions)
+    at = next(i for i, d in enumerate(definitions) if d.kind == "sources") + 1
+    definitions.insert(at, team)
+    return report.model_copy(update={"definitions": definitions,
+                                     "status": _status_of(definitions)})
+
+
+def _status_of(definitions: list[Definition]) -> Literal["ok", "warning", "error"]:
+    statuses = {d.status for d in definitions}
+    return "error" if "error" in statuses else "warning" if "warning" in statuses else "ok"
+
+
 def load_definitions(root: Path, team: Definition | None = None) -> DefinitionsReport:
     """Every definition file of the workspace at `root`, each loaded on its own; `team` (the
     team as published, from `quarterdeck.app.definitions_team`) is shown after the sources."""
@@ -194,9 +247,8 @@ def load_definitions(root: Path, team: Definition | None = None) -> DefinitionsR
                 notes=[] if (folder / IDENTITY_FILE).exists() else
                 [f"definitions/{IDENTITY_FILE} is absent: every setting is at its default."])
 
-    statuses = {d.status for d in reader.definitions}
-    status = "error" if "error" in statuses else "warning" if "warning" in statuses else "ok"
-    return DefinitionsReport(workspace=str(root), checked_at=datetime.now(UTC), status=status,
+    return DefinitionsReport(workspace=str(root), checked_at=datetime.now(UTC),
+                             status=_status_of(reader.definitions),
                              definitions=reader.definitions)
 
 

@@ -287,3 +287,27 @@ def test_an_app_without_a_workspace_says_so(tmp_path: Path) -> None:
     assert (report["status"], report["workspace"], report["definitions"]) == (
         "unavailable", None, [])
     app.state.engine.dispose()
+
+
+def test_unchanged_files_are_not_parsed_again_and_an_edit_of_the_same_size_is_seen(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from quarterdeck.app import definitions_view
+
+    parsed = []
+    real = definitions_view.load_definitions
+    monkeypatch.setattr(definitions_view, "load_definitions",
+                        lambda root, team=None: parsed.append(root) or real(root, team))
+    root = workspace.root
+    first = definitions_view.kept_definitions(root)
+    assert definitions_view.kept_definitions(root) == first and len(parsed) == 1
+
+    signals = workspace.definitions_dir / "signals.yml"
+    text = signals.read_text()
+    signals.write_text(text.replace("kind: change", "kind: plunge", 1))  # same size, same tick
+    broken = {d.kind: d.status for d in definitions_view.kept_definitions(root).definitions}
+    assert broken["signals"] == "error" and len(parsed) == 2
+
+    monkeypatch.setenv("QUARTERDECK_SOME_SOURCE_API_KEY", "set")  # credentials may live here
+    definitions_view.kept_definitions(root)
+    assert len(parsed) == 3
