@@ -10,4 +10,4 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     >/dev/null 2>&1 || echo "warning: could not install chromium; browser tests will skip"
 fi
 .venv/bin/ruff check .
-.venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider "$@"

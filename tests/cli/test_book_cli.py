@@ -29,6 +29,10 @@ def rows(ws: Path, table: str, day: date) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out.read_text())))
 
 
+# One worker builds the company for the whole module (the suite runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("book_company")
+
+
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> tuple[Path, date]:
     out = tmp_path_factory.mktemp("company")

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from quarterdeck.cli.main import app
 
-pytestmark = pytest.mark.slow
+# One worker builds the company for the whole module (the suite runs with --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("weekly_company")]
 runner = CliRunner()
 
 
