@@ -186,7 +186,9 @@ def inputs_signature(root: Path) -> str:
 
 
 def kept_definitions(root: Path, team: Definition | None = None) -> DefinitionsReport:
-    """`load_definitions`, parsed again only when what it reads changed since the last look."""
+    """`load_definitions`, parsed again only when what it reads changed since the last look;
+    `team` (the team as published, from `quarterdeck.app.definitions_team`) is shown after the
+    sources."""
     root = Path(root)
     signature = inputs_signature(root)
     with _KEPT_LOCK:
@@ -210,9 +212,8 @@ def _status_of(definitions: list[Definition]) -> Literal["ok", "warning", "error
     return "error" if "error" in statuses else "warning" if "warning" in statuses else "ok"
 
 
-def load_definitions(root: Path, team: Definition | None = None) -> DefinitionsReport:
-    """Every definition file of the workspace at `root`, each loaded on its own; `team` (the
-    team as published, from `quarterdeck.app.definitions_team`) is shown after the sources."""
+def load_definitions(root: Path) -> DefinitionsReport:
+    """Every definition file of the workspace at `root`, each loaded on its own."""
     root = Path(root)
     folder = root / "definitions"
     reader = _Reader(root)
@@ -233,8 +234,6 @@ def load_definitions(root: Path, team: Definition | None = None) -> DefinitionsR
                 lambda: load_report_definitions(folder), report_entries,
                 shipped=not (folder / REPORTS_FILE).exists())
     reader.definitions.append(sources_definition(root))
-    if team is not None:
-        reader.definitions.append(team)
     reader.read("settings", "Workspace settings", root / CONFIG_FILE,
                 lambda: load_model(root / CONFIG_FILE, WorkspaceSettings), settings_entries)
     reader.read("tiers", "Tiers", folder / "tiers.yml",

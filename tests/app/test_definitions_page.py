@@ -297,7 +297,7 @@ def test_unchanged_files_are_not_parsed_again_and_an_edit_of_the_same_size_is_se
     parsed = []
     real = definitions_view.load_definitions
     monkeypatch.setattr(definitions_view, "load_definitions",
-                        lambda root, team=None: parsed.append(root) or real(root, team))
+                        lambda root: parsed.append(root) or real(root))
     root = workspace.root
     first = definitions_view.kept_definitions(root)
     assert definitions_view.kept_definitions(root) == first and len(parsed) == 1
