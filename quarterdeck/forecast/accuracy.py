@@ -6,8 +6,10 @@ with no look-ahead.
 - Re-forecast: every renewal decision dated in them (`renewal_outcomes`), scored from the data
   as it stood `days_before` days before it (30, 60, 90) by a churn model trained then
   (`backtest_churn_risk`: features as of the score date, a model trained as of the latest
-  retraining date on or before it, every 91 days, on the outcomes known by that date only).
-  p_renew = 1 − that probability, 0 when the cancellation was known by the score date.
+  retraining date on or before it, every 91 days, on the outcomes known by that date only,
+  from the decisions still open on their own score dates, as the forecast's models are).
+  p_renew = 1 − that probability, 0 when it churned and its cancellation was known by the
+  score date (a contraction announced early still renews).
 - Actual renewed ARR of a decision: its ARR at stake unless it churned (what p_renew predicts;
   a contraction renews). Per period and segment: expected_arr = Σ arr_at_stake × p_renew, its
   90% interval, actual_renewed_arr, ape = |expected − actual| / actual, covered = the actual
@@ -40,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from quarterdeck.forecast.renewed_arr_interval import LEVEL, period_shift, renewed_arr_interval
+from quarterdeck.health.churn_model import known_by_score_date
 from quarterdeck.health.churn_risk import backtest_churn_risk
 from quarterdeck.health.renewal_outcomes import GRACE_DAYS, renewal_outcomes
 from quarterdeck.metrics.periods import Period, period_of
@@ -55,6 +58,7 @@ class ForecastAccuracy:
     periods: pa.Table  # per days_before, period and segment (ALL for the whole period)
     calibration: pa.Table  # per days_before and decile of p_renew
     summary: pa.Table  # per days_before
+    decisions: pa.Table  # the backtest's rows: each decision as it was forecast, its outcome
 
 
 def complete_periods(as_of: date, *, grain: str = "quarter", count: int = PERIODS,
@@ -118,7 +122,8 @@ def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, star
     renewal_date, score_date, days_before, arr_at_stake, p_renew, cancellation_known,
     model_as_of, result, renewed, category."""
     bt = backtest_churn_risk(tables, base_currency=base_currency, start=start, end=end,
-                             as_of=as_of, days_before=days_before, attributes=attributes)
+                             as_of=as_of, days_before=days_before, attributes=attributes,
+                             open_at_score=True)
     every = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency).to_pyarrow()
     o = every.filter(pc.and_(
         pc.greater_equal(every["decision_date"], pa.scalar(start, pa.date32())),
@@ -128,8 +133,7 @@ def backtest_decisions(tables: Mapping, *, as_of: date, base_currency: str, star
         o["arr_at_stake"].to_pylist(), strict=True)}
     ids, dates, terms = (bt[c].to_pylist() for c in ("account_id", "decision_date", "term"))
     scored = bt["score_date"].to_pylist()
-    notice = bt["notice_date"].to_pylist()
-    known = np.array([n is not None and n <= s for n, s in zip(notice, scored, strict=True)])
+    known = known_by_score_date(bt)
     p = 1.0 - np.array(bt["churn_probability"].to_pylist(), dtype=float)
     p[known] = 0.0
     calls = _category_at(category_changes)
@@ -288,4 +292,5 @@ def forecast_accuracy(tables: Mapping, *, as_of: date, base_currency: str,
              for h in days_before]
     backtest = pa.concat_tables(parts)
     by_period = accuracy_by_period(backtest, chosen, level=level)
-    return ForecastAccuracy(by_period, calibration_by_decile(backtest), _summary(by_period))
+    return ForecastAccuracy(by_period, calibration_by_decile(backtest), _summary(by_period),
+                            backtest)

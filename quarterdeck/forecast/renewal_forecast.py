@@ -4,9 +4,11 @@ ARR it is expected to bring back.
 - p_renew, the probability that the decision renews if it is reached: 1 − the churn model's
   probability for the account as of `as_of`, from the model trained `h` days before its
   decisions (`horizon_models`): the smallest `h` of `HORIZONS` (30, 60, 90) at or beyond the
-  decision's days out, the longest beyond them. A model learnt from features 90 days ahead of
-  the outcome is the calibrated one for a decision 90 days away; a 30-day model would read
-  today's healthier-looking features as less risk. 0 when the cancellation is already known;
+  decision's days out, the longest beyond them. Each learns only from past decisions still
+  open on their score date (`open_at_score`), as the decisions it scores are. A model learnt
+  from features 90 days ahead of the outcome is the calibrated one for a decision 90 days
+  away; a 30-day model would read today's healthier-looking features as less risk. 0 when
+  the cancellation is already known;
   an account the model cannot score (no paying row on `as_of`) takes the churn rate of its
   kind of decision in training.
 - p_reached: the probability that the decision happens at all, the product of p_renew of the
@@ -62,7 +64,8 @@ def horizon_models(tables: Mapping[str, ir.Table], *, as_of: date, base_currency
                    given: Mapping[int, ChurnModel] | None = None, usage: ir.Table | None = None,
                    attributes: Sequence[str] | None = None) -> dict[int, ChurnModel]:
     """A churn model per horizon (days before the decision its features are read), trained as
-    of `as_of` unless `given`; a given model must not be trained after `as_of`."""
+    of `as_of` on the decisions open on their score date unless `given`; a given model must
+    not be trained after `as_of`."""
     out = dict(given or {})
     for h, m in out.items():
         if m.as_of > as_of:
@@ -71,7 +74,8 @@ def horizon_models(tables: Mapping[str, ir.Table], *, as_of: date, base_currency
     for h in horizons:
         if h not in out:
             out[h] = train_churn_model(tables, as_of=as_of, base_currency=base_currency,
-                                       days_before=h, usage=usage, attributes=attributes)
+                                       days_before=h, usage=usage, attributes=attributes,
+                                       open_at_score=True)
     return out
 
 

@@ -25,6 +25,12 @@ renewal decisions of the company's own past.
   customers present on a day, a billing system migrated), and its earlier decisions, every
   one a renewal, would teach the model that no one leaves. When too few decisions are left
   from that day on, every decision is used.
+- For the renewal forecast (`open_at_score`): only the decisions still open on their score
+  date. A churn whose cancellation was known by then is left out: the forecast gives such a
+  decision P(renew) = 0 itself and asks the model only about the others, so the model must
+  learn from the same kind of decision. Learnt from every decision, it would count churn that
+  is announced early twice: once as the known cancellations, once again spread over the
+  decisions still open. The account's churn risk keeps learning from every decision.
 - Candidates: `logistic`, an L2-regularised logistic regression on standardised features
   (signed log1p of each number first, for counts and amounts with long tails; a missing value
   imputed with the median plus a 0/1 missing indicator; an attribute one-hot), and `boosted`,
@@ -231,6 +237,15 @@ def calibrated(name: str, y: np.ndarray, seed: int = SEED,
     method = "isotonic" if len(y) >= ISOTONIC_MIN_ROWS else "sigmoid"
     return CalibratedClassifierCV(candidate(name, len(y), seed, categorical), method=method,
                                   cv=StratifiedKFold(folds))
+
+
+def known_by_score_date(rows: pa.Table) -> np.ndarray:
+    """Per row of `training_rows`, whether it churned and its cancellation was known on its
+    score date (notice_date on or before it): a decision whose outcome was no longer open."""
+    notice = rows["notice_date"].to_pylist()
+    return np.array([r == "churned" and n is not None and n <= s for r, n, s in zip(
+        rows["result"].to_pylist(), notice, rows["score_date"].to_pylist(), strict=True)],
+        dtype=bool)
 
 
 def training_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
@@ -449,9 +464,12 @@ def model_features(tables: Mapping[str, ir.Table], *, as_of: date,
 def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                       days_before: int = DAYS_BEFORE, since: date | None = None,
                       usage: ir.Table | None = None, seed: int = SEED,
-                      attributes: Sequence[str] | None = None) -> ChurnModel:
+                      attributes: Sequence[str] | None = None,
+                      open_at_score: bool = False) -> ChurnModel:
     """Learn the churn model from the decisions known by `as_of` (see the module);
-    `attributes` limits the account attributes it may use (None: every one).
+    `attributes` limits the account attributes it may use (None: every one);
+    `open_at_score` learns only from decisions whose cancellation was not yet known on their
+    score date (the renewal forecast's models).
 
     Raises NotEnoughHistory when there are too few. Example: train_churn_model(tables,
     as_of=date(2026, 9, 30), base_currency="USD").card["validation"]["auc"].
@@ -459,18 +477,32 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
     features, left = model_features(tables, as_of=as_of, attributes=attributes)
     rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
                          days_before=days_before, since=since, usage=usage, features=features)
+    announced = known_by_score_date(rows) if open_at_score else np.zeros(rows.num_rows, bool)
+    rows = rows.filter(pa.array(~announced))
     try:
         model = fit_churn_model(rows, as_of=as_of, days_before=days_before, seed=seed,
                                 features=features, left_out=left)
-    except NotEnoughHistory:
-        if since is not None:
+    except NotEnoughHistory as exc:
+        again = {"tables": tables, "as_of": as_of, "base_currency": base_currency,
+                 "days_before": days_before, "usage": usage, "seed": seed,
+                 "attributes": attributes}
+        if since is None:
+            # From the first churn on, too little is left: learn from every decision after all.
+            return train_churn_model(**again, since=date.min, open_at_score=open_at_score)
+        if not open_at_score:
             raise
-        # From the first churn on, too little is left: learn from every decision after all.
-        return train_churn_model(tables, as_of=as_of, base_currency=base_currency,
-                                 days_before=days_before, since=date.min, usage=usage,
-                                 seed=seed, attributes=attributes)
+        # Nearly every churn was announced before its score date: too few open ones to learn
+        # from. Every decision teaches it then, and the card says so.
+        model = train_churn_model(**again, since=since)
+        model.card["open_at_score_refused"] = (
+            f"{int(announced.sum())} of the churns were known by their score date; the "
+            f"decisions still open then are too few to learn from ({exc})")
+        return model
     if since is None:
         model.card["training"]["starts"] = FROM_FIRST_CHURN
     # What the workspace asked for, so a model kept for reuse is known to match the setting.
     model.card["attribute_setting"] = None if attributes is None else sorted(attributes)
+    model.card["open_at_score"] = open_at_score
+    if open_at_score:
+        model.card["training"]["left_out_known_cancellations"] = int(announced.sum())
     return model

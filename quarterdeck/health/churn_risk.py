@@ -256,11 +256,14 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
 def backtest_churn_risk(tables: Mapping[str, ir.Table], *, base_currency: str, start: date,
                         end: date, as_of: date, days_before: int = DAYS_BEFORE,
                         retrain_days: int = 91,
-                        attributes: Sequence[str] | None = None) -> pa.Table:
+                        attributes: Sequence[str] | None = None,
+                        open_at_score: bool = False) -> pa.Table:
     """What churn_risk would have said before each renewal decision dated in [start, end]
     (outcomes as known at `as_of`): each decision scored at score_date = period_start −
     `days_before` by a model trained as of the latest retraining date on or before it
     (every `retrain_days` from the first score date), so no model sees its own outcomes.
+    `open_at_score` scores with models trained as the renewal forecast's are
+    (`train_churn_model`); every decision is still scored.
 
     Columns: those of `training_rows`, churn_probability and model_as_of.
     Example: backtest_churn_risk(tables, base_currency="USD", start=date(2025, 9, 24),
@@ -279,7 +282,8 @@ def backtest_churn_risk(tables: Mapping[str, ir.Table], *, base_currency: str, s
         pick = (scored >= since) & (scored < since + timedelta(days=retrain_days))
         if pick.any():
             model = train_churn_model(tables, as_of=since, base_currency=base_currency,
-                                      days_before=days_before, attributes=attributes)
+                                      days_before=days_before, attributes=attributes,
+                                      open_at_score=open_at_score)
             probability[pick] = model.probability(model.matrix(rows.filter(pa.array(pick))))
             trained[pick] = since
     return rows.append_column("churn_probability", pa.array(probability)).append_column(

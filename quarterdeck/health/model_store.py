@@ -99,10 +99,12 @@ def read_card(root: Path, as_of: date | None = None) -> dict[str, Any]:
 
 
 def recent_model(root: Path, as_of: date, *, max_age_days: int,
-                 attributes: Sequence[str] | None, days_before: int) -> ChurnModel | None:
+                 attributes: Sequence[str] | None, days_before: int,
+                 open_at_score: bool = False) -> ChurnModel | None:
     """The newest model saved in `root` trained on or before `as_of` and fewer than
-    `max_age_days` days before it, with the same attribute setting and horizon, or None: a
-    model young enough to score `as_of` without training again."""
+    `max_age_days` days before it, with the same attribute setting, horizon and training
+    population (`open_at_score`), or None: a model young enough to score `as_of` without
+    training again."""
     fresh = [d for d in saved_dates(root) if as_of - timedelta(days=max_age_days) < d <= as_of]
     if not fresh:
         return None
@@ -112,7 +114,8 @@ def recent_model(root: Path, as_of: date, *, max_age_days: int,
         return None
     setting = model.card.get("attribute_setting", "unknown")
     wanted = None if attributes is None else sorted(attributes)
-    if model.days_before != days_before or setting != wanted:
+    asked = bool(model.card.get("open_at_score")) or "open_at_score_refused" in model.card
+    if model.days_before != days_before or setting != wanted or asked != open_at_score:
         return None
     return model
 

@@ -11,6 +11,7 @@ from health_worlds import account, sub
 from quarterdeck.health.churn_model import (
     MODEL_FEATURES,
     NotEnoughHistory,
+    known_by_score_date,
     train_churn_model,
     training_rows,
 )
@@ -20,11 +21,13 @@ from quarterdeck.testing.worlds import world
 T = date(2024, 6, 30)
 
 
-def churn_world(n: int = 160, seed: int = 3) -> tuple[dict, list[tuple[str, date, bool]]]:
+def churn_world(n: int = 160, seed: int = 3, early: float = 0.0
+                ) -> tuple[dict, list[tuple[str, date, bool]]]:
     """Annual contracts from 2021 to 2026. Sixty days before each renewal the account answers
     an NPS survey (0–10, uniform); it churns at the renewal with probability 0.8 when the
-    answer is 3 or less, 0.05 otherwise. Tickets are noise. One monthly account pays
-    throughout. Returns the world and every decision (account, date, churned)."""
+    answer is 3 or less, 0.05 otherwise, and cancels 20 days before the end (`early`: the
+    share of churners that cancel 90 days before instead). Tickets are noise. One monthly
+    account pays throughout. Returns the world and every decision (account, date, churned)."""
     rng = np.random.default_rng(seed)
     accounts, subs, surveys, tickets, decisions = [], [], [], [], []
     for i in range(n):
@@ -36,9 +39,10 @@ def churn_world(n: int = 160, seed: int = 3) -> tuple[dict, list[tuple[str, date
             end = begin.replace(year=begin.year + 1)
             nps = int(rng.integers(0, 11))
             churns = bool(rng.random() < (0.8 if nps <= 3 else 0.05))
+            notice = 90 if churns and early and rng.random() < early else 20
             subs.append(sub(f"{a}-{k}", a, str(begin), price="1200", months=12,
                             end_date=str(end),
-                            canceled_at=f"{end - timedelta(days=20)}T09:00:00" if churns
+                            canceled_at=f"{end - timedelta(days=notice)}T09:00:00" if churns
                             else None))
             surveys.append({"response_id": f"{a}-{k}", "account_id": a, "kind": "nps",
                             "score": nps, "responded_at": f"{end - timedelta(days=60)}"})
@@ -112,3 +116,39 @@ def test_a_young_company_has_too_little_history(duck):
     data, _ = churn_world(n=8)
     with pytest.raises(NotEnoughHistory, match="needs at least 30 decisions"):
         train_churn_model(duck.load(data), as_of=date(2022, 6, 30), base_currency="USD")
+
+
+def test_the_forecast_model_learns_only_from_decisions_still_open_on_their_score_date(duck):
+    # Half the churners announce it 90 days ahead: known on the 30-day score date, they get
+    # P(renew) = 0 in the forecast, which then asks the model only about the others.
+    data, _ = churn_world(n=400, early=0.5)
+    tables = duck.load(data)
+    rows = training_rows(tables, as_of=T, base_currency="USD")
+    known = known_by_score_date(rows)
+    churned = np.array(rows["churned"].to_pylist())
+    assert 20 < known.sum() < churned.sum() and churned[known].all()
+    every = train_churn_model(tables, as_of=T, base_currency="USD")
+    forecast = train_churn_model(tables, as_of=T, base_currency="USD", open_at_score=True)
+    assert forecast.card["training"]["rows"] == rows.num_rows - known.sum()
+    assert forecast.card["training"]["left_out_known_cancellations"] == known.sum()
+    assert forecast.card["open_at_score"] and not every.card["open_at_score"]
+    still_open = rows.filter(~known)
+    rate = churned[~known].mean()
+    said = forecast.probability(forecast.matrix(still_open)).mean()
+    double = every.probability(every.matrix(still_open)).mean()
+    assert abs(said - rate) < 0.02  # calibrated on the decisions it is asked about
+    assert double > 1.2 * rate  # the announced churn counted a second time
+
+
+def test_the_forecast_keeps_its_models_apart_from_the_churn_risk_model(duck, generated,
+                                                                        tmp_path):
+    from quarterdeck.forecast.horizon_store import horizon_dir, models_for
+    from quarterdeck.health.model_store import churn_models_dir, recent_model
+
+    tables = duck.load(generated[0])
+    [model] = models_for(tables, tmp_path, as_of=T, base_currency="USD", horizons=(30,)).values()
+    assert model.card["open_at_score"] and horizon_dir(tmp_path, 30).is_dir()
+    assert not churn_models_dir(tmp_path).exists()
+    kept = {flag: recent_model(horizon_dir(tmp_path, 30), T, max_age_days=1, attributes=None,
+                               days_before=30, open_at_score=flag) for flag in (True, False)}
+    assert kept[True].version == model.version and kept[False] is None
