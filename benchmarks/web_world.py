@@ -6,11 +6,15 @@ For each of the last `days` days: the account snapshot with 24 months of ARR his
 account that ever paid (`publish_snapshot`), health scores with eight components and churn risk
 (`publish_health`, with a data-quality report of 48 checks), and the book (`publish_operations`
 with the shipped signals and playbooks: stages, alerts that open, are seen again and resolve
-themselves, playbook runs and their tasks). Then, as people would: 40% of the live alerts
-acknowledged, 60% of the tasks due before today closed, a note on one account in three; and the
-account page's detail of the last day (`publish_account_detail`): about 30 timeline entries,
-3 to 6 contacts, 1 to 3 subscription lines, up to 3 opportunities and 26 weeks of usage per
-account. Users: 40 CSMs, 5 managers (8 CSMs each), an ops and an admin, password `PASSWORD`.
+themselves, playbook runs and their tasks), and the renewal forecast of the next 180 days
+(`publish_forecast`: each paying account's next contract renewal, or every monthly term end,
+with its periods and exact intervals from `forecast_periods`). Then, as people would: a call
+on one contract renewal in four of the next 90 days (`set_category`, at most 2,000), 40% of
+the live alerts acknowledged, 60% of the tasks due before today closed, a note on one account
+in three; and the account page's detail of the last day (`publish_account_detail`): about 30
+timeline entries, 3 to 6 contacts, 1 to 3 subscription lines, up to 3 opportunities and 26
+weeks of usage per account. Users: 40 CSMs, 5 managers (8 CSMs each), an ops and an admin,
+password `PASSWORD`.
 """
 
 from __future__ import annotations
@@ -511,6 +515,67 @@ def add_users(engine: Engine) -> None:
     add_user(engine, ADMIN, "Admin Person", "admin", PASSWORD)
 
 
+FORECAST_DAYS = 180
+CALLS = ("commit", "commit", "best_case", "at_risk", "churn_expected")
+
+
+def forecast_table(accounts: list[Account], day: date, d: int) -> pa.Table:
+    """The forecast `quarterdeck run` would publish on `day`: the decisions of the next
+    `FORECAST_DAYS` days with P(renew) from the account's churn risk, chained for a monthly
+    account's later terms; one contract renewal in fifty already cancelled."""
+    rows = []
+    end = day + timedelta(days=FORECAST_DAYS)
+    for a in accounts:
+        first = renewal_on(a, day)
+        if first is None:
+            continue
+        arr = day_mrr(a, d) * 12
+        risk = risk_window_on(a, d)
+        monthly = a.term_months == 1
+        dates = [first]
+        while monthly and (nxt := renewal_on(a, dates[-1])) <= end:
+            dates.append(nxt)
+        reached = 1.0
+        for number, when in enumerate((x for x in dates if x <= end), 1):
+            cancelled = not monthly and seeded(0, a.id, "cancelled").random() < 0.02
+            p = 0.0 if cancelled else round(1 - (risk / 6 if monthly else risk), 6)
+            rows.append({
+                "renewal_id": f"{a.id}@{when.isoformat()}", "account_id": a.id,
+                "segment": a.segment, "owner_email": csm_email(a.owner),
+                "term": "monthly" if monthly else "contract", "term_months": a.term_months,
+                "renewal_date": when, "decision_number": number, "arr_at_stake": arr,
+                "cancellation_known": cancelled, "p_renew": p, "p_reached": round(reached, 6),
+                "expected_arr": (arr * Decimal(repr(reached * p))).quantize(Decimal("0.01")),
+                "gross_factor": 0.97, "net_factor": 1.04,
+                "model_days_before": 30 if (when - day).days <= 30 else 60
+                if (when - day).days <= 60 else 90, "category": None})
+            reached *= p
+    money = pa.decimal128(38, 2)
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("renewal_id", pa.string()), ("account_id", pa.string()), ("segment", pa.string()),
+        ("owner_email", pa.string()), ("term", pa.string()), ("term_months", pa.int32()),
+        ("renewal_date", pa.date32()), ("decision_number", pa.int32()),
+        ("arr_at_stake", money), ("cancellation_known", pa.bool_()), ("p_renew", pa.float64()),
+        ("p_reached", pa.float64()), ("expected_arr", money), ("gross_factor", pa.float64()),
+        ("net_factor", pa.float64()), ("model_days_before", pa.int32()),
+        ("category", pa.string())]))
+
+
+def call_renewals(engine: Engine, forecast: pa.Table, today: date) -> int:
+    """CSMs call one contract renewal in four of the next 90 days (at most 2,000)."""
+    from quarterdeck.appdb.publish_forecast import set_category
+
+    calls = 0
+    for r in forecast.to_pylist():
+        rng = seeded(0, r["renewal_id"], "call")
+        if (r["term"] == "contract" and (r["renewal_date"] - today).days <= 90
+                and rng.random() < 0.25 and calls < 2000):
+            set_category(engine, r["renewal_id"], rng.choice(CALLS), actor=r["owner_email"],
+                         note="heard from the champion on our last call")
+            calls += 1
+    return calls
+
+
 def people_work(engine: Engine, accounts: list[Account], today: date, seed: int) -> None:
     """What people do between runs: acknowledge alerts, close tasks, log notes."""
     from quarterdeck.appdb.database import session
@@ -552,8 +617,10 @@ def build(url: str, accounts_n: int, today: date, days: int, seed: int = 7,
     from quarterdeck.appdb import make_engine, migrate, publish_snapshot
     from quarterdeck.appdb.models import Base
     from quarterdeck.appdb.publish_account_detail import publish_account_detail
+    from quarterdeck.appdb.publish_forecast import PUBLISHED_GRAINS, publish_forecast
     from quarterdeck.appdb.publish_health import publish_health
     from quarterdeck.appdb.publish_operations import publish_operations
+    from quarterdeck.forecast.forecast_periods import forecast_periods
     from quarterdeck.lifecycle.book import default_book
 
     engine = make_engine(url)
@@ -575,8 +642,13 @@ def build(url: str, accounts_n: int, today: date, days: int, seed: int = 7,
                            triggers=tables["triggers"], team=tables["team"],
                            signals=book.signals, playbooks=book.playbooks,
                            milestone_names=book.milestone_names)
+        forecast = forecast_table(accounts, day, d)
+        publish_forecast(engine, as_of=day, forecast=forecast, periods={
+            g: forecast_periods(forecast, grain=g) for g in PUBLISHED_GRAINS})
         progress(f"published {day}: {snapshot.num_rows:,} accounts, {history.num_rows:,} ARR "
-                 f"months, {scores.num_rows:,} scores, {tables['fired'].num_rows:,} signals")
+                 f"months, {scores.num_rows:,} scores, {tables['fired'].num_rows:,} signals, "
+                 f"{forecast.num_rows:,} renewal decisions")
+    call_renewals(engine, forecast, today)
     people_work(engine, accounts, today, seed)
     publish_account_detail(engine, as_of=today, tables=detail_tables(accounts, today, seed))
     with engine.connect() as connection:
