@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/forecast.py              # scale M: 2,000 accounts, 3 years
     .venv/bin/python benchmarks/forecast.py --scale L    # 20,000 accounts
+    .venv/bin/python benchmarks/forecast.py --reuse DIR  # a company kept by --keep
 
 A demo company is generated and loaded into a fresh workspace through the documented CLI.
 Then, each in a process of its own, as of the demo's today:
@@ -172,6 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("M", "L"), default="M")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark workspace")
+    parser.add_argument("--reuse", type=Path, help="a root kept by --keep here or by "
+                        "benchmarks/reports.py (its ws/ and company/): no generation or load")
     parser.add_argument("--phase", help=argparse.SUPPRESS)  # a child process runs one phase
     parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--as-of", type=date.fromisoformat, help=argparse.SUPPRESS)
@@ -180,20 +183,24 @@ def main() -> None:
         print(json.dumps(phase(args.phase, args.workspace, args.as_of)))
         return
     accounts, years = SCALES[args.scale]
-    root = Path(tempfile.mkdtemp(prefix="qd-bench-forecast-"))
+    root = args.reuse or Path(tempfile.mkdtemp(prefix="qd-bench-forecast-"))
     try:
         ws, company = root / "ws", root / "company"
-        subprocess.run([BIN, "init", ws], check=True, capture_output=True)
+        if args.reuse:
+            accounts = json.loads((company / "demo.json").read_text()).get("accounts", accounts)
+        else:
+            subprocess.run([BIN, "init", ws], check=True, capture_output=True)
         print(f"Quarterdeck forecast benchmark, scale {args.scale}: {accounts:,} accounts, "
               f"{years} years, {psutil.cpu_count()} cores, load average "
               f"{psutil.getloadavg()[0]:.1f} at start")
         print(f"{'phase':<18}{'seconds':>10}{'peak RSS MB':>14}{'× baseline':>12}  figures",
               flush=True)
-        secs, rss, _ = measure([BIN, "demo", "--out", company, "--accounts", str(accounts),
-                                "--years", str(years)])
-        print(f"{'demo generation':<18}{secs:>10.1f}{rss:>14.0f}{'':>12}", flush=True)
-        secs, rss, _ = measure([BIN, "load", company / "data", "--workspace", ws])
-        print(f"{'load':<18}{secs:>10.1f}{rss:>14.0f}{'':>12}", flush=True)
+        if not args.reuse:
+            secs, rss, _ = measure([BIN, "demo", "--out", company, "--accounts", str(accounts),
+                                    "--years", str(years)])
+            print(f"{'demo generation':<18}{secs:>10.1f}{rss:>14.0f}{'':>12}", flush=True)
+            secs, rss, _ = measure([BIN, "load", company / "data", "--workspace", ws])
+            print(f"{'load':<18}{secs:>10.1f}{rss:>14.0f}{'':>12}", flush=True)
         today = json.loads((company / "demo.json").read_text())["today"]
         base = None
         for name in PHASES:
@@ -205,7 +212,7 @@ def main() -> None:
                   f"{_note(name, figures)}", flush=True)
         print(f"load average {psutil.getloadavg()[0]:.1f} at the end")
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"workspace kept in {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)

@@ -51,7 +51,10 @@ class ForecastDecision(Base):
     """One upcoming renewal decision as the forecast of `as_of` saw it."""
 
     __tablename__ = "forecast_decisions"
-    __table_args__ = (Index(None, "as_of", "renewal_date"), Index(None, "as_of", "owner_email"))
+    __table_args__ = (Index(None, "as_of", "renewal_date"), Index(None, "as_of", "owner_email"),
+                      # The window's totals are read from the index alone.
+                      Index(None, "as_of", "renewal_date", "owner_email", "segment",
+                            "arr_at_stake", "expected_arr"))
 
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     renewal_id: Mapped[str] = mapped_column(String(300), primary_key=True)
