@@ -12,6 +12,7 @@ from quarterdeck.reports.errors import TemplateError
 from quarterdeck.reports.render_html import render_html
 from quarterdeck.reports.render_markdown import render_markdown
 from quarterdeck.reports.render_pptx import SLIDE_TITLES, render_qbr_deck
+from quarterdeck.reports.weekly_report import RenewalDue
 
 
 def test_a_readers_own_actions_come_first_then_owners_by_priority(small_report) -> None:
@@ -38,6 +39,26 @@ def test_html_is_self_contained_with_inline_charts(small_report) -> None:
     assert "below target" in html  # NRR 102% against 105%
     assert 'href="http://qd.example/accounts/b1"' in html
     assert "Renewal forecast not available" in html
+
+
+def test_a_long_list_shows_its_largest_accounts_in_order_and_counts_the_rest(
+        small_report) -> None:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    due = [RenewalDue(account_id=f"r{i:03d}", name=f"Renewal {i:03d}", owner_email=None,
+                      renewal_date=date(2026, 10, 1) + timedelta(days=i % 90),
+                      days_to_renewal=1 + i % 90, arr=Decimal(1000 + (i * 37) % 120 * 100),
+                      band=None, churn_probability_window=None) for i in range(120)]
+    html = render_html(small_report.model_copy(update={"renewals_due": due}))
+    shown = [r for r in due if f">{r.name}<" in html]
+    assert len(shown) == 50
+    assert min(r.arr for r in shown) >= max(r.arr for r in due if r not in shown)
+    assert [html.index(f">{r.name}<") for r in shown] == sorted(
+        html.index(f">{r.name}<") for r in shown)  # in the report's own order
+    assert "The 50 largest by ARR of 120 renewals due" in html
+    few = render_html(small_report.model_copy(update={"renewals_due": due[:3]}))
+    assert "largest by ARR" not in few and all(f">{r.name}<" in few for r in due[:3])
 
 
 def test_the_deck_has_the_six_slides_in_order(small_qbr, tmp_path) -> None:
