@@ -478,7 +478,8 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
     rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
                          days_before=days_before, since=since, usage=usage, features=features)
     announced = known_by_score_date(rows) if open_at_score else np.zeros(rows.num_rows, bool)
-    rows = rows.filter(pa.array(~announced))
+    if announced.any():
+        rows = rows.filter(pa.array(~announced))
     try:
         model = fit_churn_model(rows, as_of=as_of, days_before=days_before, seed=seed,
                                 features=features, left_out=left)
