@@ -39,7 +39,7 @@ from pathlib import Path
 
 import psutil
 import pyarrow.parquet as pq
-from identity_variants import run_variants
+from identity_variants import run_incremental, run_variants
 from machine_load import with_load
 from run import BIN, SCALES, measure
 
@@ -75,7 +75,13 @@ def main() -> None:
                         "company (scales S, M, L: 2,000, 20,000, 100,000 accounts)")
     parser.add_argument("--sparse", action="store_true",
                         help="with --variants: injected records hold only name and country")
+    parser.add_argument("--incremental", action="store_true",
+                        help="with --variants: a sync that changed 1%% of the accounts, "
+                        "resolved incrementally and in full in the same run")
     args = parser.parse_args()
+    if args.variants and args.incremental:
+        run_incremental(args.scale, accounts=args.accounts)
+        return
     if args.variants:
         run_variants(args.scale, accounts=args.accounts, sparse=args.sparse)
         return

@@ -24,6 +24,7 @@ in under 60 s on 2 cores.
 
 from __future__ import annotations
 
+import random
 import resource
 import time
 from collections import defaultdict
@@ -114,3 +115,81 @@ def run_variants(scale: str, *, accounts: int | None = None, sparse: bool = Fals
     print(f"resolution {secs:.1f} s ({cpu:.1f} s of CPU), baseline {base_secs:.2f} s "
           f"(ratio {secs / base_secs:,.0f}x)"
           f", peak RSS {peak:,.0f} MB, load average {psutil.getloadavg()[0]:.1f} at the end")
+
+
+def _warehouse(world: VariantWorld, accounts) -> object:
+    """An in-memory DuckDB warehouse holding `accounts` and the world's contacts."""
+    import ibis
+    import pyarrow as pa
+
+    con = ibis.duckdb.connect()
+    con.create_table("accounts", accounts)
+    ids = set(accounts["account_id"].to_pylist())
+    rows = [(a, e) for a, emails in world.contacts.items() if a in ids for e in emails]
+    con.create_table("contacts", pa.table({"account_id": [r[0] for r in rows],
+                                           "email": [r[1] for r in rows]}))
+    return con
+
+
+def _timed(fn):
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    result = fn()
+    return result, time.perf_counter() - started, _cpu_seconds() - cpu_started
+
+
+def run_incremental(scale: str, *, accounts: int | None = None, seed: int = 7,
+                    share: float = 0.01) -> None:
+    """A sync that changed `share` of the accounts: resolved incrementally on the state the
+    last resolution left, against a full resolution of the same book in the same run."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from quarterdeck.identity import resolve_identities
+
+    n = accounts or VARIANT_SCALES[scale]
+    print(f"Quarterdeck identity benchmark, incremental: {n:,} accounts, {share:.0%} changed, "
+          f"{psutil.cpu_count()} cores, load average {psutil.getloadavg()[0]:.1f} at the start",
+          flush=True)
+    world = variant_world(n, seed=seed)
+    table = world.accounts
+    ids = table["account_id"].to_pylist()
+    rng = random.Random(seed)
+    changed = rng.sample(ids, max(2, round(share * len(ids))))
+    new, edited = set(changed[::2]), set(changed[1::2])
+    # Before the sync: the new accounts absent, the edited ones with their old owner and
+    # region (a CRM sync's usual change).
+    before = table.filter(pc.invert(pc.is_in(table["account_id"],
+                                             value_set=pa.array(sorted(new)))))
+    owners = [None if a in edited else o for a, o in zip(
+        before["account_id"].to_pylist(), before["owner_email"].to_pylist(), strict=True)]
+    before = before.set_column(before.column_names.index("owner_email"), "owner_email",
+                               pa.array(owners, pa.string()))
+    definitions = IdentityDefinitions()
+    con = _warehouse(world, before)
+    _, first_secs, _ = _timed(lambda: resolve_identities(con, definitions, SOURCE_KINDS))
+    print(f"first resolution (full) of {before.num_rows:,} accounts: {first_secs:.1f} s",
+          flush=True)
+    con_full = _warehouse(world, table)  # the book after the sync, resolved from nothing
+    con.create_table("accounts", table, overwrite=True)
+    con.create_table("contacts", con_full.to_pyarrow(con_full.table("contacts")),
+                     overwrite=True)
+    full, full_secs, full_cpu = _timed(
+        lambda: resolve_identities(con_full, definitions, SOURCE_KINDS, full=True))
+    inc, inc_secs, inc_cpu = _timed(lambda: resolve_identities(con, definitions,
+                                                               SOURCE_KINDS))
+    truth = true_pairs(world)
+    for label, result in (("full", full), ("incremental", inc)):
+        found = merged_pairs(result.account_resolution)
+        precision, recall = _overall(found, truth)
+        print(f"{label:<12} precision {precision:.3f}, recall {recall:.3f}, "
+              f"{result.customers:,} customers, {result.decisions().get('review', 0):,} "
+              f"in review")
+    same = (merged_pairs(full.account_resolution) == merged_pairs(inc.account_resolution))
+    print(f"incremental: {inc.plan.reason}")
+    print(f"customers the same as the full resolution's: {'yes' if same else 'NO'}")
+    print(f"full resolution {full_secs:.1f} s ({full_cpu:.1f} s CPU), incremental "
+          f"{inc_secs:.1f} s ({inc_cpu:.1f} s CPU): ratio {inc_secs / full_secs:.2f} "
+          f"(below 1: faster), peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB, load average "
+          f"{psutil.getloadavg()[0]:.1f} at the end")
+

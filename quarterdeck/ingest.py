@@ -67,14 +67,16 @@ def load_into_workspace(ws: Workspace, paths: list[Path], *, entity: str | None 
         con.disconnect()
 
 
-def resolve_workspace_identities(ws: Workspace) -> Resolution:
+def resolve_workspace_identities(ws: Workspace, *, full: bool = False) -> Resolution:
     """Re-run identity resolution (e.g. after identity.yml changed) where loads run it, and
-    mirror its tables to a PostgreSQL or Spark warehouse."""
+    mirror its tables to a PostgreSQL or Spark warehouse. `full` re-fits the matching model
+    and scores every pair, instead of only the accounts changed since the last resolution."""
     target = ws.warehouse_url
     direct = capabilities(target).supports("load_files")
     con = _load_connection(ws, direct)
     try:
-        resolution = _resolve(ws, con, load_identity_definitions(ws.definitions_dir))
+        resolution = _resolve(ws, con, load_identity_definitions(ws.definitions_dir),
+                              full=full)
         if not direct:
             mirror(con.con, target, root=ws.root, derived=RESOLUTION_TABLES,
                    refresh_derived=True)
@@ -111,7 +113,7 @@ def _needs_resolution(con: BaseBackend, report: LoadReport) -> bool:
     return changed or ACCOUNT_RESOLUTION not in con.list_tables()
 
 
-def _resolve(ws: Workspace, con: BaseBackend, definitions: IdentityDefinitions
-             ) -> Resolution:
+def _resolve(ws: Workspace, con: BaseBackend, definitions: IdentityDefinitions, *,
+             full: bool = False) -> Resolution:
     kinds = {name: source.kind for name, source in ws.sources.sources.items()}
-    return resolve_identities(con, definitions, kinds)
+    return resolve_identities(con, definitions, kinds, full=full)

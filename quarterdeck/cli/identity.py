@@ -34,15 +34,18 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _resolve_and_report(ws: Any) -> None:
+def _resolve_and_report(ws: Any, *, full: bool = False) -> None:
     from quarterdeck.ingest import resolve_workspace_identities
 
     with console.status("Resolving identities…"):
-        result = resolve_workspace_identities(ws)
+        result = resolve_workspace_identities(ws, full=full)
     decisions = result.decisions()
     merged = result.accounts - result.customers
     console.print(f"{result.accounts:,} accounts → {result.customers:,} customers "
                   f"({merged:,} merged into another account's customer)")
+    if result.plan is not None:
+        how = "every pair scored" if result.plan.mode == "full" else "incremental"
+        console.print(f"Matching: {how}: {result.plan.reason}", highlight=False)
     shown = ", ".join(f"{decisions[d]:,} {d}" for d in DECISIONS if decisions.get(d))
     if shown:
         console.print(f"Pairs: {shown}")
@@ -55,11 +58,16 @@ def _resolve_and_report(ws: Any) -> None:
 
 @identity_app.command("resolve")
 @friendly
-def resolve(workspace: WorkspaceOpt = None) -> None:
+def resolve(
+    full: Annotated[bool, typer.Option(
+        "--full", help="Re-fit the matching model and score every pair, not only the "
+        "accounts changed since the last resolution.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
     """Match the loaded accounts into customers (after editing identity.yml)."""
     from quarterdeck.workspace.workspace import open_workspace
 
-    _resolve_and_report(open_workspace(workspace))
+    _resolve_and_report(open_workspace(workspace), full=full)
 
 
 @identity_app.command("matches")

@@ -47,14 +47,14 @@ within two letters of each other's length, the same first and last 4
 letters, or the same letters 5 to 12, for two edits), so the work grows with the accounts,
 not with their square (see docs/benchmarks-identity.md).
 
-Example: score_pairs(account_keys(accounts), min_probability=0.5) → scored pairs.
+Example: score_pairs(account_keys(accounts), min_probability=0.5) → (scored pairs, model).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -213,7 +213,7 @@ def match_prior(keys: pa.Table) -> float:
     return min(0.5, max(exact, 1) / (EXACT_RECALL * total))
 
 
-def _settings(prior: float, u: dict[str, list[float]] | None):
+def _settings(prior: float, u: dict[str, list[float]] | None, rule_filter=None):
     import splink.comparison_level_library as cll
     from splink import SettingsCreator
     from splink.blocking_rule_library import CustomRule
@@ -236,7 +236,8 @@ def _settings(prior: float, u: dict[str, list[float]] | None):
                              u_probabilities=(u or {}).get(comp.name)
                              or [lv.u for lv in comp.levels])
         comparisons.append(comparison)
-    rules = [CustomRule(rule, arrays_to_explode=list(arrays) or None)
+    rules = [CustomRule(rule_filter(rule) if rule_filter else rule,
+                        arrays_to_explode=list(arrays) or None)
              for rule, arrays in BLOCKING_RULES]
     return SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="account_id", comparisons=comparisons,
@@ -263,7 +264,7 @@ def name_frequencies(keys: pa.Table, ceiling: float = 1.0) -> pa.Table:
     return pa.table({"name": names, "tf_name": tf})
 
 
-def _sampled_u(db_api, table, prior: float, n: int, seed: int) -> dict[str, list[float]]:
+def _sampled_u(table, prior: float, n: int, seed: int) -> dict[str, list[float]]:
     """u of every level from random pairs, less the true matches expected among them."""
     from splink import Linker
 
@@ -288,26 +289,70 @@ def _exact_name_u(u: dict[str, list[float]] | None) -> float:
     return (u or {}).get("name", [COMPARISONS[0].levels[0].u])[0]
 
 
-def score_pairs(keys: pa.Table, *, min_probability: float, seed: int = SEED
-                ) -> list[ScoredPair]:
-    """Candidate pairs of `keys` (from `account_keys`) scoring at least `min_probability`,
-    ordered by account ids."""
+@dataclass(frozen=True)
+class ScoringModel:
+    """What scoring learnt from the accounts of one resolution: the prior, the u of every
+    level (None below `MIN_ROWS_FOR_U` accounts: the shipped priors) and each name's
+    frequency. An incremental resolution scores the accounts that changed with the model of
+    the last full one, so its pairs are the pairs a full scoring with this model finds."""
+
+    prior: float
+    u: dict[str, list[float]] | None
+    frequencies: dict[str, float]  # name → tf_name when the model was fitted
+
+    def name_frequencies(self, keys: pa.Table) -> pa.Table:
+        """The frequency of every name of `keys`: as fitted, and for a name the model has
+        not seen, as `name_frequencies` finds it among `keys`'s names."""
+        computed = name_frequencies(keys, _exact_name_u(self.u))
+        names = computed["name"].to_pylist()
+        known = self.frequencies
+        return pa.table({"name": names, "tf_name": [
+            known.get(n, f) for n, f in zip(names, computed["tf_name"].to_pylist(),
+                                            strict=True)]})
+
+
+def fit_model(table, keys: pa.Table, seed: int) -> ScoringModel:
+    """The prior, u (sampled from `table`, Splink's registered `keys`) and frequencies."""
     n = keys.num_rows
-    if n < 2:
-        return []
+    prior = match_prior(keys)
+    u = _sampled_u(table, prior, n, seed) if n >= MIN_ROWS_FOR_U else None
+    frequencies = name_frequencies(keys, _exact_name_u(u))
+    return ScoringModel(prior, u, dict(zip(frequencies["name"].to_pylist(),
+                                           frequencies["tf_name"].to_pylist(), strict=True)))
+
+
+def _changed_only(rule: str) -> str:
+    return f"({rule}) and (l.changed or r.changed)"
+
+
+def score_pairs(keys: pa.Table, *, min_probability: float, model: ScoringModel | None = None,
+                changed: Collection[str] | None = None, seed: int = SEED
+                ) -> tuple[list[ScoredPair], ScoringModel]:
+    """Candidate pairs of `keys` (from `account_keys`) scoring at least `min_probability`,
+    ordered by account ids, and the model that scored them (fitted on `keys` unless given).
+
+    With `changed`, only the pairs with at least one of those accounts are compared: every
+    blocking rule also requires one side to be changed, so each changed account meets its
+    blocks and nothing else."""
+    n = keys.num_rows
+    if n < 2 or (changed is not None and not changed):
+        return [], model or ScoringModel(match_prior(keys) if n >= 2 else 0.0, None, {})
     from splink import DuckDBAPI, Linker
 
-    prior = match_prior(keys)
+    if changed is not None:
+        flags = pa.array([a in changed for a in keys["account_id"].to_pylist()], pa.bool_())
+        keys = keys.append_column("changed", flags)
     con = duckdb.connect()
     try:
         with _quiet_splink():
             db_api = DuckDBAPI(con)
             table = db_api.register(keys, table_name="account_keys")
-            u = _sampled_u(db_api, table, prior, n, seed) if n >= MIN_ROWS_FOR_U else None
-            linker = Linker(table, _settings(prior, u), log_level=None)
+            model = model or fit_model(table, keys, seed)
+            rules = None if changed is None else _changed_only
+            linker = Linker(table, _settings(model.prior, model.u, rules), log_level=None)
             linker.table_management.register_term_frequency_lookup(
-                db_api.register(name_frequencies(keys, _exact_name_u(u)),
-                                table_name="name_frequencies"), "name")
+                db_api.register(model.name_frequencies(keys), table_name="name_frequencies"),
+                "name")
             predictions = linker.inference.predict(
                 threshold_match_probability=min_probability, warning_mode="never")
             gammas = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
@@ -324,7 +369,7 @@ def score_pairs(keys: pa.Table, *, min_probability: float, seed: int = SEED
                   for c, g in zip(COMPARISONS, gamma, strict=True)}
         a, b = (left, right) if left < right else (right, left)
         out.append(ScoredPair(a, b, float(probability), levels))
-    return sorted(out, key=lambda p: (p.left, p.right))
+    return sorted(out, key=lambda p: (p.left, p.right)), model
 
 
 def _shown(value: object) -> object:

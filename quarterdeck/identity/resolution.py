@@ -6,7 +6,8 @@ The steps, each in its own module:
    industry, segment, owner and creation day of every account;
 2. `exact_keys`: pairs sharing an id (`external_ids`) or a domain;
 3. `probabilistic`: Splink scores candidate pairs; those at or above the threshold merge,
-   those in the review band below it are listed for review;
+   those in the review band below it are listed for review (`incremental`: after the
+   first resolution, only the pairs of accounts that changed are scored again);
 4. manual `confirm` and `split` pairs from identity.yml;
 5. `clusters`: connected components, strongest evidence first, under the rules that keep
    accounts apart (split, hierarchy, siblings, paying, different domains);
@@ -23,11 +24,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from quarterdeck.identity.account_keys import account_keys
 from quarterdeck.identity.clusters import METHOD_RANK, Candidate, Rules, cluster
 from quarterdeck.identity.definitions import IdentityDefinitions
 from quarterdeck.identity.exact_keys import domain_pairs, shared_id_pairs
+from quarterdeck.identity.incremental import PAIRS_SCHEMA, IdentityState, Plan, kept_pairs, plan
 from quarterdeck.identity.probabilistic import describe_levels, score_pairs
 from quarterdeck.identity.source_priority import account_source
 from quarterdeck.identity.survivorship import Trust, customer_accounts, customer_member
@@ -40,6 +43,8 @@ class Resolution:
     account_matches: pa.Table
     customer_accounts: pa.Table
     notes: list[str] = field(default_factory=list)
+    state: IdentityState | None = None  # what the next resolution builds on
+    plan: Plan | None = None            # how the pairs were scored, and why
 
     @property
     def accounts(self) -> int:
@@ -58,9 +63,40 @@ def _column(table: pa.Table, name: str) -> list:
     return table[name].to_pylist() if name in table.column_names else [None] * table.num_rows
 
 
-def _candidates(accounts: pa.Table, keys: pa.Table, definitions: IdentityDefinitions,
-                source_names: list[str], known: set[str], notes: list[str]
-                ) -> dict[tuple[str, str], Candidate]:
+def _scored(keys: pa.Table, definitions: IdentityDefinitions,
+            previous: IdentityState | None, full: bool) -> tuple[IdentityState, Plan]:
+    """The probabilistic pairs at or above the review floor, scored in full or for the
+    changed accounts only (see `incremental`), in the state left for the next resolution."""
+    chosen = plan(previous, keys, definitions, full=full)
+    incremental = chosen.mode == "incremental" and previous is not None
+    scored, model = score_pairs(
+        keys, min_probability=definitions.review_floor,
+        model=previous.model if incremental else None,
+        changed=chosen.changed if incremental else None)
+    involved = pa.array(sorted({a for p in scored for a in (p.left, p.right)}), pa.string())
+    shown = keys.filter(pc.is_in(keys["account_id"], value_set=involved)).to_pylist()
+    rows = {r["account_id"]: r for r in shown}
+    new = pa.table({
+        "left_account_id": [p.left for p in scored],
+        "right_account_id": [p.right for p in scored],
+        "match_probability": [p.probability for p in scored],
+        "evidence": [describe_levels(p.levels, rows[p.left], rows[p.right]) for p in scored],
+    }, schema=PAIRS_SCHEMA)
+    if incremental:
+        pairs = pa.concat_tables([kept_pairs(previous, chosen.changed), new])
+        pairs = pairs.sort_by([("left_account_id", "ascending"),
+                               ("right_account_id", "ascending")])
+        state = IdentityState(keys, pairs, model, definitions.review_floor,
+                              previous.fitted_accounts,
+                              previous.changed_since_fit + len(chosen.changed))
+    else:
+        state = IdentityState(keys, new, model, definitions.review_floor, keys.num_rows, 0)
+    return state, chosen
+
+
+def _candidates(accounts: pa.Table, keys: pa.Table, scored: pa.Table,
+                definitions: IdentityDefinitions, source_names: list[str], known: set[str],
+                notes: list[str]) -> dict[tuple[str, str], Candidate]:
     """Every pair with evidence, one Candidate each (its strongest method leads)."""
     ids = _column(accounts, "account_id")
     found: dict[tuple[str, str], list[tuple[str, float | None, str]]] = {}
@@ -73,10 +109,9 @@ def _candidates(accounts: pa.Table, keys: pa.Table, definitions: IdentityDefinit
         add(p.left, p.right, p.method, 1.0, p.evidence)
     for p in domain_pairs(ids, _column(keys, "domain"), _column(keys, "name")):
         add(p.left, p.right, p.method, 1.0, p.evidence)
-    rows = {r["account_id"]: r for r in keys.to_pylist()}
-    for p in score_pairs(keys, min_probability=definitions.review_floor):
-        add(p.left, p.right, "probabilistic", p.probability,
-            describe_levels(p.levels, rows[p.left], rows[p.right]))
+    for left, right, probability, evidence in zip(
+            *(scored[c].to_pylist() for c in PAIRS_SCHEMA.names), strict=True):
+        add(left, right, "probabilistic", probability, evidence)
     for a, b in definitions.confirm:
         missing = [x for x in (a, b) if x not in known]
         if missing:
@@ -110,13 +145,16 @@ def _split_pairs(definitions: IdentityDefinitions, known: set[str], notes: list[
 
 def resolve_accounts(accounts: pa.Table, *, paying: Iterable[str],
                      definitions: IdentityDefinitions, source_kinds: Mapping[str, str],
-                     contact_domains: Mapping[str, Iterable[str]] | None = None
+                     contact_domains: Mapping[str, Iterable[str]] | None = None,
+                     previous: IdentityState | None = None, full: bool = False
                      ) -> Resolution:
     """Resolve the canonical `accounts` table into customers.
 
     `paying` holds the ids of accounts with paying subscriptions; `source_kinds` maps each
     configured source's name to its kind (`{"crm": "hubspot"}`); `contact_domains` maps an
-    account id to the email domains of its contacts and users."""
+    account id to the email domains of its contacts and users. `previous` is the state the
+    last resolution left (`Resolution.state`): with it only the accounts that changed are
+    scored, unless `full` or `incremental.plan` says otherwise."""
     accounts = accounts.sort_by("account_id")
     source_names = sorted(source_kinds)
     ids: list[str] = _column(accounts, "account_id")
@@ -124,7 +162,9 @@ def resolve_accounts(accounts: pa.Table, *, paying: Iterable[str],
     sources = [account_source(a, source_names) for a in ids]
     notes: list[str] = []
     keys = account_keys(accounts, contact_domains)
-    candidates = _candidates(accounts, keys, definitions, source_names, known, notes)
+    state, chosen = _scored(keys, definitions, previous, full)
+    candidates = _candidates(accounts, keys, state.pairs, definitions, source_names, known,
+                             notes)
     splits = _split_pairs(definitions, known, notes)
     parents = {a: p for a, p in zip(ids, _column(accounts, "parent_account_id"), strict=True)
                if p is not None and p in known}
@@ -145,7 +185,7 @@ def resolve_accounts(accounts: pa.Table, *, paying: Iterable[str],
         _resolution_table(ids, sources, customer_ids, result.pairs),
         _matches_table(result.pairs),
         customer_accounts(accounts, clusters, sources, trust, customer_ids, source_names),
-        notes)
+        notes, state, chosen)
 
 
 def _customer_ids(accounts: pa.Table, clusters: list[list[str]], sources: list[str],

@@ -3,9 +3,10 @@
 Reads the loaded `accounts` table (small: pulled into Arrow whole), which accounts have
 paying subscriptions and the email domains of each account's contacts and users (both
 aggregated where the data lives), resolves them, and replaces
-`account_resolution`, `account_matches` and `customer_accounts`. On DuckDB the three are
-replaced in one transaction, so a reader never sees one new and another old. Running it
-twice on the same data writes the same rows.
+`account_resolution`, `account_matches` and `customer_accounts`, with the state the next
+resolution builds on (the `identity_state_*` tables: keys, scored pairs, model). On DuckDB
+all are replaced in one transaction, so a reader never sees one new and another old. Running
+it twice on the same data writes the same rows.
 
 Example: resolve_identities(con, load_identity_definitions(ws.definitions_dir),
 {n: s.kind for n, s in ws.sources.sources.items()}).customers.
@@ -20,6 +21,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from quarterdeck.identity.definitions import IdentityDefinitions
+from quarterdeck.identity.incremental import STATE_TABLES, IdentityState
 from quarterdeck.identity.resolution import Resolution, resolve_accounts
 from quarterdeck.identity.tables import ACCOUNT_MATCHES, ACCOUNT_RESOLUTION, CUSTOMER_ACCOUNTS
 from quarterdeck.warehouse.schema import canonical_schema
@@ -62,20 +64,34 @@ def contact_domains(con: BaseBackend) -> dict[str, set[str]]:
 
 
 def resolve_identities(con: BaseBackend, definitions: IdentityDefinitions,
-                       source_kinds: Mapping[str, str]) -> Resolution:
-    """Resolve the loaded accounts into customers and write the resolution tables."""
+                       source_kinds: Mapping[str, str], *, full: bool = False) -> Resolution:
+    """Resolve the loaded accounts into customers and write the resolution tables.
+
+    Builds on the state the last resolution left in the warehouse (only the accounts that
+    changed are scored again; see `quarterdeck.identity.incremental`) unless `full`."""
     resolution = resolve_accounts(loaded_accounts(con), paying=paying_accounts(con),
                                   definitions=definitions, source_kinds=source_kinds,
-                                  contact_domains=contact_domains(con))
+                                  contact_domains=contact_domains(con),
+                                  previous=None if full else previous_state(con), full=full)
     write_resolution(con, resolution)
     return resolution
 
 
+def previous_state(con: BaseBackend) -> IdentityState | None:
+    """The state the last resolution wrote, if any (None for another format)."""
+    present = set(con.list_tables())
+    if any(name not in present for name in STATE_TABLES):
+        return None
+    return IdentityState.from_tables({name: con.to_pyarrow(con.table(name))
+                                      for name in STATE_TABLES})
+
+
 def write_resolution(con: BaseBackend, resolution: Resolution) -> None:
-    """Replace the three resolution tables with `resolution`'s."""
+    """Replace the three resolution tables with `resolution`'s, and its state."""
     tables = {ACCOUNT_RESOLUTION: resolution.account_resolution,
               ACCOUNT_MATCHES: resolution.account_matches,
-              CUSTOMER_ACCOUNTS: resolution.customer_accounts}
+              CUSTOMER_ACCOUNTS: resolution.customer_accounts,
+              **(resolution.state.tables() if resolution.state else {})}
     if con.name == "duckdb":
         _replace_in_one_transaction(con, tables)
         return
