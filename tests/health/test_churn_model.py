@@ -152,3 +152,19 @@ def test_the_forecast_keeps_its_models_apart_from_the_churn_risk_model(duck, gen
     kept = {flag: recent_model(horizon_dir(tmp_path, 30), T, max_age_days=1, attributes=None,
                                days_before=30, open_at_score=flag) for flag in (True, False)}
     assert kept[True].version == model.version and kept[False] is None
+
+
+def test_when_almost_every_churn_was_announced_early_the_forecast_model_says_so(duck):
+    # Every churner gives notice 90 days ahead: on the 30-day score dates no open decision
+    # churns, nothing to learn from; the model learns from every decision and its card says
+    # why, rather than failing the forecast.
+    data, _ = churn_world(n=400, early=1.0)
+    tables = duck.load(data)
+    rows = training_rows(tables, as_of=T, base_currency="USD")
+    churned = np.array(rows["churned"].to_pylist())
+    assert known_by_score_date(rows).sum() == churned.sum() > 20
+    model = train_churn_model(tables, as_of=T, base_currency="USD", open_at_score=True)
+    refused = model.card["open_at_score_refused"]
+    assert f"{int(churned.sum())} of the churns were known by their score date" in refused
+    every = training_rows(tables, as_of=T, base_currency="USD", since=date.min)
+    assert model.card["training"]["rows"] == every.num_rows  # every decision taught it
