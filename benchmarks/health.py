@@ -19,7 +19,11 @@ a process of its own, as of the demo's today:
 - churn risk: `churn_risk` of every paying account with the saved model.
 
 Each phase's wall time and peak RSS (the process and its children, sampled every 50 ms) are
-printed as it finishes. Target: the four health phases in under 60 s at L on 2 cores.
+printed as it finishes, with the baseline measured in the same process: a plain DuckDB
+aggregation per account over `account_usage_daily` (the table every phase reads), timed just
+before and just after the phase's step; the step's seconds ÷ the mean of the two is printed
+(higher is slower). The load average is printed before and after. Target: the five health
+phases in under 60 s at L on 2 cores.
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psutil
+from machine_load import with_load
 from run import BIN, SCALES, measure
 
 TARGET_SECONDS = 60.0
 HEALTH_PHASES = ("features", "backtest_grid", "health_scores", "churn_train", "churn_risk")
+BASELINE_SQL = """
+    SELECT account_id, count(*), sum(events), sum(event_value), max(active_users)
+    FROM account_usage_daily GROUP BY account_id"""
 
 
 def _open(ws_root: Path) -> tuple[object, dict, object]:
@@ -51,17 +59,33 @@ def _open(ws_root: Path) -> tuple[object, dict, object]:
     return ws, canonical_tables(con), con
 
 
+def _baseline(con: object) -> float:
+    """Seconds of the plain DuckDB aggregation per account over account_usage_daily."""
+    started = time.perf_counter()
+    con.con.execute(BASELINE_SQL).fetchall()
+    return time.perf_counter() - started
+
+
 def phase(name: str, ws_root: Path, today: date) -> dict:
-    """Run one measured phase in this process; returns its figures."""
+    """Run one measured phase in this process, between two baselines; returns its figures."""
     ws, tables, con = _open(ws_root)
-    base = ws.settings.base_currency
-    if name == "usage_daily":
+    if name == "usage_daily":  # builds the table the baseline reads: no baseline
         from quarterdeck.warehouse.account_daily import account_usage_daily
 
         con.create_table("account_usage_daily",
                          account_usage_daily(tables["events"], tables["users"], as_of=today),
                          overwrite=True)
         return {"rows": con.table("account_usage_daily").count().execute()}
+    before = _baseline(con)
+    started = time.perf_counter()
+    figures = _step(name, ws, tables, con, today)
+    figures["step_s"] = time.perf_counter() - started
+    figures["baseline_s"] = (before + _baseline(con)) / 2
+    return figures
+
+
+def _step(name: str, ws: object, tables: dict, con: object, today: date) -> dict:
+    base = ws.settings.base_currency
     usage = con.table("account_usage_daily")
     if name == "features":
         from quarterdeck.health.feature_table import feature_table
@@ -123,8 +147,8 @@ def _note(name: str, figures: dict) -> str:
     return rows
 
 
-def _print(name: str, seconds: float, rss: float, note: str) -> None:
-    print(f"{name:<24}{seconds:>10.1f}{rss:>14.0f}  {note}", flush=True)
+def _print(name: str, seconds: float, rss: float, note: str, ratio: str = "") -> None:
+    print(f"{name:<24}{seconds:>10.1f}{rss:>14.0f}{ratio:>12}  {note}", flush=True)
 
 
 def main() -> None:
@@ -138,15 +162,23 @@ def main() -> None:
     if args.phase:
         print(json.dumps(phase(args.phase, args.workspace, args.as_of)))
         return
+    run_benchmark(args)
+
+
+@with_load
+def run_benchmark(args: argparse.Namespace) -> None:
+    """Every phase, each in a process of its own; the load average around them."""
     accounts, years = SCALES[args.scale]
     root = Path(tempfile.mkdtemp(prefix="qd-bench-health-"))
     try:
         ws, company = root / "ws", root / "company"
         subprocess.run([BIN, "init", ws], check=True, capture_output=True)
-        load = psutil.getloadavg()
         print(f"Quarterdeck health benchmark, scale {args.scale}: {accounts:,} accounts, "
-              f"{years} years, {psutil.cpu_count()} cores, load average {load[0]:.1f} at start")
-        print(f"{'phase':<24}{'seconds':>10}{'peak RSS MB':>14}  figures", flush=True)
+              f"{years} years, {psutil.cpu_count()} cores")
+        print("× baseline: the phase's step ÷ a plain DuckDB aggregation per account over "
+              "account_usage_daily, in the same process (higher is slower)")
+        print(f"{'phase':<24}{'seconds':>10}{'peak RSS MB':>14}{'× baseline':>12}  figures",
+              flush=True)
         secs, rss, _ = measure([BIN, "demo", "--out", company, "--accounts", str(accounts),
                                 "--years", str(years)])
         meta = json.loads((company / "demo.json").read_text())
@@ -155,20 +187,25 @@ def main() -> None:
         secs, rss, _ = measure([BIN, "load", company / "data", "--workspace", ws])
         _print("load", secs, rss, "")
         today = meta["today"]
-        health_total = 0.0
+        health_total, steps, baselines = 0.0, 0.0, 0.0
         for name in ("usage_daily", *HEALTH_PHASES):
             secs, rss, out = measure([sys.executable, __file__, "--phase", name,
                                       "--workspace", ws, "--as-of", today])
             figures = json.loads(out.strip().splitlines()[-1])
-            label = "account_usage_daily" if name == "usage_daily" else name.replace("_", " ")
-            _print(label, secs, rss, _note(name, figures) if name != "usage_daily"
-                   else f"{figures['rows']:,} rows")
-            if name != "usage_daily":
-                health_total += secs
+            if name == "usage_daily":
+                _print("account_usage_daily", secs, rss, f"{figures['rows']:,} rows")
+                continue
+            ratio = figures["step_s"] / figures["baseline_s"]
+            _print(name.replace("_", " "), secs, rss,
+                   f"step {figures['step_s']:.2f} s, baseline {figures['baseline_s']:.3f} s; "
+                   + _note(name, figures), f"{ratio:.1f}")
+            health_total += secs
+            steps += figures["step_s"]
+            baselines += figures["baseline_s"]
         verdict = "within" if health_total <= TARGET_SECONDS else "over"
         _print("health phases, total", health_total, 0,
-               f"{verdict} the {TARGET_SECONDS:.0f} s target; load average "
-               f"{psutil.getloadavg()[0]:.1f} at the end")
+               f"steps {steps:.1f} s, baselines {baselines:.2f} s; {verdict} the "
+               f"{TARGET_SECONDS:.0f} s target", f"{steps / baselines:.1f}")
     finally:
         if args.keep:
             print(f"workspace kept in {root}")

@@ -4,8 +4,12 @@
     .venv/bin/python benchmarks/run.py --scale L    # about 100M events (20,000 accounts)
 
 Each phase runs as its own process through the documented CLI, and its wall time and peak
-resident memory (the process and its children, sampled every 50 ms) are printed. Targets:
-loading 100M events in under 5 minutes and under 2 GB RSS on 2 cores.
+resident memory (the process and its children, sampled every 50 ms) are printed. The
+baseline, in the same run on the same files: plain DuckDB reading the events and users
+Parquet files into a fresh database file and counting events per account and day (an event
+without account_id takes its user's), once before loading and once after the pipeline run;
+the loading and pipeline phases are printed as ratios to the mean of the two (higher is
+slower). Targets: loading 100M events in under 5 minutes and under 2 GB RSS on 2 cores.
 """
 
 from __future__ import annotations
@@ -77,6 +81,30 @@ daily, _ = build_daily_tables(con, canonical_tables(con),
 print(daily.count().execute())
 """
 
+BASELINE_SNIPPET = """
+import sys
+import duckdb
+db, users, *events = sys.argv[1:]
+con = duckdb.connect(db)
+con.execute("SET TimeZone = 'UTC'")
+con.execute("CREATE TABLE events AS SELECT * FROM read_parquet(?)", [events])
+con.execute("CREATE TABLE users AS SELECT user_id, account_id FROM read_parquet(?)", [users])
+print(con.execute(
+    "SELECT count(*) FROM (SELECT coalesce(e.account_id, u.account_id) AS account_id,"
+    " CAST(e.timestamp AS DATE) AS day, count(*) AS n"
+    " FROM events e LEFT JOIN users u ON e.user_id = u.user_id GROUP BY ALL)").fetchone()[0])
+"""
+
+
+def baseline(root: Path, data: Path) -> tuple[float, float, int]:
+    """The plain DuckDB pass over the events: (seconds, peak RSS MB, account-days)."""
+    db = root / "baseline.duckdb"
+    db.unlink(missing_ok=True)
+    secs, rss, out = measure([sys.executable, "-c", BASELINE_SNIPPET, db, data / "users.parquet",
+                              *sorted(data.glob("events*"))])
+    db.unlink()
+    return secs, rss, int(out.split()[-1])
+
 
 class Report:
     """Prints each phase as soon as it is measured (a long run shows progress)."""
@@ -86,10 +114,23 @@ class Report:
               f"{years} years, {psutil.cpu_count()} cores")
         print(f"{'phase':<24}{'seconds':>10}{'peak RSS MB':>14}  figures", flush=True)
 
+        self.seconds: dict[str, float] = {}
+
     def append(self, row: tuple[str, float, float, str]) -> None:
         name, secs, rss, note = row
+        self.seconds[name] = secs
         flag = "  OVER BOUND" if rss > RSS_BOUND_MB else ""
         print(f"{name:<24}{secs:>10.1f}{rss:>14.0f}  {note}{flag}", flush=True)
+
+    def ratios(self, base: float) -> None:
+        """Each loading and pipeline phase's seconds ÷ the baseline's."""
+        print(f"measured ÷ baseline ({base:.1f} s, the mean of the two; higher is slower):")
+        s = self.seconds
+        loads = s["load other entities"] + s["load events"]
+        for name, secs in (("load events", s["load events"]), ("load, all files", loads),
+                           ("account_daily build", s["account_daily build"]),
+                           ("pipeline run (publish)", s["pipeline run (publish)"])):
+            print(f"  {name:<22}{secs / base:>10.2f}", flush=True)
 
 
 @with_load
@@ -113,6 +154,9 @@ def main() -> None:
         rows.append(("demo generation", secs, rss, f"{total_rows / secs:,.0f} rows/s, "
                      f"{counts['events']:,} events"))
         data = company / "data"
+        before = baseline(root, data)
+        rows.append(("baseline, before", before[0], before[1],
+                     f"{before[2]:,} account-days (plain DuckDB)"))
         others = [p for p in data.iterdir() if not p.name.startswith("events")]
         secs, rss, _ = measure([BIN, "load", *others, "--workspace", ws])
         rows.append(("load other entities", secs, rss,
@@ -124,6 +168,9 @@ def main() -> None:
         rows.append(("account_daily build", secs, rss, f"{int(out.split()[-1]):,} rows"))
         secs, rss, _ = measure([BIN, "run", "--as-of", meta["today"], "--workspace", ws])
         rows.append(("pipeline run (publish)", secs, rss, ""))
+        after = baseline(root, data)
+        rows.append(("baseline, after", after[0], after[1], f"{after[2]:,} account-days"))
+        rows.ratios((before[0] + after[0]) / 2)
     finally:
         if args.keep:
             print(f"workspace kept in {root}")

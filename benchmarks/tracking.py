@@ -13,6 +13,13 @@ the p50 and p99 request latency, and the server's peak RSS (all its processes, s
 the warehouse's `events` are counted: every acknowledged event must be there exactly once.
 Target: 50,000 events/s on 2 cores, with the client on the same 2 cores.
 
+The baseline, driven the same way in the same run, before and after: a plain asyncio HTTP
+server in this file that appends each request's body to one file, fsyncs it and answers 200
+(no authentication, validation, de-duplication or stamping). Printed: Quarterdeck's drive
+seconds ÷ the baseline's and its server CPU seconds ÷ the baseline's (the mean of the two
+baseline drives; higher is slower), and the baseline's peak RSS. One fsync per request
+makes the baseline's wall time follow the disk's latency; its CPU time is the steadier.
+
 `--fsync-ms 5` makes every fsync of the server take 5 ms longer (os.fsync wrapped in the
 server's processes only), to see how the spool does on a slower disk or a network volume.
 """
@@ -78,16 +85,21 @@ def _setup_batch() -> bytes:
     return orjson.dumps({"batch": batch})
 
 
-async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes,
-                body: bytes) -> int:
-    writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    status = int((await reader.readline()).split()[1])
+async def _read_message(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """An HTTP/1.1 request's or response's first line and its body (by Content-Length)."""
+    first = await reader.readline()
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         if line[:15].lower() == b"content-length:":
             length = int(line[15:])
-    await reader.readexactly(length)
-    return status
+    return first, await reader.readexactly(length)
+
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes,
+                body: bytes) -> int:
+    writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    status, _ = await _read_message(reader)
+    return int(status.split()[1])
 
 
 async def _drive(port: int, key: str, events: int, senders: int) -> dict:
@@ -134,6 +146,29 @@ async def _drive(port: int, key: str, events: int, senders: int) -> dict:
 def drive_main(args: argparse.Namespace) -> None:
     result = asyncio.run(_drive(args.port, args.key, args.events, args.senders))
     Path(args.out).write_text(json.dumps(result))
+
+
+# -- the baseline server ------------------------------------------------------------------------
+
+async def _plain_serve(port: int, spool: Path) -> None:
+    """Append each request's body to `spool`, fsync, answer 200: the least a durable ingest
+    endpoint does."""
+    out = spool.open("ab")
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while (message := await _read_message(reader))[0]:
+                out.write(message[1] + b"\n")
+                out.flush()
+                os.fsync(out.fileno())
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
 
 
 # -- the runner -------------------------------------------------------------------------------
@@ -233,7 +268,51 @@ def _server_env(root: Path, fsync_ms: float) -> dict[str, str]:
     return env
 
 
-@with_load
+def _serve_and_drive(cmd: list, root: Path, name: str, args: argparse.Namespace, key: str,
+                     events: int) -> tuple[dict, float, float]:
+    """Start a server, drive it from the load process, stop it (SIGTERM: it flushes its
+    spool); the drive's result, the server's peak RSS MB and its CPU seconds."""
+    port = _free_port()
+    log = (root / f"{name}.log").open("w")
+    server = subprocess.Popen([*cmd, "--port", str(port)], stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True,
+                              env=_server_env(root, args.fsync_ms))
+    try:
+        _wait_listening(port, server)
+        cpu_before = ServerSampler.cpu_now(server.pid)
+        sampler = ServerSampler(server.pid)
+        out = root / f"{name}.json"
+        subprocess.run([sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
+                        "--events", str(events), "--senders", str(args.senders), "--out", out],
+                       check=True)
+        peak, cpu = sampler.stop()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+    return json.loads(out.read_text()), peak, cpu - cpu_before
+
+
+def _plain_baseline(root: Path, args: argparse.Namespace, events: int, run: int) -> dict:
+    """One drive of the baseline server; prints its line."""
+    spool = root / f"plain-{run}.ndjson"
+    result, peak, cpu = _serve_and_drive(
+        [sys.executable, __file__, "--plain-serve", "--spool", spool], root, f"plain-{run}",
+        args, "plain", events)
+    spool.unlink()
+    if result["acked_events"] != events:
+        raise SystemExit(f"the baseline server acknowledged {result['acked_events']:,} "
+                         f"events of {events:,}")
+    print(f"{'baseline drive ' + str(run) + ' seconds':<28}{result['seconds']:>14.2f}"
+          f"  ({result['acked_events'] / result['seconds']:,.0f} events/s, p50 / p99 "
+          f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms, peak RSS {peak:,.0f} MB, "
+          f"CPU {cpu:.1f} s)", flush=True)
+    return {"seconds": result["seconds"], "peak": peak, "cpu": cpu}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="S")
@@ -247,51 +326,56 @@ def main() -> None:
     parser.add_argument("--key", help=argparse.SUPPRESS)
     parser.add_argument("--events", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--plain-serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--spool", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drive:
         drive_main(args)
         return
+    if args.plain_serve:
+        asyncio.run(_plain_serve(args.port, args.spool))
+        return
+    run_benchmark(args)
+
+
+@with_load
+def run_benchmark(args: argparse.Namespace) -> None:
+    """Both drives and the warehouse's count; the load average around them."""
     events = SCALES[args.scale]
     root = Path(tempfile.mkdtemp(prefix="qd-bench-tracking-"))
-    server = None
     try:
         ws = root / "ws"
         subprocess.run([BIN, "init", ws], check=True, capture_output=True)
         added = subprocess.run([BIN, "source", "add", "bench", "--workspace", ws], check=True,
                                capture_output=True, text=True)
         key = added.stdout.strip().splitlines()[-1]
-        port = _free_port()
         print(f"Quarterdeck tracking API benchmark, scale {args.scale}: {events:,} events in "
               f"batches of {BATCH}, {args.senders} senders, {args.workers} server process(es), "
               f"{psutil.cpu_count()} cores shared by server and client"
               + (f", fsync slowed by {args.fsync_ms:g} ms" if args.fsync_ms else ""), flush=True)
-        log = (root / "server.log").open("w")
-        server = subprocess.Popen(
-            [BIN, "source", "serve", "--port", str(port), "--workers", str(args.workers),
-             "--workspace", ws], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env=_server_env(root, args.fsync_ms))
-        _wait_listening(port, server)
-        cpu_before = ServerSampler.cpu_now(server.pid)
-        sampler = ServerSampler(server.pid)
-        out = root / "drive.json"
-        subprocess.run([sys.executable, __file__, "--drive", "--port", str(port), "--key", key,
-                        "--events", str(events), "--senders", str(args.senders), "--out", out],
-                       check=True)
-        peak, server_cpu = sampler.stop()
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(60)
-        result = json.loads(out.read_text())
+        plain = [_plain_baseline(root, args, events, 1)]
+        result, peak, server_cpu = _serve_and_drive(
+            [BIN, "source", "serve", "--workers", str(args.workers), "--workspace", ws],
+            root, "server", args, key, events)
+        plain.append(_plain_baseline(root, args, events, 2))
+        base = sum(p["seconds"] for p in plain) / len(plain)
         rate = result["acked_events"] / result["seconds"]
         print(f"{'acknowledged events':<28}{result['acked_events']:>14,}"
               f"  ({result['failed']} requests refused)")
         print(f"{'seconds':<28}{result['seconds']:>14.2f}")
+        print(f"{'× baseline':<28}{result['seconds'] / base:>14.2f}"
+              f"  (seconds ÷ the baseline's mean {base:.2f} s; higher is slower, below 1 faster)")
         print(f"{'events/s (sustained)':<28}{rate:>14,.0f}"
               f"  {'meets' if rate >= TARGET else 'BELOW'} the {TARGET:,}/s target")
         print(f"{'requests/s':<28}{result['requests'] / result['seconds']:>14,.0f}")
         print(f"{'latency p50 / p99 ms':<28}{result['p50_ms']:>8.1f} / {result['p99_ms']:.1f}")
-        print(f"{'server peak RSS MB':<28}{peak:>14,.0f}")
-        print(f"{'CPU s: server / client':<28}{server_cpu - cpu_before:>8.1f} / "
+        print(f"{'server peak RSS MB':<28}{peak:>14,.0f}"
+              f"  (baseline {max(p['peak'] for p in plain):,.0f})")
+        print(f"{'CPU s: server / client':<28}{server_cpu:>8.1f} / "
               f"{result['client_cpu']:.1f}", flush=True)
+        base_cpu = sum(p["cpu"] for p in plain) / len(plain)
+        print(f"{'server CPU × baseline':<28}{server_cpu / base_cpu:>14.2f}"
+              f"  (server CPU s ÷ the baseline's mean {base_cpu:.2f} s; higher is slower)")
         started = time.perf_counter()
         subprocess.run([BIN, "source", "load", "--workspace", ws], check=True,
                        capture_output=True)
@@ -306,8 +390,6 @@ def main() -> None:
         if not ok:
             raise SystemExit(1)
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
         if args.keep:
             print(f"workspace kept in {root}")
         else:
