@@ -389,7 +389,13 @@ def _fit(rows: pa.Table, as_of: date, days_before: int, features: list[str],
     j = plan.judged
     if plan.folds:
         for name in ("logistic", "boosted"):
-            figures, p = _judge(name, plan, x, y, renewed, term, categorical, seed)
+            try:
+                figures, p = _judge(name, plan, x, y, renewed, term, categorical, seed)
+            except ValueError as exc:
+                # A fold too small for the candidate (e.g. a feature with no value in its
+                # training part, which the boosted model cannot bin): it is not chosen.
+                candidates.append({"model": name, "auc": None, "refused": str(exc)})
+                continue
             candidates.append(figures)
             if shown is None or (figures["auc"] or 0) > (shown["auc"] or 0):
                 best, shown = name, {**figures, "calibration": calibration_table(y[j], p)}

@@ -162,7 +162,12 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
         labels.append(y[test])
         for name in ("logistic", "boosted"):
             with one_thread():
-                fitted = calibrated(name, y[train], seed, categorical).fit(x[train], y[train])
+                try:
+                    fitted = calibrated(name, y[train], seed, categorical).fit(x[train],
+                                                                               y[train])
+                except ValueError:  # e.g. a feature with no value before `day`: not judged
+                    pooled[name].append(None)
+                    continue
                 pooled[name].append(fitted.predict_proba(x[test])[:, 1])
         pooled["combined"].append(_combined(
             tables, rows.filter(pa.array(test)), day=day, window_days=window_days,
@@ -173,9 +178,12 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
     judged_y = np.concatenate(labels)
     scores = {name: auc(judged_y, np.concatenate(p)) or 0.0 for name, p in pooled.items()
               if len(p) == len(labels) and all(q is not None for q in p)}
-    candidates = [{"model": name, "auc": round(float(scores[name]), 4)}
-                  for name in ("logistic", "boosted")]
-    best = max(("logistic", "boosted"), key=lambda n: scores[n])
+    candidates = [{"model": name, "auc": round(float(scores[name]), 4) if name in scores
+                   else None} for name in ("logistic", "boosted")]
+    fitted_models = [n for n in ("logistic", "boosted") if n in scores]
+    if not fitted_models:
+        raise NoWindowModel("neither candidate could be fitted on the older windows")
+    best = max(fitted_models, key=lambda n: scores[n])
     best_auc = scores[best]
     combined = scores.get("combined")
     combined_wins = combined is not None and combined >= best_auc

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from health_worlds import account, sub
 
 from quarterdeck.health.churn_model import (
     MODEL_FEATURES,
     NotEnoughHistory,
+    fit_churn_model,
     known_by_score_date,
     train_churn_model,
     training_rows,
@@ -168,3 +170,22 @@ def test_when_almost_every_churn_was_announced_early_the_forecast_model_says_so(
     assert f"{int(churned.sum())} of the churns were known by their score date" in refused
     every = training_rows(tables, as_of=T, base_currency="USD", since=date.min)
     assert model.card["training"]["rows"] == every.num_rows  # every decision taught it
+
+
+def test_a_candidate_that_cannot_be_fitted_on_a_validation_fold_is_not_chosen(duck):
+    # A source that began recently: its feature has values on the newest decisions only, so
+    # the time split's training part has none, which the boosted model cannot bin. The
+    # logistic model is chosen and the card says why the other was refused (this stopped
+    # `quarterdeck run` on a young workspace with a traceback).
+    data, _ = churn_world(n=400)
+    tables = duck.load(data)
+    rows = training_rows(tables, as_of=T, base_currency="USD", since=date.min)
+    dates = rows["decision_date"].to_pylist()
+    recent = sorted(dates)[int(0.9 * len(dates))]
+    values = [float(i % 7) if d >= recent else None for i, d in enumerate(dates)]
+    rows = rows.set_column(rows.column_names.index("latest_nps"), "latest_nps",
+                           pa.array(values, pa.float64()))
+    model = fit_churn_model(rows, as_of=T, features=["latest_nps", "arr", "tenure_days"])
+    assert model.name == "logistic"
+    refused = {c["model"]: c for c in model.card["candidates"]}["boosted"]
+    assert refused["auc"] is None and refused["refused"]
