@@ -24,5 +24,18 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f}%"
 
 
+def chance(value: float | None) -> str:
+    """A probability as a whole percentage that never reads as certain when it is not:
+    0.62 → 62%, 0.004 → <1%, 0.998 → >99%; exactly 0 or 1 (a known outcome) → 0% or 100%."""
+    if value is None:
+        return "–"
+    shown = f"{value * 100:.0f}"
+    if shown == "0" and value > 0:
+        return "<1%"
+    if shown == "100" and value < 1:
+        return ">99%"
+    return f"{shown}%"
+
+
 def points(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from quarterdeck.reports.definitions import ReportDefinitions
+from quarterdeck.reports.formatting import chance
 from quarterdeck.reports.weekly_report import Action, HealthMove
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -107,7 +108,7 @@ def action_for(book: AccountBook, as_of: date, defs: ReportDefinitions,
     risk, source = _risk(book, defs)
     if book.churn and book.churn.get("reasons") and book.churn.get("reasons_direction") != "lowers":
         reasons = book.churn["reasons"]
-        evidence.append(f"churn probability {risk:.0%} within {book.churn.get('window_days')} "
+        evidence.append(f"churn probability {chance(risk)} within {book.churn.get('window_days')} "
                         f"days: {'; '.join(reasons[:2]) if isinstance(reasons, list) else reasons}")
     evidence.append(f"{arr:,.0f} ARR at stake")
     return Action(owner_email=snap.get("owner_email"), account_id=snap["account_id"],

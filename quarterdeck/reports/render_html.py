@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from quarterdeck.reports import charts
-from quarterdeck.reports.formatting import money, percent, points, signed
+from quarterdeck.reports.formatting import chance, money, percent, points, signed
 from quarterdeck.reports.weekly_report import WeeklyReport
 
 T = TypeVar("T")
@@ -18,7 +18,8 @@ T = TypeVar("T")
 _env = Environment(loader=PackageLoader("quarterdeck.reports", "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True,
                    lstrip_blocks=True)
-_env.filters.update(money=money, percent=percent, signed=signed, points=points)
+_env.filters.update(money=money, percent=percent, signed=signed, points=points,
+                    chance=chance)
 #: Rows of a list of accounts the report shows (the largest by ARR); the rest are counted and
 #: left to the renewals and accounts pages: a 20,000-account company has 4,000 renewals due.
 LISTED = 50

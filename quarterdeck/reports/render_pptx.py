@@ -19,7 +19,7 @@ from pptx.util import Inches, Pt
 
 from quarterdeck.reports import charts
 from quarterdeck.reports.errors import TemplateError
-from quarterdeck.reports.formatting import money, percent
+from quarterdeck.reports.formatting import chance, money
 from quarterdeck.reports.qbr import Qbr
 
 TITLE_TYPES = {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE}
@@ -127,7 +127,7 @@ def render_qbr_deck(qbr: Qbr, out: Path, *, template: Path | None = None) -> Pat
         "Health: " + (f"{qbr.health_score:.1f} ({qbr.health_band})"
                       if qbr.health_score is not None else "not scored"),
         *[f"Why: {r}" for r in qbr.health_reasons],
-        "Churn risk: " + (f"{percent(qbr.churn_probability_window, 0)} within "
+        "Churn risk: " + (f"{chance(qbr.churn_probability_window)} within "
                           f"{qbr.churn_window_days} days"
                           if qbr.churn_probability_window is not None else "not published"),
         *[f"Risk: {r}" for r in qbr.churn_reasons[:3]],

@@ -33,6 +33,7 @@ from quarterdeck.app.queries import (
 )
 from quarterdeck.app.rendering import render
 from quarterdeck.errors import UnknownTableError
+from quarterdeck.reports.formatting import chance
 from quarterdeck.reports.store import list_decks, load_deck
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
@@ -43,12 +44,8 @@ BAND_LABELS = {"red": "Red", "yellow": "Yellow", "green": "Green", NO_SCORE: "No
 
 
 def probability(value: float | None) -> str:
-    """A probability as a whole percentage: 0.62 → "62%", 0.004 → "<1%"."""
-    if value is None:
-        return "—"
-    if 0 < value < 0.005:
-        return "<1%"
-    return f"{value * 100:.0f}%"
+    """A probability as a whole percentage: 0.62 → "62%", 0.004 → "<1%", 0.998 → ">99%"."""
+    return "—" if value is None else chance(value)
 
 
 def signed(value: float | None) -> str:
