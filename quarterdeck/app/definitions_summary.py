@@ -122,6 +122,12 @@ def _condition(rule: Condition, otherwise: str = "always") -> str:
     return otherwise if text == "always" else text
 
 
+def _business_days_words(setting: bool | str) -> str:
+    if setting == "roll":
+        return "calendar days, moved back to a business day"
+    return "counted" if setting else "no"
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -293,7 +299,7 @@ def due_words(task: TaskTemplate, playbook: Playbook) -> str:
     anchor = ANCHOR_WORDS.get(playbook.anchor, playbook.anchor)
     if task.due == 0:
         return f"on {anchor}"
-    unit = "business day" if playbook.business_days else "day"
+    unit = "business day" if playbook.business_days in (True, "count") else "day"
     n = abs(task.due)
     return f"{n} {unit}{'s' if n != 1 else ''} {'after' if task.due > 0 else 'before'} {anchor}"
 
@@ -313,7 +319,7 @@ def playbook_entries(playbooks: PlaybookDefinitions) -> list[Entry]:
         out.append(Entry(name=p.name, description=p.description, facts={
             "Starts when": trigger_words(p),
             "Days counted from": ANCHOR_WORDS.get(p.anchor, p.anchor),
-            "Business days": _yes(p.business_days),
+            "Business days": _business_days_words(p.business_days),
             "Cancelled when the trigger clears": _yes(p.cancel_when_trigger_clears),
             "Late steps kept": f"due within the last {p.catch_up_days} days",
         }, table=Table(columns=["Step", "Due", "Owner", "After", "Done when"], rows=[

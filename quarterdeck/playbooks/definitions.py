@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -97,8 +98,11 @@ class Playbook(_Strict):
     trigger: Trigger
     anchor: str = Field(description="contract_start, renewal_date, alert_date, stage_entry "
                         "or start_date (the day it starts).")
-    business_days: bool = Field(False, description="Count `due` in business days (Monday to "
-                                "Friday, not a holiday) and never fall due on another day.")
+    business_days: bool | Literal["count", "roll"] = Field(
+        False, description="`true` (or `count`): count `due` in business days (Monday to "
+        "Friday, not a holiday); `roll`: `due` calendar days, moved back to the business day "
+        "before when it is not one (day 0 forward to the next); `false`: calendar days, any "
+        "day.")
     cancel_when_trigger_clears: bool = Field(False, description="Cancel the open tasks when "
                                              "the trigger no longer holds.")
     catch_up_days: int = Field(14, ge=0, description="A task already due when the playbook "

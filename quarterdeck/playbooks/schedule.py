@@ -1,9 +1,20 @@
 """Due dates of a playbook's tasks: days from the anchor, in calendar or business days.
 
-With business days, `due` counts Monday–Friday days that are not holidays (0 is the anchor,
-moved forward to a business day when it is not one), and a task never falls due on a weekend
-or holiday. Example: anchor Friday 2026-01-02, due 1 business day → Monday 2026-01-05;
-due −1 → Thursday 2026-01-01 is a holiday here, so Wednesday 2025-12-31.
+`business_days` is one of:
+
+- `false`: `due` calendar days from the anchor, whatever day that is;
+- `roll`: `due` calendar days from the anchor, moved back to the business day before when
+  it is not one (Monday–Friday, not a holiday): "day 90 of onboarding" on a Saturday is due
+  the Friday before, "30 days before the renewal" on a Sunday the Friday before it, so a
+  task is never due later than planned; day 0 (and a task after the anchor that would move
+  before it) moves forward to the next business day;
+- `true` (or `count`): `due` counts business days (0 is the anchor, moved forward to a
+  business day when it is not one).
+
+Example: anchor Friday 2026-01-02, due 1 business day → Monday 2026-01-05; due −1 →
+Thursday 2026-01-01 is a holiday here, so Wednesday 2025-12-31; due 1 with `roll` →
+Saturday 2026-01-03 moves back to Friday 2026-01-02; due 90 with `roll` from Monday
+2026-06-01 → Sunday 2026-08-30 moves back to Friday 2026-08-28.
 """
 
 from __future__ import annotations
@@ -16,12 +27,22 @@ def is_business_day(day: date, holidays: frozenset[date]) -> bool:
     return day.weekday() < 5 and day not in holidays
 
 
-def due_date(anchor: date, days: int, *, business_days: bool,
+def due_date(anchor: date, days: int, *, business_days: bool | str,
              holidays: Iterable[date] = ()) -> date:
     """The day a task due `days` after `anchor` falls due (see the module)."""
     if not business_days:
         return anchor + timedelta(days=days)
     off = frozenset(holidays)
+    if business_days == "roll":
+        day = anchor + timedelta(days=days)
+        if days != 0:
+            while not is_business_day(day, off):  # never due later than planned
+                day -= timedelta(days=1)
+        if days == 0 or (days > 0 and day < anchor):  # never before the anchor it follows
+            day = max(day, anchor)
+            while not is_business_day(day, off):
+                day += timedelta(days=1)
+        return day
     day = anchor
     while not is_business_day(day, off):
         day += timedelta(days=1)

@@ -91,7 +91,7 @@ def test_the_defaults_of_a_new_workspace_load_ok_with_their_summaries(
 
     renewal = _entry(kinds["playbooks"], "renewal")
     assert renewal["facts"]["Starts when"].endswith(", once per renewal_date")
-    assert renewal["table"]["rows"][0][1] == "120 business days before the renewal date"
+    assert renewal["table"]["rows"][0][1] == "120 days before the renewal date"
 
     targets = _entry(kinds["reports"], "Targets and actions")["facts"]
     assert (targets["NRR target"], targets["GRR target"]) == ("105%", "90%")
@@ -99,7 +99,7 @@ def test_the_defaults_of_a_new_workspace_load_ok_with_their_summaries(
 
     html = ops.get("/settings/definitions").text
     assert "status = active and days_since_start ≤ 365" in html
-    assert "30 business days after the contract start" in html
+    assert "30 days after the contract start" in html
     assert 'href="/settings/definitions"' in html
 
 

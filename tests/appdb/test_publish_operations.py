@@ -153,7 +153,7 @@ def onboarding_trigger(account: str = "a") -> dict[str, Any]:
             "trigger_key": "stage=onboarding", "anchor_date": D1}
 
 
-def test_a_playbook_starts_once_per_trigger_with_tasks_due_in_business_days(engine) -> None:
+def test_a_playbook_starts_once_per_trigger_with_tasks_due_on_business_days(engine) -> None:
     for day in (D1, D1, D1 + timedelta(days=1)):
         publish(engine, day, [stage("a", "onboarding", customer_since=D1)],
                 triggers=[onboarding_trigger()])
@@ -162,10 +162,11 @@ def test_a_playbook_starts_once_per_trigger_with_tasks_due_in_business_days(engi
     assert [(r.playbook, r.trigger_key, r.anchor_date) for r in runs] == [
         ("onboarding", f"stage=onboarding:{D1}", D1)]
     due = {k: t.due_on for k, t in tasks(engine).items()}
-    # Business days from Monday 2026-06-01: +7 → Wednesday 06-10, +30 → Monday 07-13.
-    assert due == {"kickoff": D1, "technical_setup": date(2026, 6, 10),
-                   "first_value_review": date(2026, 7, 13), "adoption_check": date(2026, 8, 24),
-                   "graduation": date(2026, 10, 5)}
+    # Calendar days from Monday 2026-06-01, a weekend moved back to the Friday: +7 → Monday
+    # 06-08, +30 → Wednesday 07-01, +60 → Friday 07-31, +90 → Sunday 08-30, due Friday 08-28.
+    assert due == {"kickoff": D1, "technical_setup": date(2026, 6, 8),
+                   "first_value_review": date(2026, 7, 1), "adoption_check": date(2026, 7, 31),
+                   "graduation": date(2026, 8, 28)}
     assert tasks(engine)["technical_setup"].depends_on == ["kickoff"]
 
 
@@ -183,7 +184,7 @@ def test_tasks_close_on_their_evidence_and_late_ones_are_skipped(engine) -> None
     assert (t["kickoff"].state, t["kickoff"].closed_on) == ("done", date(2026, 6, 2))
     assert (t["technical_setup"].state, t["technical_setup"].closed_on) == (
         "done", date(2026, 6, 9))
-    # Due 07-13, 18 days before the start: past the 14 days of catch-up, and no evidence.
+    # Due 07-01, 30 days before the start: past the 14 days of catch-up, and no evidence.
     assert (t["first_value_review"].state, t["first_value_review"].outcome_note) == (
         "skipped", "was due before the playbook started")
     assert t["adoption_check"].state == "open"
@@ -249,3 +250,19 @@ def test_a_signal_trigger_starts_its_playbook_from_the_alert_day_once_per_alert(
     assert task.due_on == D1 + timedelta(days=5)
     cleared = day(D1 + timedelta(days=2), [])  # the alert auto-resolves: the run is cancelled
     assert (cleared.alerts_resolved, cleared.playbooks_cancelled) == (1, 1)
+
+
+@pytest.mark.parametrize(("anchor", "days", "setting", "due"), [
+    (date(2026, 6, 1), 90, "roll", date(2026, 8, 28)),   # Sunday → the Friday before
+    (date(2026, 10, 4), -30, "roll", date(2026, 9, 4)),  # Saturday 09-05 → Friday
+    (date(2026, 6, 6), 0, "roll", date(2026, 6, 8)),     # a Saturday anchor → Monday
+    (date(2026, 6, 6), 1, "roll", date(2026, 6, 8)),     # not before the anchor it follows
+    (date(2026, 1, 2), -1, True, date(2025, 12, 31)),    # counted, 2026-01-01 a holiday
+    (date(2026, 6, 1), 7, "count", date(2026, 6, 10)),   # 7 business days
+    (date(2026, 6, 1), 90, False, date(2026, 8, 30)),    # calendar days, any day
+])
+def test_due_dates_on_business_days(anchor, days, setting, due) -> None:
+    from quarterdeck.playbooks.schedule import due_date
+
+    assert due_date(anchor, days, business_days=setting,
+                    holidays=[date(2026, 1, 1)]) == due
