@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -118,11 +119,14 @@ def spark_location(url: str, root: Path | None = None
     return master, path if path.is_absolute() or root is None else root / path, settings
 
 
-def spark_session(master: str = "local[2]") -> SparkSession:
+def spark_session(master: str = "local[2]", settings: Mapping[str, str] | None = None
+                  ) -> SparkSession:
     """The process's Spark session, started on first use (the JVM starts once per process).
 
-    Its scratch warehouse (derived tables) and Derby home are a temporary folder removed at
-    exit. A session already started elsewhere in the process is reused as it is.
+    `settings` (a URL's `spark.…` parameters) are given to the session when it starts, so
+    that settings only a start can take (`spark.driver.memory`) take effect. Its scratch
+    warehouse (derived tables) and Derby home are a temporary folder removed at exit. A
+    session already started elsewhere in the process is reused as it is.
     """
     global _spark
     if _spark is not None and not _spark.sparkContext._jsc.sc().isStopped():
@@ -138,6 +142,7 @@ def spark_session(master: str = "local[2]") -> SparkSession:
         "spark.local.dir": str(scratch / "local"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'} "
                                          "-Duser.timezone=UTC",
+        **(settings or {}),
     }
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -168,11 +173,12 @@ def _connect_spark(url: str, root: Path | None) -> BaseBackend:
             """Forget this connection; the process's session runs on (see `stop_spark`)."""
 
     master, folder, settings = spark_location(url, root)
-    root_session = spark_session(master)
+    root_session = spark_session(master, settings)
     # A session of its own per connection: its own temporary views and settings, one JVM.
     session = root_session.newSession()
     for key, value in {**{k: SPARK_CONF[k] for k in _SESSION_CONF}, **settings}.items():
-        session.conf.set(key, value)
+        if session.conf.isModifiable(key):  # the others were given when the JVM started
+            session.conf.set(key, value)
     con = SparkBackend().connect(session)
     if folder is not None:
         attach_spark_tables(session, folder)
