@@ -13,7 +13,8 @@ Exportable tables, by name:
 - `account_snapshots`, `account_arr_history`, `pipeline_runs`: what the app database holds
   (the snapshots of the as-of date);
 - `lifecycle_stages`, `lifecycle_history`, `alerts`, `alert_events`, `playbook_runs`, `tasks`:
-  the book as it stood on the as-of date (see docs/operations.md);
+  the book as it stood on the as-of date, and `ops_metrics`, the operations metrics of that
+  day by CSM (`--by team` or `--by segment`) (see docs/operations.md);
 - `renewal_forecast`, `forecast_periods`, `forecast_accuracy`: the renewal forecast as of the
   date over `horizon_days`, rolled up by `grain` and `by`, and
   its backtest (see docs/forecast.md).
@@ -99,7 +100,7 @@ COMPUTED: dict[str, Computed] = {
 }
 PUBLISHED = ("account_snapshots", "account_arr_history", "pipeline_runs")
 BOOK_TABLES = ("lifecycle_stages", "lifecycle_history", "alerts", "alert_events",
-               "playbook_runs", "tasks")
+               "playbook_runs", "tasks", "ops_metrics")
 IDENTITY_TABLES = ("account_resolution", "account_matches")
 QUALITY_TABLE = "data_quality"
 FORECAST_TABLES = ("renewal_forecast", "forecast_periods", "forecast_accuracy")
@@ -156,7 +157,9 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
         raise UnknownTableError(
             f"no table called {name!r}; exportable tables: {', '.join(exportable_tables())}")
     if name in PUBLISHED or name in BOOK_TABLES:
-        return _write_arrow(_published(ws, name, as_of), fmt, out)
+        by = (shape or Shape()).by
+        return _write_arrow(_published(ws, name, as_of, ops_by=by[0] if by else "csm"), fmt,
+                            out)
     from quarterdeck.pipeline import open_warehouse
 
     con = open_warehouse(ws, read_only=True)
@@ -233,13 +236,17 @@ def _write_arrow(table: pa.Table, fmt: str, out: Path | None) -> int:
     return _copy(con, "SELECT * FROM published", fmt, out)
 
 
-def _published(ws: Workspace, name: str, as_of: date) -> pa.Table:
+def _published(ws: Workspace, name: str, as_of: date, *, ops_by: str = "csm") -> pa.Table:
     from quarterdeck.appdb.database import make_engine
     from quarterdeck.appdb.exports import published_table
     from quarterdeck.appdb.operations_exports import operations_table
 
     engine = make_engine(ws.app_database_url)
     try:
+        if name == "ops_metrics":
+            from quarterdeck.appdb.ops_metrics import ops_metrics
+
+            return ops_metrics(engine, as_of=as_of, by=ops_by)
         if name in BOOK_TABLES:
             return operations_table(engine, name, as_of)
         return published_table(engine, name, as_of)

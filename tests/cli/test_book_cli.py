@@ -118,3 +118,17 @@ def test_ops_prints_each_grouping_and_equals_the_exports(book) -> None:
     assert total["overdue_tasks"] == sum(r["status"] == "overdue" for r in tasks)
     stages = rows(ws, "lifecycle_stages", today)
     assert total["accounts"] == sum(r["status"] == "active" for r in stages)
+
+
+def test_the_operations_metrics_export_as_a_table_by_each_grouping(book) -> None:
+    ws, today = book
+    by_csm = rows(ws, "ops_metrics", today)
+    assert by_csm[-1]["group"] == "total" and len(by_csm) > 2
+    out = ws / "exports" / "ops_by_segment.csv"
+    qd("export", "ops_metrics", "--by", "segment", "--as-of", today, "--out", out,
+       "--workspace", ws)
+    by_segment = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert by_segment[-1]["group"] == "total"
+    assert by_segment[-1]["overdue_tasks"] == by_csm[-1]["overdue_tasks"]
+    segments = {r["segment"] for r in rows(ws, "lifecycle_stages", today)}
+    assert {r["group"] for r in by_segment[:-1]} <= segments | {"unknown"}
