@@ -77,6 +77,8 @@ class LifecycleStage(Base):
     first_value_on: Mapped[date | None] = mapped_column(Date)
     time_to_value_days: Mapped[int | None] = mapped_column(Integer)
     last_qbr_on: Mapped[date | None] = mapped_column(Date)
+    # JSON: each onboarding milestone of the workspace → the day it was reached (or null).
+    milestones_reached: Mapped[str | None] = mapped_column(Text)
 
 
 class TeamMember(Base):

@@ -23,6 +23,7 @@ Every change the pipeline makes is recorded with the actor "quarterdeck".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -52,7 +53,7 @@ from quarterdeck.signals.evaluation import evidence_values
 #: (open tasks: task_id, account_id, kind, milestone, window_start) → (task_id, evidence_on)
 Evidence = Callable[[pa.Table], pa.Table]
 STAGE_COLUMNS = [c.name for c in LifecycleStage.__table__.columns
-                 if c.name not in ("as_of", "entered_on")]
+                 if c.name not in ("as_of", "entered_on", "milestones_reached")]
 
 
 @dataclass
@@ -95,7 +96,8 @@ def _publish_team(db: Session, team: list[dict[str, Any]]) -> dict[str, dict[str
     return {m["email"]: m for m in rows}
 
 
-def _publish_stages(db: Session, as_of: date, stages: list[dict[str, Any]]) -> dict[str, date]:
+def _publish_stages(db: Session, as_of: date, stages: list[dict[str, Any]],
+                    milestone_names: list[str]) -> dict[str, date]:
     """Replace the stages of `as_of`; returns each account's entered_on."""
     previous_day = db.scalar(select(func.max(LifecycleStage.as_of))
                              .where(LifecycleStage.as_of < as_of))
@@ -112,11 +114,18 @@ def _publish_stages(db: Session, as_of: date, stages: list[dict[str, Any]]) -> d
         prior = before.get(r["account_id"])
         entered[r["account_id"]] = prior[1] if prior and prior[0] == r["stage"] else as_of
         row = {c: r.get(c) for c in STAGE_COLUMNS}
-        row.update(as_of=as_of, entered_on=entered[r["account_id"]], arr=row["arr"] or 0)
+        row.update(as_of=as_of, entered_on=entered[r["account_id"]], arr=row["arr"] or 0,
+                   milestones_reached=json.dumps(
+                       {m: _iso(r.get(f"{m}_on")) for m in milestone_names})
+                   if milestone_names else None)
         rows.append(row)
     for start in range(0, len(rows), 5000):
         db.execute(insert(LifecycleStage), rows[start:start + 5000])
     return entered
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _event(alert_id: int, on: date, actor: str, before: str | None, after: str,
@@ -323,7 +332,7 @@ def publish_operations(engine: Engine, *, as_of: date, stages: pa.Table, fired: 
                   for r in stage_rows}
     with session(engine) as db:
         members = _publish_team(db, _rows(team))
-        entered = _publish_stages(db, as_of, stage_rows)
+        entered = _publish_stages(db, as_of, stage_rows, milestone_names)
         result.stages = len(stage_rows)
         live = _publish_alerts(db, as_of, _rows(fired), signals, result)
         found = _triggers(as_of, playbooks, _rows(triggers), entered, live)

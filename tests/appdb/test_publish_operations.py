@@ -266,3 +266,14 @@ def test_due_dates_on_business_days(anchor, days, setting, due) -> None:
 
     assert due_date(anchor, days, business_days=setting,
                     holidays=[date(2026, 1, 1)]) == due
+
+
+def test_each_milestone_and_the_day_it_was_reached_are_published_with_the_stage(engine) -> None:
+    import json
+
+    names = BOOK.milestone_names
+    reached = {f"{names[0]}_on": date(2026, 6, 2)}
+    publish(engine, D1, [stage("a", "onboarding", customer_since=D1, **reached)])
+    [row] = operations_table(engine, "lifecycle_stages", D1).to_pylist()
+    assert json.loads(row["milestones_reached"]) == {
+        n: "2026-06-02" if n == names[0] else None for n in names}
