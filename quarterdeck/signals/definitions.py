@@ -114,7 +114,15 @@ class Signal(Condition):
 
 class SignalDefinitions(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    unowned: str | None = Field(
+        "role:manager", description="Who gets an alert whose owner rule finds nobody (an "
+        "account without an owner): an owner rule; empty to leave such alerts unowned.")
     signals: list[Signal] = Field(default_factory=list)
+
+    @field_validator("unowned")
+    @classmethod
+    def _unowned(cls, value: str | None) -> str | None:
+        return None if value is None else check_owner(value)
 
     @model_validator(mode="after")
     def _unique(self) -> SignalDefinitions:

@@ -61,22 +61,26 @@ def _owner(facts: ir.Table, rule: str, team: ir.Table | None) -> ir.StringValue:
     return ibis.literal(rule)
 
 
-def _fired(facts: ir.Table, s: Signal, team: ir.Table | None) -> ir.Table:
+def _fired(facts: ir.Table, s: Signal, team: ir.Table | None, unowned: str | None
+           ) -> ir.Table:
     hit = facts.filter(s.predicate(facts))
     key = ibis.literal(s.name)
     for name in s.dedup_by:
         key = key + ":" + _text(hit[name]).fill_null("")
     evidence = _json_object({n: _text(hit[n]) for n in s.evidence_facts()})
+    owner = _owner(hit, s.owner, team)
+    if unowned is not None:  # an account nobody owns: the alert still goes to someone
+        owner = owner.fill_null(_owner(hit, unowned, team))
     return hit.select(
         as_of=hit.as_of, signal=ibis.literal(s.name), kind=ibis.literal(s.kind),
         severity=ibis.literal(s.severity), account_id=hit.account_id, dedup_key=key,
-        owner_email=_owner(hit, s.owner, team), evidence=evidence, rule=ibis.literal(s.text()))
+        owner_email=owner, evidence=evidence, rule=ibis.literal(s.text()))
 
 
 def fired_signals(facts: ir.Table, definitions: SignalDefinitions, *,
                   team: ir.Table | None = None) -> ir.Table:
     """Every (signal, account) whose condition holds on the facts' day (see the module)."""
-    parts = [_fired(facts, s, team) for s in definitions.signals]
+    parts = [_fired(facts, s, team, definitions.unowned) for s in definitions.signals]
     if not parts:
         return ibis.memtable(FIRED_SCHEMA.to_pyarrow().empty_table())
     return ibis.union(*parts).cast(FIRED_SCHEMA) if len(parts) > 1 else parts[0]

@@ -54,3 +54,27 @@ def test_evidence_is_valid_json_whatever_the_text_holds() -> None:
     got = t.select(e=_json_object({"segment": t.s})).to_pyarrow()["e"].to_pylist()
     assert [json.loads(e) for e in got] == [{"segment": 'Acme "Gold" \\ tier'},
                                            {"segment": None}]
+
+
+def test_an_alert_on_an_account_nobody_owns_goes_to_the_unowned_rule() -> None:
+    from datetime import date
+
+    import ibis
+
+    from quarterdeck.signals.definitions import SignalDefinitions
+    from quarterdeck.signals.evaluation import fired_signals
+
+    facts = ibis.memtable({
+        "as_of": [date(2026, 6, 30)] * 2, "account_id": ["owned", "orphan"],
+        "status": ["active", "active"], "owner_email": ["ana@example.com", None],
+        "owner_manager_email": ["mo@example.com", None]})
+    team = ibis.memtable({"email": ["ana@example.com", "mo@example.com"],
+                          "role": ["csm", "manager"]})
+    signal = {"name": "any_active", "when": {"status": "active"}}
+    owners = {}
+    for unowned in ("role:manager", None):
+        definitions = SignalDefinitions(unowned=unowned, signals=[signal])
+        rows = fired_signals(facts, definitions, team=team).to_pyarrow().to_pylist()
+        owners[unowned] = {r["account_id"]: r["owner_email"] for r in rows}
+    assert owners["role:manager"] == {"owned": "ana@example.com", "orphan": "mo@example.com"}
+    assert owners[None] == {"owned": "ana@example.com", "orphan": None}
