@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from quarterdeck.lifecycle.book import default_book
-from quarterdeck.lifecycle.definitions import Milestone, Onboarding
+from quarterdeck.lifecycle.definitions import LifecycleDefinitions, Milestone, Onboarding
 from quarterdeck.playbooks.definitions import (
     DoneWhen,
     Playbook,
@@ -52,9 +52,11 @@ def test_yaml_examples_are_valid_definitions() -> None:
             SignalDefinitions.model_validate(data)
         elif "playbooks" in data:
             PlaybookDefinitions.model_validate(data)
+        elif "stages" in data:
+            LifecycleDefinitions.model_validate(data)
         elif "onboarding" in data:
             Onboarding.model_validate(data["onboarding"])
         else:
             Condition.model_validate(data)
         checked += 1
-    assert checked == 4
+    assert checked == 5
