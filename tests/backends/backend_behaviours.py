@@ -28,7 +28,6 @@ from quarterdeck.health.feature_table import feature_table
 from quarterdeck.health.health_scores import health_scores
 from quarterdeck.lifecycle.book import evaluate_book
 from quarterdeck.metrics.registry import MetricOptions, metric
-from quarterdeck.rules.account_facts import account_facts
 from quarterdeck.warehouse.account_daily import account_daily, account_usage_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot
 from quarterdeck.warehouse.calendar import date_spine
@@ -129,13 +128,10 @@ BEHAVIOURS: list[Behaviour] = [
                    "survival")],
     case("mrr_bridge_by_segment@2024-06-30",
          lambda t: _metric("mrr_bridge", t, by=("segment",))),
-    # The daily pipeline after the daily tables: snapshot, health features and scores, the
-    # facts every rule reads, lifecycle stages.
+    # The daily pipeline after the daily tables: snapshot, health scores (with the features
+    # they are computed from), lifecycle stages (with the facts every rule reads).
     case("account_snapshot@2024-06-30", _snapshot),
-    case("health_features@2024-06-30", _features),
     case("health_scores@2024-06-30", _health),
-    case("account_facts@2024-06-30", lambda t: account_facts(
-        t, as_of=JUNE_30, base_currency=USD, tiers=_tiers())),
     case("lifecycle_stages@2024-06-30", _stages),
     case("churn_training_rows@2024-06-30", lambda t: _churn_rows(
         t, functools.partial(training_rows, since=date.min))),
