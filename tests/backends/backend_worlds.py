@@ -15,7 +15,7 @@ import pyarrow as pa
 from quarterdeck.testing import worlds
 
 # Tiny data: planning and code generation cost more than they save.
-SPARK_TEST_CONF = {"spark.sql.adaptive.enabled": "false",
+SPARK_TEST_CONF = {"spark.sql.adaptive.enabled": "false", "spark.sql.shuffle.partitions": "1",
                    "spark.sql.codegen.wholeStage": "false"}
 
 #: The worlds behaviours run on, by name.
