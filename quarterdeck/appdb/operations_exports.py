@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 
 from quarterdeck.appdb.operations_models import (
     Alert,
@@ -47,12 +47,26 @@ def _arrow(columns: list[str], rows: list[tuple[Any, ...]]) -> pa.Table:
         else pa.table({c: pa.array([], pa.string()) for c in columns})
 
 
+def published_days(conn: Any, as_of: date) -> str:
+    """What to say when the book of `as_of` was not published: the nearest days that were,
+    and how to publish this one."""
+    t = LifecycleStage.__table__
+    before = conn.execute(select(func.max(t.c.as_of)).where(t.c.as_of < as_of)).scalar()
+    latest = conn.execute(select(func.max(t.c.as_of))).scalar()
+    if latest is None:
+        return f": nothing is published yet; run `quarterdeck run --as-of {as_of}`"
+    if before is None:
+        return f": the first published day is {latest}; pass --as-of {latest}"
+    return (f": the latest published day before it is {before}; pass --as-of {before}, or "
+            f"run `quarterdeck run --as-of {as_of}` to publish {as_of}")
+
+
 def _stages(engine: Engine, as_of: date) -> pa.Table:
     t = LifecycleStage.__table__
     with engine.connect() as conn:
         if conn.execute(select(t.c.as_of).where(t.c.as_of == as_of).limit(1)).first() is None:
-            raise UnknownTableError(f"no lifecycle_stages published as of {as_of}: run "
-                                    f"`quarterdeck run --as-of {as_of}` first")
+            raise UnknownTableError(f"no lifecycle_stages published as of {as_of}"
+                                    f"{published_days(conn, as_of)}")
     columns, rows = _fetch(engine, select(t).where(t.c.as_of == as_of)
                            .order_by(t.c.account_id))
     at = columns.index("entered_on")

@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
+from quarterdeck.appdb.operations_exports import published_days
 from quarterdeck.appdb.operations_models import (
     Alert,
     AlertEvent,
@@ -89,8 +90,8 @@ def ops_metrics(engine: Engine, *, as_of: date, by: str = "csm") -> pa.Table:
             ls.customer_since, ls.onboarding_on_time, ls.time_to_value_days, ls.first_value_on)
             .where(ls.as_of == as_of))]
         if not stages:
-            raise UnknownTableError(f"nothing of the book published as of {as_of}: run "
-                                    f"`quarterdeck run --as-of {as_of}` first")
+            raise UnknownTableError(f"nothing of the book published as of {as_of}"
+                                    f"{published_days(conn, as_of)}")
         team = {m.email: m for m in conn.execute(select(TeamMember))}
         tasks = conn.execute(select(Task.owner_email, Task.account_id, Task.due_on, Task.state,
                                     Task.closed_on)

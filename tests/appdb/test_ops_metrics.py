@@ -96,3 +96,17 @@ def test_by_segment_and_team(book) -> None:
 def test_a_day_never_published_says_so(engine) -> None:
     with pytest.raises(UnknownTableError, match="run `quarterdeck run --as-of 2026-06-30`"):
         ops_metrics(engine, as_of=DAY)
+
+
+def test_a_day_after_the_last_published_one_names_the_day_to_ask_for(book) -> None:
+    from datetime import timedelta
+
+    from quarterdeck.appdb.operations_exports import operations_table
+
+    later = DAY + timedelta(days=65)
+    for ask in (lambda: ops_metrics(book, as_of=later),
+                lambda: operations_table(book, "lifecycle_stages", later)):
+        with pytest.raises(UnknownTableError,
+                           match=f"the latest published day before it is {DAY}; pass "
+                                 f"--as-of {DAY}"):
+            ask()
