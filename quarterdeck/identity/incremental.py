@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from quarterdeck.identity.account_keys import KEY_SCHEMA
 from quarterdeck.identity.definitions import IdentityDefinitions
@@ -151,8 +152,6 @@ def plan(previous: IdentityState | None, keys: pa.Table, definitions: IdentityDe
 
 def kept_pairs(previous: IdentityState, changed: frozenset[str]) -> pa.Table:
     """The state's scored pairs with neither account changed."""
-    import pyarrow.compute as pc
-
     pairs = previous.pairs
     if not changed:
         return pairs

@@ -303,9 +303,12 @@ class ScoringModel:
     def name_frequencies(self, keys: pa.Table) -> pa.Table:
         """The frequency of every name of `keys`: as fitted, and for a name the model has
         not seen, as `name_frequencies` finds it among `keys`'s names."""
+        known = self.frequencies
+        names = sorted({n for n in keys["name"].to_pylist() if n})
+        if all(n in known for n in names):  # the keys it was fitted on: nothing to compute
+            return pa.table({"name": names, "tf_name": [known[n] for n in names]})
         computed = name_frequencies(keys, _exact_name_u(self.u))
         names = computed["name"].to_pylist()
-        known = self.frequencies
         return pa.table({"name": names, "tf_name": [
             known.get(n, f) for n, f in zip(names, computed["tf_name"].to_pylist(),
                                             strict=True)]})
