@@ -62,7 +62,7 @@ def main() -> None:
                                 "--years", str(years)])
         meta = json.loads((company / "demo.json").read_text())
         events = meta["rows"].get("data/events.parquet", 0)
-        today = meta.get("today") or meta.get("as_of")
+        today = meta["today"]
         print(f"demo: {events:,} events in {secs:.1f} s; as of {today}", flush=True)
         envs = {"duckdb": dict(os.environ),
                 "spark": {**os.environ, "QUARTERDECK_WAREHOUSE_URL":
@@ -78,7 +78,7 @@ def main() -> None:
                 if not ws.exists():
                     subprocess.run([BIN, "init", ws], check=True, capture_output=True,
                                    env=env)
-                secs, rss, out = measure([BIN, *cmd, "--workspace", ws], env=env)
+                secs, rss, _ = measure([BIN, *cmd, "--workspace", ws], env=env)
                 times[(phase, name)], peaks[name] = secs, rss
             ratio = times[(phase, "spark")] / times[(phase, "duckdb")]
             print(f"{phase:<22}{times[(phase, 'duckdb')]:>10.1f}{times[(phase, 'spark')]:>10.1f}"
