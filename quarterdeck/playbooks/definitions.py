@@ -110,6 +110,14 @@ class Playbook(_Strict):
                                "older one is skipped.")
     tasks: list[TaskTemplate] = Field(min_length=1)
 
+    @field_validator("business_days", mode="before")
+    @classmethod
+    def _business_days(cls, value: object) -> object:
+        if isinstance(value, bool) or value in ("count", "roll"):
+            return value
+        raise ValueError(f"{value!r} is not a business-day rule: write true (count business "
+                         "days), roll (calendar days moved to a business day) or false")
+
     @field_validator("anchor")
     @classmethod
     def _anchor(cls, value: str) -> str:
