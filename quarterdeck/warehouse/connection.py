@@ -21,6 +21,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from quarterdeck.owner_only import private_file, private_folder
+from quarterdeck.warehouse import ibis_compile
 from quarterdeck.warehouse.backends import backend_of_url
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ _SESSION_CONF = ("spark.sql.shuffle.partitions", "spark.sql.session.timeZone",
                  "spark.sql.parquet.inferTimestampNTZ.enabled",
                  "spark.sql.execution.arrow.pyspark.enabled")
 _spark: SparkSession | None = None
+
+ibis_compile.install()  # the same SQL in linear time (see the module)
 
 
 def connect(url: str, *, memory_limit: str | None = None, threads: int | None = None,
