@@ -75,7 +75,7 @@ from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.workspace.workspace import open_workspace
 ws = open_workspace(Path(sys.argv[1]))
 con = open_warehouse(ws)
-daily, _ = build_daily_tables(con, canonical_tables(con),
+daily, *_ = build_daily_tables(con, canonical_tables(con),
                               as_of=date.fromisoformat(sys.argv[2]),
                               base_currency=ws.settings.base_currency)
 print(daily.count().execute())

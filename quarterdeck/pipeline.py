@@ -35,10 +35,10 @@ from quarterdeck.quality.data_age import data_warnings
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
-from quarterdeck.warehouse.account_daily import account_daily
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
+from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_daily
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 from quarterdeck.workspace.workspace import Workspace
@@ -66,21 +66,23 @@ def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
 
 def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: date,
                        base_currency: str, progress: Progress | None = None,
-                       landing_dir: Path | None = None) -> tuple[ir.Table, UsageBuild]:
+                       landing_dir: Path | None = None
+                       ) -> tuple[ir.Table, UsageBuild, DailyBuild]:
     """Materialise `account_usage_daily`, then `account_daily`, in the warehouse.
 
     The usage aggregation (the biggest: every event) runs on its own so that each step fits
     the warehouse's memory limit, spilling to disk where needed; with the landing area's
-    folder it is incremental where it can be (`quarterdeck.warehouse.incremental_usage`).
+    folder it is incremental where it can be (`quarterdeck.warehouse.incremental_usage`),
+    and so is `account_daily` after it (`quarterdeck.warehouse.incremental_daily`).
     """
     step = progress or (lambda stage, fraction: None)
     step("account_usage_daily", 0.1)
     usage_build = build_usage_daily(con, tables, as_of=as_of, landing_dir=landing_dir)
     step("account_daily", 0.35)
-    daily = account_daily(tables, as_of=as_of, base_currency=base_currency,
-                          usage=con.table("account_usage_daily"))
-    con.create_table("account_daily", daily, overwrite=True)
-    return con.table("account_daily"), usage_build
+    daily_build = build_account_daily(con, tables, as_of=as_of, base_currency=base_currency,
+                                      usage_since=usage_build.since,
+                                      late_days=list(usage_build.touched))
+    return con.table("account_daily"), usage_build, daily_build
 
 
 def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None) -> RunResult:
@@ -95,8 +97,9 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         step("checking exchange rates", 0.05)
         check_rates(con, subscription_mrr(tables["subscriptions"], tables["fx_rates"],
                                           as_of=as_of, base_currency=base), base)
-        daily, usage_build = build_daily_tables(con, tables, as_of=as_of, base_currency=base,
-                                                progress=step, landing_dir=ws.landing_dir)
+        daily, usage_build, daily_build = build_daily_tables(
+            con, tables, as_of=as_of, base_currency=base, progress=step,
+            landing_dir=ws.landing_dir)
         step("account_snapshot", 0.6)
         tiers = [(t.name, t.min_arr) for t in ws.tiers.tiers]
         snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of,
@@ -140,6 +143,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
     notes.insert(0, f"usage by day: {usage_build.mode} build"
                  + (f" of {usage_build.days} days" if usage_build.mode == "incremental" else "")
                  + f" ({usage_build.reason})")
+    notes.insert(1, f"account_daily: {daily_build.mode} build ({daily_build.reason})")
     notes += [f"warning: {row.detail}" for row in quality.stale]
     if as_of >= started_at.date():  # today's run: are the synced sources current?
         notes += [f"warning: {text}"

@@ -115,6 +115,17 @@ def _first_days(accounts: ir.Table, mrr: ir.Table, as_of: date, start: date | No
     return j.select("account_id", first_day=first.cast(dt.date))
 
 
+def account_first_days(tables: Mapping[str, ir.Table], *, as_of: date,
+                       base_currency: str) -> ir.Table:
+    """Each account known at `as_of` with the first day of its `account_daily` rows."""
+    def table(name: str) -> ir.Table:
+        return tables[name] if name in tables else empty_table(name)
+
+    mrr = subscription_mrr(table("subscriptions"), table("fx_rates"), as_of=as_of,
+                           base_currency=base_currency)
+    return _first_days(table("accounts"), mrr, as_of, None)
+
+
 def _clamped(changes: ir.Table, first: ir.Table) -> ir.Table:
     """Changes dated before an account's first day moved onto it, so running totals start
     from the right balance."""
@@ -155,8 +166,16 @@ def _support(tickets: ir.Table, first: ir.Table, as_of: date) -> list[ir.Table]:
     ]
 
 
+def _from_floors(first: ir.Table, floors: ir.Table) -> ir.Table:
+    """Each account of `floors` with the later of its first day and its floor."""
+    j = first.join(floors, "account_id")
+    return j.select("account_id", first_day=ibis.ifelse(j.floor > j.first_day, j.floor,
+                                                        j.first_day).cast(dt.date))
+
+
 def account_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
-                  start: date | None = None, usage: ir.Table | None = None) -> ir.Table:
+                  start: date | None = None, usage: ir.Table | None = None,
+                  floors: ir.Table | None = None) -> ir.Table:
     """The state and activity of every account on every day through `as_of` (see the module).
 
     `tables` maps entity names to canonical tables; a missing entity counts as empty.
@@ -167,6 +186,11 @@ def account_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     `usage` is `account_usage_daily` for the same `as_of` when the caller has already
     materialised it (the pipeline does, so the heaviest aggregation runs on its own).
 
+    `floors` (account_id, floor) limits the rows to those accounts, from the later of each
+    one's first day and its floor: the rows a full computation gives on those days, running
+    totals included (changes before the floor count on it). An incremental build recomputes
+    what changed with it (`quarterdeck.warehouse.incremental_daily`).
+
     Example: account_daily(tables, as_of=date(2024, 6, 30), base_currency="USD").
     """
     def table(name: str) -> ir.Table:
@@ -175,6 +199,8 @@ def account_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     mrr = subscription_mrr(table("subscriptions"), table("fx_rates"), as_of=as_of,
                            base_currency=base_currency)
     first = _first_days(table("accounts"), mrr, as_of, start)
+    if floors is not None:
+        first = _from_floors(first, floors)
 
     surveys = table("surveys")
     surveys = surveys.filter(surveys.responded_at < day_after(as_of))

@@ -17,8 +17,9 @@ Recomputing a day reads every event of that day, so a touched day is exact whate
 changed; touching too many days only costs time. Everything else forces a full build, with
 the reason: the first build, an earlier day than the last, a removed event version, events
 superseded by a later load (the replaced rows' days are no longer known), a changed identity
-resolution, a new definition (`DEFINITION`), or a warehouse other than DuckDB with a landing
-area (PostgreSQL and Spark warehouses always build in full).
+resolution (an account merged into another customer, or no longer: a new account that is its
+own customer changes nothing), a new definition (`DEFINITION`), or a warehouse other than
+DuckDB with a landing area (PostgreSQL and Spark warehouses always build in full).
 
 Example: build_usage_daily(con, tables, as_of=date(2026, 9, 30), landing_dir=ws.landing_dir)
 → UsageBuild(mode="incremental", days=3, reason="2 new days, 1 day of late events")
@@ -51,18 +52,21 @@ DEFINITION = 1
 
 @dataclass(frozen=True)
 class UsageBuild:
-    """How the table was built: mode full or incremental, days recomputed, and why."""
+    """How the table was built: mode full or incremental, days recomputed, and why; for an
+    incremental build, the day of the build it started from and the days it recomputed."""
 
     mode: str
     days: int
     reason: str
+    since: date | None = None
+    touched: tuple[date, ...] = ()
 
 
-def _raw(con: BaseBackend):  # noqa: ANN202 - DuckDB's own connection
+def raw_connection(con: BaseBackend):  # noqa: ANN202 - DuckDB's own connection
     return getattr(con, "con", None)
 
 
-def _exists(raw, name: str) -> bool:  # noqa: ANN001
+def table_exists(raw, name: str) -> bool:  # noqa: ANN001
     return bool(raw.execute("SELECT count(*) FROM information_schema.tables "
                             "WHERE table_name = ?", [name]).fetchall()[0][0])
 
@@ -71,19 +75,22 @@ def _fingerprint(raw) -> dict[str, object]:  # noqa: ANN001
     """What the build reads besides the events' new rows: versions, supersessions, resolution."""
     versions = ([r[0] for r in raw.execute(
         f"SELECT version FROM {LOADS} WHERE entity = 'events' ORDER BY load_id").fetchall()]
-        if _exists(raw, LOADS) else [])
+        if table_exists(raw, LOADS) else [])
     superseded = (raw.execute(f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = 'events'")
-                  .fetchall()[0][0] if _exists(raw, SUPERSEDED) else 0)
-    resolution = (list(raw.execute(f"SELECT count(*), coalesce(sum(hash(r)), 0) FROM "
-                                   f"{RESOLUTION} r").fetchall()[0])
-                  if _exists(raw, RESOLUTION) else None)
+                  .fetchall()[0][0] if table_exists(raw, SUPERSEDED) else 0)
+    # Only accounts resolved into another customer move events: a new account that is its
+    # own customer changes no one's usage.
+    resolution = (list(raw.execute(
+        f"SELECT count(*), coalesce(sum(hash(account_id, customer_id)), 0) FROM {RESOLUTION} "
+        "WHERE account_id <> customer_id").fetchall()[0])
+        if table_exists(raw, RESOLUTION) else None)
     return {"versions": versions, "superseded": int(superseded),
             "resolution": None if resolution is None else [int(x) for x in resolution],
             "definition": DEFINITION}
 
 
 def _read_state(raw) -> tuple[date, dict[str, object]] | None:  # noqa: ANN001
-    if not (_exists(raw, STATE) and _exists(raw, USERS) and _exists(raw, TABLE)):
+    if not (table_exists(raw, STATE) and table_exists(raw, USERS) and table_exists(raw, TABLE)):
         return None
     row = raw.execute(f"SELECT as_of, state FROM {STATE}").fetchall()
     return (row[0][0], json.loads(row[0][1])) if row else None
@@ -121,7 +128,7 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
     """Materialise `account_usage_daily` as of `as_of`, incrementally when it can (see the
     module)."""
     events, users = tables["events"], tables["users"]
-    raw = _raw(con)
+    raw = raw_connection(con)
     if con.name != "duckdb" or raw is None or landing_dir is None:
         con.create_table(TABLE, account_usage_daily(events, users, as_of=as_of), overwrite=True)
         return UsageBuild("full", 0, "not a DuckDB warehouse with a landing area")
@@ -180,4 +187,5 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
     late_days = len(touched) - new_days
     return UsageBuild("incremental", len(touched),
                       f"{new_days} new day{'s' if new_days != 1 else ''}, {late_days} earlier "
-                      f"day{'s' if late_days != 1 else ''} with late events or changed users")
+                      f"day{'s' if late_days != 1 else ''} with late events or changed users",
+                      since=before, touched=tuple(sorted(touched)))
