@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -42,6 +43,10 @@ from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_da
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 from quarterdeck.workspace.workspace import Workspace
+
+if TYPE_CHECKING:
+    from quarterdeck.health.churn_model import ChurnModel
+    from quarterdeck.health.churn_risk import DayScoring
 
 Progress = Callable[[str, float], None]
 
@@ -87,6 +92,8 @@ def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: 
 
 def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None) -> RunResult:
     """Compute every stage as of `as_of` and publish the account snapshot."""
+    from quarterdeck.health.churn_risk import DayScoring
+
     step = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -109,8 +116,14 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         usage = con.table("account_usage_daily")
         scores = health_stage(ws, tables, as_of, usage)
         step("churn_risk", 0.72)
-        risk, notes = churn_stage(ws, with_account_versions(tables, con, ws.landing_dir),
-                                  as_of, usage)
+        versioned = with_account_versions(tables, con, ws.landing_dir)
+        # The forecast's models first, so that the day's features are computed once for them
+        # and the churn models alike.
+        forecast_models, forecast_skipped = forecast_models_stage(ws, versioned, as_of, usage)
+        scoring = DayScoring(versioned, as_of=as_of, base_currency=base, usage=usage,
+                             features=sorted({f for m in (forecast_models or {}).values()
+                                              for f in m.features}))
+        risk, notes = churn_stage(ws, versioned, as_of, usage, scoring=scoring)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of)
         behind = data_warnings(con, as_of)  # pages warn when the day is later than the data
@@ -133,8 +146,9 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
                                           churn=risk, daily=daily, usage=usage)
             notes.append(book_note(operations))
             step("renewal forecast", 0.95)
-            notes += forecast_stage(ws, with_account_versions(tables, con, ws.landing_dir),
-                                    as_of, engine, usage=usage)
+            notes += ([forecast_skipped] if forecast_models is None else forecast_stage(
+                ws, versioned, as_of, engine, usage=usage, models=forecast_models,
+                scoring=scoring))
         finally:
             engine.dispose()
     finally:
@@ -254,9 +268,11 @@ def quality_stage(ws: Workspace, con: BaseBackend, as_of: date) -> QualityReport
 
 
 def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
-                usage: ir.Table | None = None) -> tuple[pa.Table | None, list[str]]:
+                usage: ir.Table | None = None, *, scoring: DayScoring | None = None
+                ) -> tuple[pa.Table | None, list[str]]:
     """Train the churn model as of `as_of`, save it, and score the paying accounts; with too
-    little history, no risk and a note saying why."""
+    little history, no risk and a note saying why. `scoring` shares the day's features with
+    the run's other models."""
     from quarterdeck.health.churn_model import (
         DAYS_BEFORE,
         NotEnoughHistory,
@@ -287,7 +303,7 @@ def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
                 f"decisions ({figure}), saved in {folder}")
     window, window_note = window_stage(ws, tables, as_of, usage)
     risk = churn_risk(tables, as_of=as_of, base_currency=base, model=model, usage=usage,
-                      window_days=churn.window_days, window_model=window)
+                      window_days=churn.window_days, window_model=window, scoring=scoring)
     return risk, [note, window_note]
 
 
@@ -326,31 +342,47 @@ def window_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
                     f"(validation AUC {window.card['validation']['auc']:.3f})")
 
 
+def forecast_models_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
+                          usage: ir.Table | None = None
+                          ) -> tuple[dict[int, ChurnModel] | None, str]:
+    """The renewal forecast's model of each horizon (kept, or trained on the retraining
+    schedule), or None and why the forecast is skipped."""
+    from quarterdeck.forecast.horizon_store import models_for
+    from quarterdeck.health.churn_model import NotEnoughHistory
+
+    try:
+        return models_for(tables, ws.data_dir, as_of=as_of,
+                          base_currency=ws.settings.base_currency, usage=usage,
+                          attributes=ws.settings.churn.attributes,
+                          max_age_days=ws.settings.churn.retrain_days), ""
+    except NotEnoughHistory as exc:
+        return None, f"renewal forecast skipped: {exc}"
+
+
 def forecast_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date, engine: Engine,
-                   *, usage: ir.Table | None = None) -> list[str]:
+                   *, usage: ir.Table | None = None,
+                   models: dict[int, ChurnModel] | None = None,
+                   scoring: DayScoring | None = None) -> list[str]:
     """Forecast the renewals of the next `FORECAST_HORIZON_DAYS` as of `as_of` with the CSMs'
-    calls and publish it; with too little history, a note saying why."""
+    calls and publish it; with too little history, a note saying why. `models` are the
+    horizons' models when the caller has them (`forecast_models_stage`)."""
     from quarterdeck.appdb.publish_forecast import (
         PUBLISHED_GRAINS,
         categories,
         publish_forecast,
     )
     from quarterdeck.forecast.forecast_periods import forecast_periods
-    from quarterdeck.forecast.horizon_store import models_for
     from quarterdeck.forecast.period_error import period_sd_for
     from quarterdeck.forecast.renewal_forecast import PUBLISHED_HORIZON_DAYS, renewal_forecast
-    from quarterdeck.health.churn_model import NotEnoughHistory
 
     base = ws.settings.base_currency
-    try:
-        models = models_for(tables, ws.data_dir, as_of=as_of, base_currency=base, usage=usage,
-                            attributes=ws.settings.churn.attributes,
-                            max_age_days=ws.settings.churn.retrain_days)
-    except NotEnoughHistory as exc:
-        return [f"renewal forecast skipped: {exc}"]
+    if models is None:
+        models, skipped = forecast_models_stage(ws, tables, as_of, usage)
+        if models is None:
+            return [skipped]
     forecast = renewal_forecast(tables, as_of=as_of, base_currency=base,
                                 horizon_days=PUBLISHED_HORIZON_DAYS, models=models,
-                                categories=categories(engine), usage=usage)
+                                categories=categories(engine), usage=usage, scoring=scoring)
     period_sd = period_sd_for(ws.data_dir, as_of)  # measured by `forecast accuracy`
     periods = {g: forecast_periods(forecast, grain=g,
                                    fiscal_start_month=ws.settings.fiscal_year_start_month,

@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from quarterdeck.forecast.renewal_decisions import upcoming_decisions
 from quarterdeck.health.churn_model import ChurnModel, train_churn_model
-from quarterdeck.health.churn_risk import scoring_rows
+from quarterdeck.health.churn_risk import DayScoring, scoring_rows
 from quarterdeck.health.renewal_outcomes import renewal_outcomes
 
 HORIZONS = (30, 60, 90)
@@ -119,10 +119,12 @@ def reached(accounts: Sequence[str], p_renew: np.ndarray) -> np.ndarray:
 def renewal_forecast(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                      horizon_days: int, models: Mapping[int, ChurnModel] | None = None,
                      categories: pa.Table | None = None, usage: ir.Table | None = None,
-                     attributes: Sequence[str] | None = None) -> pa.Table:
+                     attributes: Sequence[str] | None = None,
+                     scoring: DayScoring | None = None) -> pa.Table:
     """Every renewal decision in (as_of, as_of + horizon_days] with p_renew, p_reached and
     expected ARR (see the module). `models` maps a horizon in days to a churn model trained on
-    or before `as_of` (missing ones are trained); `categories` has renewal_id, category, note.
+    or before `as_of` (missing ones are trained); `categories` has renewal_id, category, note;
+    `scoring` shares the day's scoring rows with the other models of a run (`DayScoring`).
 
     Columns: those of `upcoming_decisions`, then p_renew, p_reached, expected_arr,
     gross_factor, net_factor, model, model_days_before, model_as_of, category, note.
@@ -137,8 +139,9 @@ def renewal_forecast(tables: Mapping[str, ir.Table], *, as_of: date, base_curren
     accounts = d["account_id"].to_pylist()
     terms = d["term"].to_pylist()
     features = sorted({f for m in models.values() for f in m.features})
-    rows = scoring_rows(tables, as_of=as_of, base_currency=base_currency, features=features,
-                        accounts=sorted(set(accounts)), usage=usage)
+    rows = (scoring_rows(tables, as_of=as_of, base_currency=base_currency, features=features,
+                         accounts=sorted(set(accounts)), usage=usage) if scoring is None
+            else scoring.rows(features, accounts))
     index = {a: i for i, a in enumerate(rows["account_id"].to_pylist())}
     churn = {h: m.probability(m.matrix(rows)) if rows.num_rows else np.empty(0)
              for h, m in models.items()}

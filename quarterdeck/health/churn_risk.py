@@ -38,6 +38,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from quarterdeck.health.account_attributes import label
 from quarterdeck.health.churn_model import (
@@ -162,6 +163,48 @@ def scoring_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: 
     return f.order_by("account_id").to_pyarrow()
 
 
+def rows_for(rows: pa.Table, features: Sequence[str],
+             accounts: Sequence[str] | None = None) -> pa.Table:
+    """The rows of `accounts` (all when None) of `rows`, scoring rows computed beforehand for
+    at least those accounts and `features`: what `scoring_rows` gives for them."""
+    missing = [f for f in [*features, "days_to_renewal", "term_months"]
+               if f not in rows.column_names]
+    if missing:
+        raise ValueError(f"the scoring rows given lack {', '.join(missing)}")
+    if accounts is None:
+        return rows
+    return rows.filter(pc.is_in(rows["account_id"],
+                                value_set=pa.array(sorted(set(accounts)), pa.string())))
+
+
+class DayScoring:
+    """The scoring rows of one day, computed once for every model that scores it (the churn
+    model, the window model, the forecast's horizon models).
+
+    The first request computes them for every account paying on `as_of` with the features it
+    asks for and those declared up front; a later request for a feature outside them computes
+    them again, so a request is always answered as `scoring_rows` would answer it.
+    """
+
+    def __init__(self, tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
+                 usage: ir.Table | None = None, features: Sequence[str] = ()) -> None:
+        self.tables, self.as_of, self.base_currency, self.usage = (
+            tables, as_of, base_currency, usage)
+        self.features = list(features)
+        self._rows: pa.Table | None = None
+        self.computed = 0  # how many times the rows were computed
+
+    def rows(self, features: Sequence[str], accounts: Sequence[str] | None = None
+             ) -> pa.Table:
+        if self._rows is None or any(f not in self._rows.column_names for f in features):
+            self.features = list(dict.fromkeys([*self.features, *features]))
+            self._rows = scoring_rows(self.tables, as_of=self.as_of,
+                                      base_currency=self.base_currency,
+                                      features=self.features, usage=self.usage)
+            self.computed += 1
+        return rows_for(self._rows, features, accounts)
+
+
 def _add_months(day: date, months: int) -> date:
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
@@ -192,14 +235,16 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
                model: ChurnModel | None = None, accounts: Sequence[str] | None = None,
                usage: ir.Table | None = None, window_days: int = WINDOW_DAYS,
                attributes: Sequence[str] | None = None,
-               window_model: WindowModel | None = None) -> pa.Table:
+               window_model: WindowModel | None = None,
+               scoring: DayScoring | None = None) -> pa.Table:
     """The churn risk of every account paying on `as_of` (see the module), one row each.
 
     Trains the model as of `as_of` when none is given (NotEnoughHistory when it cannot;
     `attributes` as for `train_churn_model`), and then the window model too (when the history
     allows one); a given model must have been trained on or before `as_of`. The probability
     within the window is the window model's when there is one for `window_days`, else the
-    churn model's decisions in the window combined.
+    churn model's decisions in the window combined. `scoring` shares the day's scoring rows
+    with the other models of a run (`DayScoring`).
     Example: churn_risk(tables, as_of=date(2026, 9, 30), base_currency="USD").
     """
     if model is None:
@@ -217,8 +262,10 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
                                      or window_model.combines_decisions):
         window_model = None
     wanted = [*model.features, *(window_model.features if window_model else [])]
-    rows = scoring_rows(tables, as_of=as_of, base_currency=base_currency,
-                        features=list(dict.fromkeys(wanted)), accounts=accounts, usage=usage)
+    wanted = list(dict.fromkeys(wanted))
+    rows = (scoring_rows(tables, as_of=as_of, base_currency=base_currency, features=wanted,
+                         accounts=accounts, usage=usage) if scoring is None
+            else scoring.rows(wanted, accounts))
     ids = rows["account_id"].to_pylist()
     x = model.matrix(rows)
     probability = model.probability(x) if len(ids) else np.empty(0)

@@ -124,3 +124,27 @@ def test_the_pipeline_retrains_the_churn_model_on_its_schedule(duck, data, tmp_p
         (tmp_path / "quarterdeck.yml").read_text() + "\nchurn:\n  attributes: []\n")
     _, notes = churn_stage(open_workspace(tmp_path), tables, T + timedelta(days=8))
     assert "trained on" in notes[0]  # another setting: the kept model does not match
+
+
+def test_a_run_computes_the_days_features_once_for_every_model_and_scores_the_same(duck,
+                                                                                   data):
+    from quarterdeck.health.churn_model import MODEL_FEATURES
+    from quarterdeck.health.churn_risk import DayScoring, scoring_rows
+
+    tables = duck.load(data)
+    model = train_churn_model(tables, as_of=T, base_currency="USD")
+    other = [f for f in MODEL_FEATURES if f not in model.features][:2]
+    assert other
+    scoring = DayScoring(tables, as_of=T, base_currency="USD", features=other)
+    shared = churn_risk(tables, as_of=T, base_currency="USD", model=model, scoring=scoring)
+    assert shared == churn_risk(tables, as_of=T, base_currency="USD", model=model)
+    some = sorted(shared["account_id"].to_pylist())[:5]
+    wanted = [*model.features[:1], *other]
+    alone = scoring_rows(tables, as_of=T, base_currency="USD", features=wanted,
+                         accounts=some)
+    given = scoring.rows(wanted, some)
+    assert given.select(alone.column_names) == alone
+    assert scoring.computed == 1  # the first request computed every feature declared
+    late = next(f for f in MODEL_FEATURES if f not in scoring.features)
+    assert late in scoring.rows([late]).column_names
+    assert scoring.computed == 2  # a feature nobody declared: computed again, not missing
