@@ -50,6 +50,7 @@ from quarterdeck.warehouse.subscription_mrr import day_after
 TABLE = "account_daily"
 STATE = "_quarterdeck_daily_state"
 FIRST = "_quarterdeck_daily_first"
+FIRST_NOW = "_quarterdeck_daily_first_now"
 FLOORS = "_quarterdeck_daily_floors"
 DELTA = "_quarterdeck_daily_delta"
 #: Bump when `account_daily` computes something else: the next build is a full one.
@@ -137,8 +138,8 @@ def _touched(con: BaseBackend, tables: Mapping[str, ir.Table], *, before: date,
     whole = ibis.literal(_WHOLE)
     first = con.table(FIRST)
     parts = [
-        first.difference(con.table(kept_name("_first_now")), distinct=True)
-        .union(con.table(kept_name("_first_now")).difference(first, distinct=True))
+        first.difference(con.table(FIRST_NOW), distinct=True)
+        .union(con.table(FIRST_NOW).difference(first, distinct=True))
         .select("account_id", day=whole),
         _changed(con, tables, "accounts").select("account_id", day=whole),
     ]
@@ -203,26 +204,40 @@ def build_account_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_
         _save(con, raw, tables, first, as_of, now)
         return DailyBuild("full", 0, reason)
     before, _ = previous
-    con.create_table(kept_name("_first_now"), first, overwrite=True)
+    changed = _recompute(con, raw, tables, before=before, as_of=as_of,
+                         base_currency=base_currency, first=first, late_days=late_days or [])
+    _save(con, raw, tables, con.table(FIRST_NOW), as_of, now)
+    for name in (FLOORS, FIRST_NOW):
+        raw.execute(f"DROP TABLE IF EXISTS {name}")
+    new_days = (as_of - before).days
+    return DailyBuild("incremental", changed,
+                      f"{new_days} new day{'s' if new_days != 1 else ''}, {changed:,} "
+                      f"account{'s' if changed != 1 else ''} recomputed from an earlier day")
+
+
+def _recompute(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  # noqa: ANN001
+               before: date, as_of: date, base_currency: str, first: ir.Table,
+               late_days: list[date]) -> int:
+    """Replace every account's rows from its floor (module) in one transaction; how many
+    accounts were recomputed from before the new days."""
+    usage = con.table("account_usage_daily")
+    con.create_table(FIRST_NOW, first, overwrite=True)
     touched = _touched(con, tables, before=before, as_of=as_of,
-                       late_days=[d for d in (late_days or []) if d <= before])
+                       late_days=[d for d in late_days if d <= before])
     known = (con.table(FIRST).select("account_id")
-             .union(con.table(kept_name("_first_now")).select("account_id"), distinct=True))
+             .union(con.table(FIRST_NOW).select("account_id"), distinct=True))
     next_day = ibis.literal(before + timedelta(days=1))
     j = known.left_join(touched, "account_id")
     floor = ibis.ifelse(j.day.notnull() & (j.day < next_day), j.day, next_day).cast(dt.date)
     floors = j.select("account_id", floor=floor)
     con.create_table(FLOORS, floors.filter(floors.floor <= as_of), overwrite=True)
-    floors = con.table(FLOORS)
     changed, earliest = raw.execute(
         f"SELECT count(*) FILTER (WHERE f.floor <= ?), min(greatest(f.floor, n.first_day)) "
-        f"FROM {FLOORS} f JOIN {kept_name('_first_now')} n USING (account_id)",
-        [before]).fetchall()[0]
-    first_now = con.table(kept_name("_first_now"))
+        f"FROM {FLOORS} f JOIN {FIRST_NOW} n USING (account_id)", [before]).fetchall()[0]
     if earliest is not None:
-        recent = usage.filter(usage.date >= earliest)
-        delta = account_daily(tables, as_of=as_of, base_currency=base_currency, usage=recent,
-                              floors=floors)
+        delta = account_daily(tables, as_of=as_of, base_currency=base_currency,
+                              usage=usage.filter(usage.date >= earliest),
+                              floors=con.table(FLOORS))
         con.create_table(DELTA, delta, overwrite=True)
     raw.execute("BEGIN TRANSACTION")
     try:
@@ -236,10 +251,4 @@ def build_account_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_
         raise
     finally:
         raw.execute(f"DROP TABLE IF EXISTS {DELTA}")
-    _save(con, raw, tables, first_now, as_of, now)
-    for name in (FLOORS, kept_name("_first_now")):
-        raw.execute(f"DROP TABLE IF EXISTS {name}")
-    new_days = (as_of - before).days
-    return DailyBuild("incremental", int(changed),
-                      f"{new_days} new day{'s' if new_days != 1 else ''}, {changed:,} "
-                      f"account{'s' if changed != 1 else ''} recomputed from an earlier day")
+    return int(changed)
