@@ -130,6 +130,8 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
     events, users = tables["events"], tables["users"]
     raw = raw_connection(con)
     if con.name != "duckdb" or raw is None or landing_dir is None:
+        if raw is not None and con.name == "duckdb":  # a state beside another table misleads
+            raw.execute(f"DROP TABLE IF EXISTS {STATE}")
         con.create_table(TABLE, account_usage_daily(events, users, as_of=as_of), overwrite=True)
         return UsageBuild("full", 0, "not a DuckDB warehouse with a landing area")
     now = _fingerprint(raw)

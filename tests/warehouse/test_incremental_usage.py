@@ -145,3 +145,19 @@ def test_a_crash_in_a_full_build_leaves_no_state_behind(ws: Path, monkeypatch):
     monkeypatch.undo()
     build, _ = _build_and_compare(ws, date(2024, 6, 4))
     assert build.reason == "first build"
+
+
+def test_a_build_without_the_landing_area_forgets_the_state(ws: Path):
+    """A build that cannot record what it read (no landing area) must not leave the state
+    of an earlier build beside a table it replaced: the next build would trust it."""
+    _build_and_compare(ws, date(2024, 6, 4))
+    con = connect(f"duckdb:///{ws / 'data' / 'warehouse.duckdb'}")
+    try:
+        build = build_usage_daily(con, canonical_tables(con), as_of=date(2024, 6, 2),
+                                  landing_dir=None)
+        assert build.mode == "full"
+    finally:
+        con.disconnect()
+    build, rows = _build_and_compare(ws, date(2024, 6, 5))
+    assert (build.mode, build.reason) == ("full", "first build")
+    assert rows[("a1", date(2024, 6, 4))]["events"] == 1
