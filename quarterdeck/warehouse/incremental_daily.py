@@ -43,7 +43,12 @@ import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from quarterdeck.warehouse.account_daily import account_daily, account_first_days
-from quarterdeck.warehouse.incremental_usage import raw_connection, table_exists
+from quarterdeck.warehouse.incremental import (
+    either_way,
+    raw_connection,
+    replace_rows,
+    table_exists,
+)
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.subscription_mrr import day_after
 
@@ -123,9 +128,7 @@ def _save(con: BaseBackend, raw, tables: Mapping[str, ir.Table],  # noqa: ANN001
 
 def _changed(con: BaseBackend, tables: Mapping[str, ir.Table], name: str) -> ir.Table:
     """The rows of `name` added or removed since the last build (both versions of an edit)."""
-    now, kept = _entity(tables, name), con.table(kept_name(name))
-    return now.difference(kept, distinct=False).union(kept.difference(now, distinct=False),
-                                                      distinct=False)
+    return either_way(_entity(tables, name), con.table(kept_name(name)), distinct=False)
 
 
 def _earlier(a: ir.DateValue, b: ir.DateValue) -> ir.DateValue:
@@ -136,10 +139,8 @@ def _touched(con: BaseBackend, tables: Mapping[str, ir.Table], *, before: date,
              as_of: date, late_days: list[date]) -> ir.Table:
     """(account_id, day): the earliest day of each change since the last build (module)."""
     whole = ibis.literal(_WHOLE)
-    first = con.table(FIRST)
     parts = [
-        first.difference(con.table(FIRST_NOW), distinct=True)
-        .union(con.table(FIRST_NOW).difference(first, distinct=True))
+        either_way(con.table(FIRST_NOW), con.table(FIRST), distinct=True)
         .select("account_id", day=whole),
         _changed(con, tables, "accounts").select("account_id", day=whole),
     ]
@@ -167,8 +168,7 @@ def _touched(con: BaseBackend, tables: Mapping[str, ir.Table], *, before: date,
         built = built.filter(built.date.isin(late_days) & (built.events > 0)).select(cols)
         usage = con.table("account_usage_daily")
         usage = usage.filter(usage.date.isin(late_days)).select(cols)
-        moved = built.difference(usage, distinct=False).union(
-            usage.difference(built, distinct=False), distinct=False)
+        moved = either_way(usage, built, distinct=False)
         parts.append(moved.select("account_id", day=moved.date))
     parts = [p.select("account_id", day=p.day.cast(dt.date)) for p in parts]
     touched = ibis.union(*parts, distinct=False)
@@ -234,21 +234,12 @@ def _recompute(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  # noqa
     changed, earliest = raw.execute(
         f"SELECT count(*) FILTER (WHERE f.floor <= ?), min(greatest(f.floor, n.first_day)) "
         f"FROM {FLOORS} f JOIN {FIRST_NOW} n USING (account_id)", [before]).fetchall()[0]
-    if earliest is not None:
+    if earliest is not None:  # else no account has rows to recompute, only some to delete
         delta = account_daily(tables, as_of=as_of, base_currency=base_currency,
                               usage=usage.filter(usage.date >= earliest),
                               floors=con.table(FLOORS))
         con.create_table(DELTA, delta, overwrite=True)
-    raw.execute("BEGIN TRANSACTION")
-    try:
-        raw.execute(f"DELETE FROM {TABLE} USING {FLOORS} f "
-                    f"WHERE {TABLE}.account_id = f.account_id AND {TABLE}.date >= f.floor")
-        if earliest is not None:
-            raw.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM {DELTA}")
-        raw.execute("COMMIT")
-    except Exception:
-        raw.execute("ROLLBACK")
-        raise
-    finally:
-        raw.execute(f"DROP TABLE IF EXISTS {DELTA}")
+    replace_rows(raw, TABLE, delete=f"DELETE FROM {TABLE} USING {FLOORS} f WHERE "
+                 f"{TABLE}.account_id = f.account_id AND {TABLE}.date >= f.floor", params=[],
+                 delta=None if earliest is None else DELTA)
     return int(changed)

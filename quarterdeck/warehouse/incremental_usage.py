@@ -40,6 +40,12 @@ from ibis.backends import BaseBackend
 from quarterdeck.landing.landing_views import SUPERSEDED
 from quarterdeck.landing.manifest import TABLE as LOADS
 from quarterdeck.warehouse.account_daily import account_usage_daily
+from quarterdeck.warehouse.incremental import (
+    either_way,
+    raw_connection,
+    replace_rows,
+    table_exists,
+)
 from quarterdeck.warehouse.subscription_mrr import day_after
 
 TABLE = "account_usage_daily"
@@ -60,15 +66,6 @@ class UsageBuild:
     reason: str
     since: date | None = None
     touched: tuple[date, ...] = ()
-
-
-def raw_connection(con: BaseBackend):  # noqa: ANN202 - DuckDB's own connection
-    return getattr(con, "con", None)
-
-
-def table_exists(raw, name: str) -> bool:  # noqa: ANN001
-    return bool(raw.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = ?", [name]).fetchall()[0][0])
 
 
 def _fingerprint(raw) -> dict[str, object]:  # noqa: ANN001
@@ -164,7 +161,7 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
     # events (of any day) count for their account from this build on.
     newly_known = current.filter((current.created_at >= day_after(before))
                                  & (current.created_at < until))
-    changed = (current.difference(kept).union(kept.difference(current)).select("user_id")
+    changed = (either_way(current, kept, distinct=True).select("user_id")
                .union(newly_known.select("user_id")))
     moved = events.filter(events.timestamp < until).semi_join(changed.distinct(), "user_id")
     parts.append(moved.select(date=moved.timestamp.date()).distinct())
@@ -174,17 +171,9 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
         on_days = events.filter(events.timestamp.date().isin(touched))
         fresh = account_usage_daily(on_days, users, as_of=as_of)
         con.create_table("_quarterdeck_usage_delta", fresh, overwrite=True)
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            raw.execute(f"DELETE FROM {TABLE} WHERE date IN (SELECT unnest(?::DATE[]))",
-                        [touched])
-            raw.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM _quarterdeck_usage_delta")
-            raw.execute("COMMIT")
-        except Exception:
-            raw.execute("ROLLBACK")
-            raise
-        finally:
-            raw.execute("DROP TABLE IF EXISTS _quarterdeck_usage_delta")
+        replace_rows(raw, TABLE, delete=f"DELETE FROM {TABLE} WHERE date IN "
+                     "(SELECT unnest(?::DATE[]))", params=[touched],
+                     delta="_quarterdeck_usage_delta")
     _save(con, raw, as_of, now, users)
     late_days = len(touched) - new_days
     return UsageBuild("incremental", len(touched),
