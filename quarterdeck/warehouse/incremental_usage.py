@@ -19,7 +19,8 @@ the reason: the first build, an earlier day than the last, a removed event versi
 superseded by a later load (the replaced rows' days are no longer known), a changed identity
 resolution (an account merged into another customer, or no longer: a new account that is its
 own customer changes nothing), a new definition (`DEFINITION`), or a warehouse other than
-DuckDB with a landing area (PostgreSQL and Spark warehouses always build in full).
+DuckDB with a landing area (PostgreSQL and Spark warehouses always build in full). A company
+with no product events at all builds incrementally as well (there is nothing to recompute).
 
 Example: build_usage_daily(con, tables, as_of=date(2026, 9, 30), landing_dir=ws.landing_dir)
 → UsageBuild(mode="incremental", days=3, reason="2 new days, 1 day of late events")
@@ -133,7 +134,10 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
         return UsageBuild("full", 0, "not a DuckDB warehouse with a landing area")
     now = _fingerprint(raw)
     previous = _read_state(raw)
-    reason = _why_full(raw, previous, now, as_of, bool(now["versions"]))
+    # A company without product events (billing and CRM only) has nothing to rebuild: its
+    # builds are incremental too, so that the tables after this one can be.
+    no_events = not now["versions"] and con.to_pyarrow(events.limit(1).count()).as_py() == 0
+    reason = _why_full(raw, previous, now, as_of, bool(now["versions"]) or no_events)
     if reason is not None:
         # Forget the old state first: a crash in the full build must not leave a state that
         # describes another table.

@@ -178,3 +178,20 @@ def test_a_crash_leaves_a_full_build_next_time(ws: Path, monkeypatch):
     monkeypatch.undo()
     build, _ = _build_and_compare(ws, date(2024, 6, 4))
     assert (build.mode, build.reason) == ("full", "first build")
+
+
+def test_a_company_without_product_events_builds_incrementally_too(tmp_path: Path):
+    root = tmp_path / "ws"
+    qd("init", root)
+    files = tmp_path / "billing"
+    _write(files, "accounts", ACCOUNTS, ["a1,Alpha,2024-01-01T00:00:00"])
+    _write(files, "subscriptions", SUBS, ["s1,a1,pro,10,12,USD,1,2024-01-10,,"])
+    qd("load", files, "--workspace", root)
+    build, _ = _build_and_compare(root, date(2024, 6, 3))
+    assert (build.mode, build.reason) == ("full", "first build")
+    later = tmp_path / "later"
+    _write(later, "subscriptions", SUBS, ["s2,a1,seats,5,10,USD,1,2024-05-20,,"])  # backdated
+    qd("load", later, "--workspace", root)
+    build, rows = _build_and_compare(root, date(2024, 6, 4))
+    assert (build.mode, build.accounts) == ("incremental", 1), build
+    assert rows[("a1", date(2024, 6, 1))]["mrr"] == Decimal("170.00")
