@@ -155,7 +155,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         con.disconnect()
     total_arr = float(pc.sum(snapshot.column("arr")).as_py() or 0)
     notes.insert(0, f"usage by day: {usage_build.mode} build"
-                 + (f" of {usage_build.days} days" if usage_build.mode == "incremental" else "")
+                 + (f" of {usage_build.days} day{'s' if usage_build.days != 1 else ''}"
+                    if usage_build.mode == "incremental" else "")
                  + f" ({usage_build.reason})")
     notes.insert(1, f"account_daily: {daily_build.mode} build ({daily_build.reason})")
     notes += [f"warning: {row.detail}" for row in quality.stale]
