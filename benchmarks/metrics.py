@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/metrics.py              # scale S: 2,000 accounts, 5 years
     .venv/bin/python benchmarks/metrics.py --scale L    # 20,000 accounts, 5 years
+    .venv/bin/python benchmarks/metrics.py --scale XL   # 100,000 accounts, 5 years
     .venv/bin/python benchmarks/metrics.py --scale L --money18    # money as DECIMAL(18,2)
     .venv/bin/python benchmarks/metrics.py --scale L --profile    # where the engine's time goes
 
@@ -13,7 +14,10 @@ no revenue metric reads them). Then, each in its own process and measured separa
   12-month retention at every month end, materialised as Arrow tables; cold (a new process
   and connection) and warm (the same again in that process);
 - pandas: the same canonical tables read into pandas, then the same three results computed
-  by `benchmarks/pandas_reference.py`, which tests/benchmarks checks gives the same numbers.
+  by `benchmarks/pandas_reference.py`, which tests/benchmarks checks gives the same numbers;
+- whole processes, timed from outside: the three `quarterdeck export` commands one after the
+  other (each a new process: imports, workspace, warehouse, query, Parquet file), and one
+  Python process importing pandas, reading the tables and computing the three results.
 
 Each measured phase runs `--repeat` times (default 2) in fresh processes; the best time is
 reported with its peak RSS (the process's resident memory sampled every 20 ms during the
@@ -38,7 +42,7 @@ from typing import Any
 import psutil
 from machine_load import with_load
 
-SCALES = {"S": (2000, 5), "L": (20000, 5)}  # accounts, years
+SCALES = {"S": (2000, 5), "L": (20000, 5), "XL": (100000, 5)}  # accounts, years
 SEED = 11
 ENTITIES = ("accounts", "subscriptions", "fx_rates", "invoices")
 TARGET_SECONDS = 10.0
@@ -126,30 +130,31 @@ def phase_load(company: Path, ws_root: Path) -> dict:
 
 
 def engine_expressions(tables: dict, as_of: date, base_currency: str) -> dict:
-    """The three results by name, each as a function building its Ibis expression (building
-    the bridge and retention runs a query: the first paying day, where their periods start)."""
-    from quarterdeck.metrics.registry import MetricOptions, metric
+    """The three results by name, each as a function building its Ibis expression, asked of
+    one set of inputs as a report asks for several metrics: the first builds the accounts'
+    change days (a query), the others read them again, as the pandas reference computes its
+    three results from one set of changes. Building the bridge runs a query too: the first
+    paying day, where its periods start."""
+    from quarterdeck.metrics.registry import MetricInputs, MetricOptions, metric
 
     day = MetricOptions(as_of=as_of, base_currency=base_currency, grain="day")
     month = MetricOptions(as_of=as_of, base_currency=base_currency, grain="month",
                           window_months=12)
-    return {"movements": lambda: metric("mrr_movements", tables, day),
-            "bridge": lambda: metric("mrr_bridge", tables, month),
-            "retention": lambda: metric("retention", tables, month)}
+    inputs = MetricInputs(tables, day)
+    return {"movements": lambda: metric("mrr_movements", inputs, day),
+            "bridge": lambda: metric("mrr_bridge", inputs, month),
+            "retention": lambda: metric("retention", inputs, month)}
 
 
 def run_engine(con: Any, as_of: date, base_currency: str) -> dict:
-    """Check the rates, then build and materialise the three results: [seconds, rows] of
-    each step, and the seconds spent building expressions (Ibis, and its queries)."""
+    """Build and materialise the three results: [seconds, rows] of each step, and the
+    seconds spent building expressions (Ibis, and the queries building runs: the first
+    metric's inputs hold the subscription rows, with their exchange rates checked, and the
+    accounts' change days)."""
     from quarterdeck.warehouse.canonical import canonical_tables
-    from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 
     out = {}
-    started = time.perf_counter()
     tables = canonical_tables(con)
-    check_rates(con, subscription_mrr(tables["subscriptions"], tables["fx_rates"], as_of=as_of,
-                                      base_currency=base_currency), base_currency)
-    out["rates checked"] = [time.perf_counter() - started, 0]
     building = 0.0
     for name, build in engine_expressions(tables, as_of, base_currency).items():
         started = time.perf_counter()
@@ -202,6 +207,42 @@ def phase_pandas(ws_root: Path, as_of: date) -> dict:
         ref.compute(tables, as_of=as_of, base_currency=ws.settings.base_currency, daily=True)
     return {"read": [read.seconds, read.rss_mb], "compute": [compute.seconds, compute.rss_mb],
             "compute daily": [daily.seconds, daily.rss_mb], "rows": rows}
+
+
+def phase_pandas_process(ws_root: Path, as_of: date) -> dict:
+    """Read and compute, as one analyst's script would: timed from outside, imports included."""
+    sys.path.insert(0, str(HERE))
+    import pandas_reference as ref
+
+    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.workspace.workspace import open_workspace
+
+    ws = open_workspace(ws_root)
+    con = open_warehouse(ws, read_only=True)
+    tables = ref.read_tables(con)
+    con.disconnect()
+    ref.compute(tables, as_of=as_of, base_currency=ws.settings.base_currency)
+    return {}
+
+
+CLI_EXPORTS = (("mrr_movements", "day"), ("mrr_bridge", "month"), ("retention", "month"))
+
+
+def cli_exports(ws: Path, as_of: str, out: Path) -> float:
+    """Wall seconds of the three `quarterdeck export` commands, one process each."""
+    cli = Path(sys.executable).with_name("quarterdeck")
+    started = time.perf_counter()
+    for name, grain in CLI_EXPORTS:
+        subprocess.run([str(cli), "export", name, "--as-of", as_of, "--grain", grain,
+                        "--format", "parquet", "--out", str(out / f"{name}.parquet")],
+                       cwd=ws, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def timed_child(*args: str) -> float:
+    started = time.perf_counter()
+    run_child(*args)
+    return time.perf_counter() - started
 
 
 def phase_profile(ws_root: Path, as_of: date, money18: bool, out_dir: Path) -> dict:
@@ -294,61 +335,20 @@ def _scan_money(raw: Any, daily_sql: str, rounds: int = 3) -> dict:
 
 def _engine_variants(con: Any, as_of: date, base_currency: str,
                      rounds: int = 3) -> dict:
-    """The whole engine phase (warm) as it is and with candidate changes, the variants taking
-    turns round after round so that a change of machine load hits them alike; the best
-    round of each. The changes: money as DECIMAL(18,2); the first paying day read from the
-    change days instead of the daily calendar; the change days computed once per run and
-    shared by every query (with either money type)."""
-    import ibis
-
-    from quarterdeck.metrics import account_mrr, mrr_movements, registry
-
-    original_changes = account_mrr.account_mrr_changes
-    original_start = registry.MetricInputs.start
-
-    def start_from_changes(self: registry.MetricInputs) -> date:
-        o = self.options
-        if o.start is not None:
-            return o.start
-        c = account_mrr.account_mrr_changes(
-            self.tables, as_of=o.as_of, base_currency=o.base_currency, free_plan=o.free_plan,
-            past_due_churn_days=o.past_due_churn_days, roll_up_parents=o.roll_up_parents)
-        first = c.filter(c.mrr_after > 0).date.min().to_pyarrow().as_py()
-        return first or o.as_of
-
-    cache: dict = {}
-
-    def shared_changes(tables: dict, **settings: object) -> object:
-        key = tuple(sorted(settings.items()))
-        if key not in cache:
-            cache[key] = ibis.memtable(original_changes(tables, **settings).to_pyarrow())
-        return cache[key]
-
-    def setup(money: int, first_day: bool, once: bool) -> None:
-        set_money(money)
-        registry.MetricInputs.start = property(start_from_changes) if first_day \
-            else original_start
-        changes = shared_changes if once else original_changes
-        account_mrr.account_mrr_changes = mrr_movements.account_mrr_changes = changes
-
-    variants = {
-        "as it is": (38, False, False),
-        "money DECIMAL(18,2)": (18, False, False),
-        "first paying day from the change days": (38, True, False),
-        "and change days computed once": (38, True, True),
-        "all three": (18, True, True),
-    }
+    """The whole engine phase (warm) as it is and with money as DECIMAL(18,2), taking turns
+    round after round so that a change of machine load hits them alike; the best round of
+    each."""
+    variants = {"as it is": 38, "money DECIMAL(18,2)": 18}
     times: dict = {name: [] for name in variants}
     try:
         for _ in range(rounds):
-            for name, settings in variants.items():
-                setup(*settings)
-                cache.clear()
+            for name, precision in variants.items():
+                set_money(precision)
                 started = time.perf_counter()
                 run_engine(con, as_of, base_currency)
                 times[name].append(time.perf_counter() - started)
     finally:
-        setup(38, False, False)
+        set_money(38)
     return {name: [min(t), t] for name, t in times.items()}
 
 
@@ -380,7 +380,7 @@ def _top_operators(profile: dict, top: int = 6) -> list[list]:
     return sorted(found, reverse=True)[:top]
 
 
-PHASES = {"generate", "load", "engine", "pandas", "profile"}
+PHASES = {"generate", "load", "engine", "pandas", "pandas-process", "profile"}
 
 
 def child_main(args: argparse.Namespace) -> None:
@@ -393,6 +393,8 @@ def child_main(args: argparse.Namespace) -> None:
         out = phase_engine(Path(args.workspace), as_of, args.money18)
     elif args.child == "pandas":
         out = phase_pandas(Path(args.workspace), as_of)
+    elif args.child == "pandas-process":
+        out = phase_pandas_process(Path(args.workspace), as_of)
     else:
         out = phase_profile(Path(args.workspace), as_of, args.money18, Path(args.out))
     print("RESULT " + json.dumps(out), flush=True)
@@ -511,6 +513,19 @@ def main() -> None:
         if runs[0]["rows"] != {k: counts[k][1] for k in runs[0]["rows"]}:
             print(f"  row counts differ: pandas {runs[0]['rows']}")
 
+        # Whole processes, timed from outside, taking turns.
+        exports, script = [], []
+        for _ in range(args.repeat):
+            exports.append(cli_exports(ws, today, root))
+            script.append(timed_child("pandas-process", "--workspace", str(ws),
+                                      "--as-of", today))
+        row("quarterdeck export ×3 (CLI)", min(exports), 0,
+            "runs " + ", ".join(f"{t:.2f}" for t in exports)
+            + "; movements, bridge, retention to Parquet, a process each")
+        row("pandas script (process)", min(script), 0,
+            "runs " + ", ".join(f"{t:.2f}" for t in script)
+            + "; imports, read tables, compute the three")
+
         print()
         for label, _ in variants:
             cold, warm = engine_best[label, "cold"], engine_best[label, "warm"]
@@ -523,6 +538,10 @@ def main() -> None:
                 faster = (f"quarterdeck {ratio:.1f}x faster" if ratio >= 1
                           else f"pandas {1 / ratio:.1f}x faster")
                 print(f"  {what}: {ratio:.2f} ({faster}; target {TARGET_RATIO:.0f})")
+        ratio = min(script) / min(exports)
+        faster = (f"quarterdeck {ratio:.1f}x faster" if ratio >= 1
+                  else f"pandas {1 / ratio:.1f}x faster")
+        print(f"  pandas script / quarterdeck export ×3, wall: {ratio:.2f} ({faster})")
 
         if args.profile:
             for label, flags in variants:

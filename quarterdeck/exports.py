@@ -179,7 +179,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
             from quarterdeck.metrics.registry import metric
 
             options = metric_options(ws, as_of, shape or Shape())
-            expr = metric(name, rated_tables(con, as_of, ws.settings.base_currency), options)
+            # The metric's inputs check the exchange rates once they have the subscription rows.
+            expr = metric(name, canonical_tables(con), options)
         elif name in IDENTITY_TABLES:
             expr = _identity_table(con, name)
         elif name == "loads":

@@ -240,11 +240,12 @@ def metric_series_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Ta
         series_shape,
     )
     from quarterdeck.exports import metric_options
-    from quarterdeck.metrics.registry import metric
+    from quarterdeck.metrics.registry import MetricInputs, metric
 
     options = metric_options(ws, as_of, series_shape(as_of))
+    inputs = MetricInputs(tables, options)
     return publish_metric_series(engine, as_of=as_of, tables={
-        name: con.to_pyarrow(metric(name, tables, options)) for name in SERIES_METRICS})
+        name: con.to_pyarrow(metric(name, inputs, options)) for name in SERIES_METRICS})
 
 
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

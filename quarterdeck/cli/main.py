@@ -228,17 +228,18 @@ def metrics(
 ) -> None:
     """Print the headline: ARR, NRR, GRR, logo and revenue churn, by segment."""
     from quarterdeck.cli.metrics_table import print_headline
-    from quarterdeck.exports import Shape, metric_options, rated_tables
+    from quarterdeck.exports import Shape, metric_options
     from quarterdeck.metrics.headline import headline
     from quarterdeck.metrics.registry import MetricInputs
     from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.canonical import canonical_tables
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(workspace)
     day = parse_as_of(as_of, ws.settings.timezone)
     con = open_warehouse(ws, read_only=True)
     try:
-        inputs = MetricInputs(rated_tables(con, day, ws.settings.base_currency),
+        inputs = MetricInputs(canonical_tables(con),
                               metric_options(ws, day, Shape(window_months=window)))
         rows = con.to_pyarrow(headline(inputs, by=by)).to_pylist()
         from quarterdeck.cli.staleness import REVENUE, warn_if_behind

@@ -130,16 +130,20 @@ def _without_past_due(changes: ir.Table) -> ir.Table:
 
 def currency_changes(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                      past_due_churn_days: int | None = None,
-                     roll_up_parents: bool = False) -> ir.Table:
+                     roll_up_parents: bool = False,
+                     subscription_rows: ir.Table | None = None) -> ir.Table:
     """Per account, currency and day of change: the change of MRR in the base currency
     (`mrr`), in the currency (`local`) and of running non-trial rows (`rows`), with the
-    running MRR after it (`mrr_after`, `local_after`).
+    running MRR after it (`mrr_after`, `local_after`). `subscription_rows` is
+    `subscription_mrr` of the same date and currency when the caller has it already.
 
     Example: €100 a month at 1.10 from 2024-02-01 → (2024-02-01, EUR, +110.00, +100.00, +1).
     """
     accounts = known_accounts(table_of(tables, "accounts"), as_of).select("account_id")
-    rows = subscription_mrr(table_of(tables, "subscriptions"), table_of(tables, "fx_rates"),
-                            as_of=as_of, base_currency=base_currency)
+    rows = subscription_rows
+    if rows is None:
+        rows = subscription_mrr(table_of(tables, "subscriptions"), table_of(tables, "fx_rates"),
+                                as_of=as_of, base_currency=base_currency)
     rows = rows.join(accounts, "account_id")
     changes = _row_changes(rows, as_of)
     if past_due_churn_days is not None:
@@ -160,11 +164,13 @@ def currency_changes(tables: Mapping[str, ir.Table], *, as_of: date, base_curren
 
 def account_mrr_changes(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                         free_plan: str = "churn", past_due_churn_days: int | None = None,
-                        roll_up_parents: bool = False) -> ir.Table:
+                        roll_up_parents: bool = False,
+                        subscription_rows: ir.Table | None = None) -> ir.Table:
     """Per account and day on which anything about its revenue changes: change (base-currency
     change of MRR), movement (the change valued at the rates of the MRR it replaces),
     mrr_before, mrr_after, paid_before (had MRR > 0 on an earlier day), customer_before,
-    customer_after. See the module for the definitions and settings.
+    customer_after. See the module for the definitions and settings; `subscription_rows` as
+    in `currency_changes`.
 
     Example: €100 → €120 a month with the rate 1.10 → 1.20: change +34.00, movement +22.00.
     """
@@ -172,7 +178,8 @@ def account_mrr_changes(tables: Mapping[str, ir.Table], *, as_of: date, base_cur
         raise ValueError(f"free_plan must be one of {FREE_PLAN_SETTINGS}, not {free_plan!r}")
     c = currency_changes(tables, as_of=as_of, base_currency=base_currency,
                          past_due_churn_days=past_due_churn_days,
-                         roll_up_parents=roll_up_parents)
+                         roll_up_parents=roll_up_parents,
+                         subscription_rows=subscription_rows)
     c = c.mutate(movement=currency_movement(c.mrr, c.local, c.mrr_after - c.mrr,
                                             c.local_after - c.local))
     days = c.group_by("account_id", "date").agg(
@@ -210,9 +217,15 @@ def account_mrr_daily(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
     Example: 500.00 a month from 2024-01-15 to 2024-03-01, as of 2024-03-31: 77 rows,
     mrr 500.00 through 2024-02-29, then 0.00 (customer false).
     """
-    days = account_mrr_changes(tables, as_of=as_of, base_currency=base_currency,
-                               free_plan=free_plan, past_due_churn_days=past_due_churn_days,
-                               roll_up_parents=roll_up_parents)
+    return daily_from_changes(
+        account_mrr_changes(tables, as_of=as_of, base_currency=base_currency,
+                            free_plan=free_plan, past_due_churn_days=past_due_churn_days,
+                            roll_up_parents=roll_up_parents), as_of=as_of)
+
+
+def daily_from_changes(days: ir.Table, *, as_of: date) -> ir.Table:
+    """`account_mrr_daily` from the change days `account_mrr_changes` gives as of `as_of`
+    (computed once, they can feed the daily rows and the movements alike)."""
     first = days.filter(days.mrr_after > 0).group_by("account_id").agg(first_day=days.date.min())
     days = days.join(first, "account_id")
     days = days.filter(days.date >= days.first_day)

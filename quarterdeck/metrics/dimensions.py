@@ -91,7 +91,7 @@ def _main_rows(rows: ir.Table, as_of: date) -> ir.Table:
 
 
 def account_dimensions(tables: Mapping[str, ir.Table], *, as_of: date,
-                       base_currency: str) -> ir.Table:
+                       base_currency: str, subscription_rows: ir.Table | None = None) -> ir.Table:
     """One row per account known at `as_of` with what reports group revenue by.
 
     Columns: account_id, segment, region, country, industry, owner (owner_email),
@@ -100,11 +100,14 @@ def account_dimensions(tables: Mapping[str, ir.Table], *, as_of: date,
     first paying month; NULL if it never paid), then every custom attribute of `accounts`.
     A missing text value reads "(none)".
     Example: an account paying 500.00 on "team" and 100.00 on "addon" since 2024-01-15 has
-    plan "team" and cohort_month 2024-01-01.
+    plan "team" and cohort_month 2024-01-01. `subscription_rows` is `subscription_mrr` of the
+    same date and currency when the caller has it already.
     """
     accounts = known_accounts(table_of(tables, "accounts"), as_of)
-    rows = subscription_mrr(table_of(tables, "subscriptions"), table_of(tables, "fx_rates"),
-                            as_of=as_of, base_currency=base_currency)
+    rows = subscription_rows
+    if rows is None:
+        rows = subscription_mrr(table_of(tables, "subscriptions"), table_of(tables, "fx_rates"),
+                                as_of=as_of, base_currency=base_currency)
     j = accounts.left_join(_main_rows(rows, as_of), "account_id")
 
     def text(value: ir.Value) -> ir.StringValue:

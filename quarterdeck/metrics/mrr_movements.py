@@ -59,9 +59,14 @@ def mrr_movements(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     Example: 10 seats at 50.00 start 2024-01-05 and 5 more the same day → one row
     (a, 2024-01-05, new, 750.00, 0.00, 750.00).
     """
-    days = account_mrr_changes(tables, as_of=as_of, base_currency=base_currency,
-                               free_plan=free_plan, past_due_churn_days=past_due_churn_days,
-                               roll_up_parents=roll_up_parents)
+    return movements_from_changes(
+        account_mrr_changes(tables, as_of=as_of, base_currency=base_currency,
+                            free_plan=free_plan, past_due_churn_days=past_due_churn_days,
+                            roll_up_parents=roll_up_parents))
+
+
+def movements_from_changes(days: ir.Table) -> ir.Table:
+    """`mrr_movements` from the change days `account_mrr_changes` gives."""
     moved = days.filter(days.movement != 0)
     moves = moved.select(
         "account_id", "date", movement_type=_movement_type(moved), amount=moved.movement,

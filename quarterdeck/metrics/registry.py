@@ -13,13 +13,14 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from quarterdeck.metrics.account_mrr import account_mrr_daily
+from quarterdeck.metrics.account_mrr import account_mrr_changes, daily_from_changes
 from quarterdeck.metrics.cohorts import cohort_retention
-from quarterdeck.metrics.dimensions import account_dimensions
+from quarterdeck.metrics.dimensions import account_dimensions, table_of
 from quarterdeck.metrics.mrr_bridge import mrr_bridge
-from quarterdeck.metrics.mrr_movements import movements_by_period, mrr_movements
+from quarterdeck.metrics.mrr_movements import movements_by_period, movements_from_changes
 from quarterdeck.metrics.retention import retention
 from quarterdeck.metrics.survival import customer_lifetimes, kaplan_meier
+from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,56 @@ class MetricOptions:
     roll_up_parents: bool = False
 
 
+def materialised(expr: ir.Table) -> ir.Table:
+    """`expr` computed now and held as an in-memory table on DuckDB, where a few hundred
+    thousand rows cost milliseconds to hand back and every later query reads them instead of
+    recomputing them; elsewhere (PostgreSQL, Spark) `expr` itself, computed where it is read."""
+    backend = expr._find_backend()
+    if backend.name != "duckdb":
+        return expr
+    return ibis.memtable(backend.to_pyarrow(expr))
+
+
+@dataclass
+class _Revenue:
+    """What every revenue metric of one set of revenue settings reads, built once."""
+
+    changes: ir.Table
+    start: date | None = None
+    movements: ir.Table | None = None
+    daily: ir.Table | None = None
+
+
 @dataclass
 class MetricInputs:
-    """The shared building blocks of every metric, built once per request."""
+    """The shared building blocks of every metric: the change days of each account's revenue
+    are computed once per set of revenue settings and read by every metric asked of these
+    inputs, also through `with_options` (a report asking for several metrics)."""
 
     tables: Mapping[str, ir.Table]
     options: MetricOptions
-    _cache: dict[str, ir.Table] = field(default_factory=dict)
-    _days: dict[str, date] = field(default_factory=dict)
+    _revenue: dict[tuple, _Revenue] = field(default_factory=dict)
+    _dimensions: dict[tuple, ir.Table] = field(default_factory=dict)
+    _rows: dict[tuple, ir.Table] = field(default_factory=dict)
 
-    def _get(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
-        if name not in self._cache:
-            self._cache[name] = build()
-        return self._cache[name]
+    def with_options(self, options: MetricOptions) -> MetricInputs:
+        """The same tables asked with other options, sharing what was already built."""
+        return MetricInputs(self.tables, options, self._revenue, self._dimensions, self._rows)
+
+    @property
+    def subscription_rows(self) -> ir.Table:
+        """`subscription_mrr` as of the date, once every row has its exchange rate: a missing
+        rate stops here with an error naming the currency and date, never a silent 0."""
+        o = self.options
+        key = (o.as_of, o.base_currency)
+        if key not in self._rows:
+            rows = subscription_mrr(table_of(self.tables, "subscriptions"),
+                                    table_of(self.tables, "fx_rates"), as_of=o.as_of,
+                                    base_currency=o.base_currency)
+            held = materialised(rows)
+            check_rates(rows._find_backend(), held, o.base_currency)
+            self._rows[key] = held
+        return self._rows[key]
 
     def _revenue_settings(self) -> dict[str, object]:
         """What account MRR and movements depend on: the date and the metric settings."""
@@ -60,31 +98,54 @@ class MetricInputs:
                 "roll_up_parents": o.roll_up_parents}
 
     @property
+    def _shared(self) -> _Revenue:
+        settings = self._revenue_settings()
+        key = tuple(settings.values())
+        if key not in self._revenue:
+            self._revenue[key] = _Revenue(materialised(account_mrr_changes(
+                self.tables, **settings, subscription_rows=self.subscription_rows)))
+        return self._revenue[key]
+
+    @property
+    def changes(self) -> ir.Table:
+        """`account_mrr_changes` for these options."""
+        return self._shared.changes
+
+    @property
     def daily(self) -> ir.Table:
-        return self._get("daily",
-                         lambda: account_mrr_daily(self.tables, **self._revenue_settings()))
+        shared = self._shared
+        if shared.daily is None:
+            shared.daily = daily_from_changes(shared.changes, as_of=self.options.as_of)
+        return shared.daily
 
     @property
     def movements(self) -> ir.Table:
-        return self._get("movements",
-                         lambda: mrr_movements(self.tables, **self._revenue_settings()))
+        shared = self._shared
+        if shared.movements is None:
+            shared.movements = movements_from_changes(shared.changes)
+        return shared.movements
 
     @property
     def dimensions(self) -> ir.Table:
         o = self.options
-        return self._get("dimensions", lambda: account_dimensions(
-            self.tables, as_of=o.as_of, base_currency=o.base_currency))
+        key = (o.as_of, o.base_currency)
+        if key not in self._dimensions:
+            self._dimensions[key] = account_dimensions(
+                self.tables, as_of=o.as_of, base_currency=o.base_currency,
+                subscription_rows=self.subscription_rows)
+        return self._dimensions[key]
 
     @property
     def start(self) -> date:
         """The first day reported: the option, else the first paying day in the data (the
-        first movement is always an account's first `new`), looked up once per request."""
+        first movement is always an account's first `new`), looked up once per settings."""
         if self.options.start is not None:
             return self.options.start
-        if "start" not in self._days:
+        shared = self._shared
+        if shared.start is None:
             first = self.movements.date.min().to_pyarrow().as_py()
-            self._days["start"] = first or self.options.as_of
-        return self._days["start"]
+            shared.start = first or self.options.as_of
+        return shared.start
 
 
 Metric = Callable[[MetricInputs], ir.Table]
@@ -100,7 +161,7 @@ def _movements(m: MetricInputs) -> ir.Table:
 
 def _bridge(m: MetricInputs) -> ir.Table:
     o = m.options
-    return mrr_bridge(m.movements, m.daily, m.dimensions, grain=o.grain, start=m.start,
+    return mrr_bridge(m.changes, m.dimensions, grain=o.grain, start=m.start,
                       end=o.as_of, by=o.by, fiscal_start_month=o.fiscal_start_month)
 
 
@@ -137,6 +198,10 @@ METRICS: dict[str, Metric] = {
 }
 
 
-def metric(name: str, tables: Mapping[str, ir.Table], options: MetricOptions) -> ir.Table:
-    """The expression of metric `name` (see METRICS) for these tables and options."""
+def metric(name: str, tables: Mapping[str, ir.Table] | MetricInputs,
+           options: MetricOptions) -> ir.Table:
+    """The expression of metric `name` (see METRICS) for these tables and options; given the
+    inputs of an earlier metric, what it built is read again rather than rebuilt."""
+    if isinstance(tables, MetricInputs):
+        return METRICS[name](tables.with_options(options))
     return METRICS[name](MetricInputs(tables, options))

@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from quarterdeck.exports import Shape, metric_options, rated_tables
+from quarterdeck.exports import Shape, metric_options
 from quarterdeck.health import (
     feature_table,
     health_scores,
@@ -56,7 +56,7 @@ def rows(con: BaseBackend, expr: ir.Table) -> list[dict[str, Any]]:
 
 def bridge_period(ws: Workspace, con: BaseBackend, as_of: date, grain: str) -> BridgePeriod:
     """The last period of `mrr_bridge` at `grain` (the one holding `as_of`, to the date)."""
-    tables = rated_tables(con, as_of, ws.settings.base_currency)
+    tables = canonical_tables(con)
     bridge = metric("mrr_bridge", tables, metric_options(ws, as_of, Shape(grain=grain,
                                                                          start=as_of)))
     found = rows(con, bridge.order_by(ibis.desc("period_start")).limit(1))
@@ -78,7 +78,7 @@ def bridge_period(ws: Workspace, con: BaseBackend, as_of: date, grain: str) -> B
 
 def trailing_retention(ws: Workspace, con: BaseBackend, as_of: date) -> dict[str, Any]:
     """The retention row of the 12 months ending on `as_of` (the last period's window)."""
-    tables = rated_tables(con, as_of, ws.settings.base_currency)
+    tables = canonical_tables(con)
     shape = Shape(grain="day", window_months=12, start=as_of)
     table = metric("retention", tables, metric_options(ws, as_of, shape))
     found = rows(con, table.filter(table.period_end == ibis.literal(as_of)))

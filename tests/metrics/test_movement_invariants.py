@@ -1,5 +1,6 @@
 """On random subscription histories: MRR at a period's start + its movements = MRR at its end,
-per account and in total, to the cent; and every grain adds up to the same totals."""
+per account and in total, to the cent; every grain adds up to the same totals; and the bridge,
+computed from the change days alone, gives what the daily rows give at each period's ends."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.metrics.account_mrr import account_mrr_daily
+from quarterdeck.metrics.account_mrr import account_mrr_changes, account_mrr_daily
 from quarterdeck.metrics.dimensions import account_dimensions
 from quarterdeck.metrics.mrr_bridge import mrr_bridge
 from quarterdeck.metrics.mrr_movements import MOVEMENT_TYPES, movements_by_period, mrr_movements
@@ -103,14 +104,21 @@ def test_movements_explain_every_change_at_every_grain(history):
         assert m["mrr_before"] + m["amount"] == m["mrr_after"]
         assert m["movement_type"] in MOVEMENT_TYPES
 
-    # The bridge closes per month, in money and in customers.
+    # The bridge closes per month, in money and in customers, and its ends are the daily
+    # rows' on the day before each period and on its last day, per segment and in all.
+    daily = {(r["account_id"], r["date"]): r for r in con.to_pyarrow(daily_expr).to_pylist()}
+    segment = {r["account_id"]: r["segment"] for r in con.to_pyarrow(dims).to_pylist()}
+    changes_expr = account_mrr_changes(tables, **kw)
     for grain in ("month", "quarter"):
-        bridge = con.to_pyarrow(mrr_bridge(moves_expr, daily_expr, dims, grain=grain,
+        bridge = con.to_pyarrow(mrr_bridge(changes_expr, dims, grain=grain,
                                            start=ORIGIN, end=AS_OF, by=("segment",)))
+        periods = {p.label: p for p in periods_between(ORIGIN, AS_OF, grain)}
         for b in bridge.to_pylist():
             assert b["starting_mrr"] + sum(b[k] for k in MOVEMENT_TYPES) == b["ending_mrr"]
             assert (b["starting_customers"] + b["new_customers"] + b["reactivated_customers"]
                     - b["churned_customers"]) == b["ending_customers"]
+            expected = _bridge_from_daily(daily, segment, periods[b["period"]], b["segment"])
+            assert {k: b[k] for k in expected} == expected, (grain, b["period"], b["segment"])
 
     # Day, month, quarter and year roll-ups agree per movement type.
     totals = {}
@@ -126,3 +134,24 @@ def test_movements_explain_every_change_at_every_grain(history):
     assert totals["day"] == totals["month"] == totals["quarter"] == totals["year"] == dict(
         expected)
     con.disconnect()
+
+
+def _bridge_from_daily(daily, segment, period, value):
+    """A bridge row's ends and customer counts as the module defines them from the daily rows
+    (its movement sums are checked above)."""
+    before, last = period.start - timedelta(days=1), min(period.end, AS_OF)
+    counts = defaultdict(int)
+    start_mrr = end_mrr = ZERO
+    for account in {a for a, _ in daily}:
+        if value != "all" and segment.get(account) != value:
+            continue
+        start, end = daily.get((account, before)), daily.get((account, last))
+        start_mrr += start["mrr"] if start else ZERO
+        end_mrr += end["mrr"] if end else ZERO
+        was, now = bool(start and start["customer"]), bool(end and end["customer"])
+        counts["starting_customers"] += was
+        counts["ending_customers"] += now
+        counts["churned_customers"] += was and not now
+        counts["new_customers"] += now and not was and start is None
+        counts["reactivated_customers"] += now and not was and start is not None
+    return {"starting_mrr": start_mrr, "ending_mrr": end_mrr, **counts}

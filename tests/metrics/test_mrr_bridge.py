@@ -7,10 +7,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from quarterdeck.metrics.account_mrr import account_mrr_daily
+from quarterdeck.metrics.account_mrr import account_mrr_changes
 from quarterdeck.metrics.dimensions import account_dimensions
 from quarterdeck.metrics.mrr_bridge import mrr_bridge
-from quarterdeck.metrics.mrr_movements import mrr_movements
 from quarterdeck.testing import revenue_worlds as rw
 
 _spec = importlib.util.spec_from_file_location(
@@ -30,7 +29,7 @@ def bridge(backend, world, *, grain="month", start=date(2024, 1, 1), end=date(20
            by=(), **settings):
     tables = backend.load(world)
     kw = {"as_of": end, "base_currency": "USD", **settings}
-    expr = mrr_bridge(mrr_movements(tables, **kw), account_mrr_daily(tables, **kw),
+    expr = mrr_bridge(account_mrr_changes(tables, **kw),
                       account_dimensions(tables, as_of=end, base_currency="USD"),
                       grain=grain, start=start, end=end, by=by)
     return {(r["period"], *[r[b] for b in by]) if by else r["period"]: r
