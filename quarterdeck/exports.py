@@ -160,7 +160,7 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
         by = (shape or Shape()).by
         return _write_arrow(_published(ws, name, as_of, ops_by=by[0] if by else "csm"), fmt,
                             out)
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
 
     con = open_warehouse(ws, read_only=True)
     try:

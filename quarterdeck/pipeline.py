@@ -38,7 +38,7 @@ from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
-from quarterdeck.warehouse.connection import connect
+from quarterdeck.warehouse.connection import connect, open_warehouse  # noqa: F401 (re-exported)
 from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_daily
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
@@ -62,11 +62,6 @@ class RunResult:
     operations: OperationsResult | None = None
     notes: list[str] = field(default_factory=list)
     quality: QualityReport | None = None
-
-
-def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
-    return connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
-                   threads=ws.settings.warehouse.threads, read_only=read_only, root=ws.root)
 
 
 def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: date,

@@ -45,7 +45,7 @@ def _opened(workspace: Any, as_of: str | None, *, warehouse: bool = True
             ) -> Iterator[tuple[Any, Any, Any, date]]:
     from quarterdeck.appdb.database import make_engine, migrate
     from quarterdeck.cli.main import parse_as_of
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(workspace)

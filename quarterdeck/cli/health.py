@@ -77,8 +77,8 @@ def validate(
     from quarterdeck.health.renewal_outcomes import GRACE_DAYS
     from quarterdeck.health.validation import validate_model
     from quarterdeck.health.validation_report import render_validation_html, render_validation_rich
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
 
     ws, day = _open(workspace, as_of)
     end = parse_as_of(to) if to else day - timedelta(days=GRACE_DAYS)
@@ -155,8 +155,8 @@ def train(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
     from quarterdeck.health.churn_model import train_churn_model
     from quarterdeck.health.model_store import churn_models_dir, save_model
     from quarterdeck.landing.account_versions import with_account_versions
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
 
     ws, day = _open(workspace, as_of)
     con = open_warehouse(ws, read_only=True)

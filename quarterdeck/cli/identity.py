@@ -83,7 +83,7 @@ def matches(
 ) -> None:
     """List the matched pairs with their probability, evidence and decision."""
     from quarterdeck.identity.tables import ACCOUNT_MATCHES
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     if decision is not None and decision not in DECISIONS:

@@ -231,8 +231,8 @@ def metrics(
     from quarterdeck.exports import Shape, metric_options
     from quarterdeck.metrics.headline import headline
     from quarterdeck.metrics.registry import MetricInputs
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(workspace)

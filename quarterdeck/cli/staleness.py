@@ -18,7 +18,7 @@ def warn_if_behind(out: Console, ws: Workspace, day: date, *, con: BaseBackend |
                    entities: tuple[str, ...] | None = None) -> list[DataAge]:
     """Print one warning per entity whose newest fact is more than a day before `day`, and
     how to ask for the data's own last day; returns what it warned about."""
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
 
     own = con is None
     con = open_warehouse(ws, read_only=True) if con is None else con

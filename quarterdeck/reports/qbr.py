@@ -146,9 +146,9 @@ def _warehouse_facts(ws: Workspace, accounts: list[str], as_of: date) -> dict[st
     """Per account: usage by month, milestones, support summary and health, each table
     filtered to the accounts and read once."""
     from quarterdeck.health import feature_table, health_scores
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.account_daily import account_daily
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
 
     con = open_warehouse(ws, read_only=True)
     try:

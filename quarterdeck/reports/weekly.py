@@ -39,7 +39,7 @@ def build_weekly_report(ws: Workspace, as_of: date, *,
                         progress: Progress | None = None) -> WeeklyReport:
     """The weekly operating report of `as_of` (see docs/reports.md for every section)."""
     from quarterdeck.appdb.database import make_engine
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
 
     defs = definitions or load_report_definitions(ws.definitions_dir)
     step = progress or (lambda _: None)

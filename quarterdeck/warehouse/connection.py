@@ -27,6 +27,8 @@ from quarterdeck.warehouse.backends import backend_of_url
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from quarterdeck.workspace.workspace import Workspace
+
 #: Settings of the one Spark session a process starts: small, quiet, deterministic and exact.
 SPARK_CONF: dict[str, str] = {
     "spark.app.name": "quarterdeck",
@@ -186,3 +188,9 @@ def _connect_spark(url: str, root: Path | None) -> BaseBackend:
     if folder is not None:
         attach_spark_tables(session, folder)
     return con
+
+
+def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
+    """The workspace's warehouse, with its memory and thread settings."""
+    return connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
+                   threads=ws.settings.warehouse.threads, read_only=read_only, root=ws.root)
