@@ -103,24 +103,23 @@ def _windows(as_of: date, grain: str, window_months: int, start: date | None,
 def _members(daily: ir.Table, windows: ir.Table, days: list[date]) -> ir.Table:
     """One row per period and cohort member: its MRR at the window start and at the end, and
     whether it is still a customer at the end."""
-    # Each period reads two days of `daily`, its window start and its end, in one pass: a join
-    # with a small table of those days, never a spine of accounts × days.
-    marks = windows.select("period", mark=windows.window_start, is_start=True).union(
-        windows.select("period", mark=windows.period_end, is_start=False))
-    # The literal list as well lets an engine prune with its zone maps or a date index.
+    # Each period reads two days of `daily`, its window start and its end: joins with small
+    # tables of those days, never a spine of accounts × days. The literal list as well lets
+    # an engine prune with its zone maps or a date index.
     d = daily.filter(daily.date.isin(days))
-    d = d.join(marks, d.date == marks.mark)
-    mrr = d.mrr.cast(MONEY)
-    pairs = d.group_by("period", "account_id").agg(
-        start_mrr=ibis.ifelse(d.is_start, mrr, ibis.null(MONEY)).max(),
-        end_mrr=ibis.ifelse(d.is_start, ibis.null(MONEY), mrr).max(),
-        # An integer flag: PostgreSQL has no max() of booleans.
-        still_customer=ibis.ifelse(~d.is_start & d.customer.fill_null(False), 1, 0).max(),
-    )
-    # No row on a day means MRR 0 then: such accounts are not in the cohort, or have churned.
-    j = pairs.filter(pairs.start_mrr > 0)
+    opens = windows.select("period", mark=windows.window_start)
+    starts = d.join(opens, d.date == opens.mark)
+    # No row on a day means MRR 0 then: such accounts are not in the cohort.
+    starts = starts.select("period", "account_id", start_mrr=starts.mrr.cast(MONEY))
+    starts = starts.filter(starts.start_mrr > 0)
+    closes = windows.select("period", mark=windows.period_end)
+    ends = d.join(closes, d.date == closes.mark)
+    ends = ends.select("period", "account_id", end_mrr=ends.mrr.cast(MONEY),
+                       still_customer=ends.customer.fill_null(False))
+    # A left join: a member with no row at the end has churned, with MRR 0.
+    j = starts.left_join(ends, ["period", "account_id"])
     zero = ibis.literal(0, MONEY)
-    s, e, kept = j.start_mrr, j.end_mrr.fill_null(zero), j.still_customer == 1
+    s, e, kept = j.start_mrr, j.end_mrr.fill_null(zero), j.still_customer.fill_null(False)
     return j.select(
         "period", "account_id", starting_mrr=s, ending_mrr=e, churned=flag(~kept),
         retained_mrr=ibis.ifelse(e < s, e, s).cast(MONEY),
