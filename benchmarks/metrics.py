@@ -170,7 +170,7 @@ def phase_engine(ws_root: Path, as_of: date, money18: bool) -> dict:
     if money18:
         use_money18()
     import quarterdeck.metrics.registry  # noqa: F401  (imports are not measured)
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(ws_root)
@@ -189,7 +189,7 @@ def phase_pandas(ws_root: Path, as_of: date) -> dict:
     sys.path.insert(0, str(HERE))
     import pandas_reference as ref
 
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(ws_root)
@@ -214,7 +214,7 @@ def phase_pandas_process(ws_root: Path, as_of: date) -> dict:
     sys.path.insert(0, str(HERE))
     import pandas_reference as ref
 
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(ws_root)
@@ -251,8 +251,8 @@ def phase_profile(ws_root: Path, as_of: date, money18: bool, out_dir: Path) -> d
         use_money18()
     from quarterdeck.metrics.account_mrr import account_mrr_changes, currency_changes
     from quarterdeck.metrics.registry import MetricInputs, MetricOptions
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.warehouse.subscription_mrr import subscription_mrr
     from quarterdeck.workspace.workspace import open_workspace
 
@@ -290,6 +290,7 @@ def phase_profile(ws_root: Path, as_of: date, money18: bool, out_dir: Path) -> d
     operators, split = {}, {}
     raw = con.con
     for name in ("movements", "bridge", "retention"):
+        con._run_pre_execute_hooks(blocks[name])  # registers the in-memory tables it reads
         started = time.perf_counter()
         sql = con.compile(blocks[name])
         compiled = time.perf_counter() - started

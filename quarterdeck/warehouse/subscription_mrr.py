@@ -53,20 +53,22 @@ def as_decimal(value: ir.NumericValue, to: dt.Decimal) -> ir.DecimalValue:
     return value.cast(to)
 
 
-def divide_half_up(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
-                   places: int = 2) -> ir.DecimalValue:
-    """`numerator / divisor` rounded half up to `places` decimals, exactly, for numerator ≥ 0.
+def approximate_quotient(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
+                         places: int = 2) -> ir.DecimalValue:
+    """`numerator / divisor` in floating point, cast to `places` decimals: at most one unit
+    off the exact half-up quotient (`nudged` corrects it)."""
+    return (numerator.cast(dt.float64) / divisor.cast(dt.float64)).cast(dt.Decimal(38, places))
 
-    Example: 1000 / 12 → 83.33, 1.5 / 12 = 0.125 → 0.13.
-    """
-    # Some engines (DuckDB) divide decimals in floating point. The float quotient is at most
-    # one unit off after rounding, so it is checked and nudged with exact decimal products.
+
+def nudged(numerator: ir.DecimalValue, divisor: ir.IntegerValue, approx: ir.DecimalValue,
+           places: int = 2) -> ir.DecimalValue:
+    """The exact half-up quotient from its approximation `approx`, checked with exact
+    decimal products in the numerator's own type (so the comparison is exact on every
+    engine) and moved one unit where it is off; for numerator ≥ 0."""
     target = dt.Decimal(38, places)
     unit = Decimal(1).scaleb(-places)
     half = ibis.literal(unit / 2, dt.Decimal(38, places + 1))
     step = ibis.literal(unit, target)
-    approx = (numerator.cast(dt.float64) / divisor.cast(dt.float64)).cast(target)
-    # Bounds in the numerator's own type, so that the comparison is exact on every engine.
     exact = numerator.type()
     low = as_decimal((approx - half) * divisor, exact)  # least numerator rounding to `approx`
     high = as_decimal((approx + half) * divisor, exact)  # least numerator rounding above it
@@ -78,6 +80,17 @@ def divide_half_up(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
         )
         .cast(target)
     )
+
+
+def divide_half_up(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
+                   places: int = 2) -> ir.DecimalValue:
+    """`numerator / divisor` rounded half up to `places` decimals, exactly, for numerator ≥ 0.
+
+    Example: 1000 / 12 → 83.33, 1.5 / 12 = 0.125 → 0.13.
+    """
+    # Some engines (DuckDB) divide decimals in floating point. The float quotient is at most
+    # one unit off after rounding, so it is checked and nudged with exact decimal products.
+    return nudged(numerator, divisor, approximate_quotient(numerator, divisor, places), places)
 
 
 def _rates_at_start(keys: ir.Table, fx_rates: ir.Table) -> ir.Table:
@@ -124,17 +137,22 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     fx_rate = ibis.ifelse(
         s.currency == base_currency, ibis.literal(Decimal(1), RATE), s.fx_rate
     ).cast(RATE)
-    zero = ibis.literal(Decimal(0), MONEY)
+    # Each step a column of its own, computed once per row: the rounding reads the converted
+    # amount and the approximate quotients three to five times each, and 38-digit decimals
+    # are the costliest arithmetic here (a conversion to floating point included).
+    s = s.mutate(fx_rate=fx_rate, converted=as_decimal(s.net * fx_rate, _CONVERTED))
     months = s.interval_months
-    mrr_local = ibis.ifelse(s.trial, zero, divide_half_up(s.net, months))
+    s = s.mutate(local_approx=approximate_quotient(s.net, months),
+                 approx=approximate_quotient(s.converted, months))
+    zero = ibis.literal(Decimal(0), MONEY)
+    mrr_local = ibis.ifelse(s.trial, zero, nudged(s.net, months, s.local_approx))
     # A trial needs no conversion, so a missing rate does not make its (zero) MRR unknown.
-    converted = as_decimal(s.net * fx_rate, _CONVERTED)
-    mrr = ibis.ifelse(s.trial, zero, divide_half_up(converted, months))
+    mrr = ibis.ifelse(s.trial, zero, nudged(s.converted, months, s.approx))
     return s.select(
         "account_id", "subscription_id", "plan", "currency", "interval_months", "start_date",
         "end_date", "trial",
         mrr_local=mrr_local.cast(MONEY),
-        fx_rate=fx_rate,
+        fx_rate=s.fx_rate,
         mrr=mrr.cast(MONEY),
     )
 
