@@ -12,14 +12,16 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from quarterdeck.cli.options import AsOfOpt, WorkspaceOpt
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 alert_app = typer.Typer(help="Alerts raised by signals: list, acknowledge, resolve.",

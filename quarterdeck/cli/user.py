@@ -8,15 +8,17 @@ from __future__ import annotations
 import getpass
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from quarterdeck.cli.errors import friendly_errors
 from quarterdeck.cli.options import WorkspaceOpt
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 user_app = typer.Typer(help="Manage the people who can sign in to the web app.",
                        no_args_is_help=True)
