@@ -12,6 +12,7 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+from ibis.backends import BaseBackend
 
 from quarterdeck.metrics.account_mrr import account_mrr_changes, daily_from_changes
 from quarterdeck.metrics.cohorts import cohort_retention
@@ -39,14 +40,24 @@ class MetricOptions:
     roll_up_parents: bool = False
 
 
+def _engine(expr: ir.Table) -> BaseBackend | None:
+    """The engine `expr` runs on: its tables' backend, the default one for in-memory tables,
+    None for an expression over unbound tables (built to be compiled, not run)."""
+    backends, unbound = expr._find_backends()
+    if unbound:
+        return None
+    return backends[0] if backends else ibis.get_backend()
+
+
 def materialised(expr: ir.Table) -> ir.Table:
     """`expr` computed now and held as an in-memory table on DuckDB, where a few hundred
     thousand rows cost milliseconds to hand back and every later query reads them instead of
-    recomputing them; elsewhere (PostgreSQL, Spark) `expr` itself, computed where it is read."""
-    backend = expr._find_backend()
-    if backend.name != "duckdb":
+    recomputing them; elsewhere (PostgreSQL, Spark, unbound tables) `expr` itself, computed
+    where it is read."""
+    engine = _engine(expr)
+    if engine is None or engine.name != "duckdb":
         return expr
-    return ibis.memtable(backend.to_pyarrow(expr))
+    return ibis.memtable(engine.to_pyarrow(expr))
 
 
 @dataclass
@@ -86,7 +97,9 @@ class MetricInputs:
                                     table_of(self.tables, "fx_rates"), as_of=o.as_of,
                                     base_currency=o.base_currency)
             held = materialised(rows)
-            check_rates(rows._find_backend(), held, o.base_currency)
+            engine = _engine(rows)
+            if engine is not None:
+                check_rates(engine, held, o.base_currency)
             self._rows[key] = held
         return self._rows[key]
 
