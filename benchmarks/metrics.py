@@ -304,6 +304,7 @@ def phase_profile(ws_root: Path, as_of: date, money18: bool, out_dir: Path) -> d
         raw.execute("PRAGMA disable_profiling")
         operators[name] = _top_operators(json.loads(path.read_text()))
     variants = {} if money18 else _engine_variants(con, as_of, base)
+    con._run_pre_execute_hooks(inputs.daily)
     scans = {} if money18 else _scan_money(raw, con.compile(inputs.daily))
     return {"blocks": timings, "split": split, "operators": operators, "variants": variants,
             "scans": scans}
@@ -434,6 +435,26 @@ def company_ready(company: Path, accounts: int, years: int) -> dict | None:
     return m
 
 
+def prepare_workspace(child: Any, show: Any, company: Path, ws: Path, accounts: int,
+                      years: int) -> str:
+    """The demo company generated in `company` (or reused when it holds this scale) and its
+    four revenue entities loaded into a new workspace `ws`, each step run by `child` and shown
+    by `show`; the company's today."""
+    meta = company_ready(company, accounts, years)
+    if meta is None:
+        g = child("generate", "--company", str(company), "--accounts", str(accounts),
+                  "--years", str(years))
+        show("demo generation (no events)", g["seconds"], g["rss_mb"],
+             ", ".join(f"{v:,} {k}" for k, v in g["rows"].items()))
+        today = g["today"]
+    else:
+        today = meta["today"]
+        print(f"(demo company reused from {company})")
+    loaded = child("load", "--company", str(company), "--workspace", str(ws))
+    show("load 4 entities", loaded["seconds"], loaded["rss_mb"], ", ".join(ENTITIES))
+    return today
+
+
 @with_load
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -468,18 +489,7 @@ def main() -> None:
               f"{years} years, seed {SEED}, {psutil.cpu_count()} cores, "
               f"best of {args.repeat} runs per measured phase")
         print(f"{'phase':<34}{'seconds':>9}{'peak RSS MB':>13}  notes", flush=True)
-        meta = company_ready(company, accounts, years)
-        if meta is None:
-            g = run_child("generate", "--company", str(company), "--accounts", str(accounts),
-                          "--years", str(years))
-            row("demo generation (no events)", g["seconds"], g["rss_mb"],
-                ", ".join(f"{v:,} {k}" for k, v in g["rows"].items()))
-            today = g["today"]
-        else:
-            today = meta["today"]
-            print(f"(demo company reused from {company})")
-        loaded = run_child("load", "--company", str(company), "--workspace", str(ws))
-        row("load 4 entities", loaded["seconds"], loaded["rss_mb"], ", ".join(ENTITIES))
+        today = prepare_workspace(run_child, row, company, ws, accounts, years)
 
         variants = [("", [])] + ([(" DECIMAL(18,2)", ["--money18"])] if args.money18 else [])
         engine_best = {}
