@@ -151,8 +151,11 @@ def metric_options(ws: Workspace, as_of: date, shape: Shape):
 
 
 def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
-                 out: Path | None = None, shape: Shape | None = None) -> int:
-    """Write table `name` to `out` (standard output when None); returns the rows written."""
+                 out: Path | None = None, shape: Shape | None = None,
+                 con: BaseBackend | None = None) -> int:
+    """Write table `name` to `out` (standard output when None); returns the rows written.
+    `con` is the warehouse when the caller has it open (it stays open), else it is opened
+    here when needed."""
     if name not in exportable_tables():
         raise UnknownTableError(
             f"no table called {name!r}; exportable tables: {', '.join(exportable_tables())}")
@@ -162,7 +165,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
                             out)
     from quarterdeck.warehouse.connection import open_warehouse
 
-    con = open_warehouse(ws, read_only=True)
+    own = con is None
+    con = open_warehouse(ws, read_only=True) if con is None else con
     try:
         if name in FORECAST_TABLES:
             return _write_arrow(_forecast(ws, con, name, as_of, shape or Shape()), fmt, out)
@@ -191,7 +195,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
         # so an export of any size runs in bounded memory.
         return _write_batches(con.to_pyarrow_batches(expr, chunk_size=100_000), fmt, out)
     finally:
-        con.disconnect()
+        if own:
+            con.disconnect()
 
 
 def _identity_table(con: BaseBackend, name: str) -> ir.Table:

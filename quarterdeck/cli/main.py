@@ -210,12 +210,19 @@ def export(
     shape = Shape(grain=grain, window_months=window, by=_split(by),
                   start=parse_as_of(start) if start else None, roll_up_parents=roll_up_parents,
                   horizon_days=horizon)
-    rows = export_table(ws, table, as_of=day, fmt=format, out=out, shape=shape)
-    if out is not None:
-        err_console.print(f"{rows:,} rows written to {out}")
     from quarterdeck.cli.staleness import REVENUE, warn_if_behind
+    from quarterdeck.warehouse.connection import open_warehouse
 
-    warn_if_behind(err_console, ws, day, entities=REVENUE)  # on stderr: stdout may be the data
+    # One connection for the table and the staleness check after it.
+    con = open_warehouse(ws, read_only=True)
+    try:
+        rows = export_table(ws, table, as_of=day, fmt=format, out=out, shape=shape, con=con)
+        if out is not None:
+            err_console.print(f"{rows:,} rows written to {out}")
+        # On stderr: stdout may be the data.
+        warn_if_behind(err_console, ws, day, con=con, entities=REVENUE)
+    finally:
+        con.disconnect()
 
 
 @app.command()
