@@ -21,6 +21,7 @@ from quarterdeck.metrics.mrr_bridge import mrr_bridge
 from quarterdeck.metrics.mrr_movements import movements_by_period, movements_from_changes
 from quarterdeck.metrics.retention import retention
 from quarterdeck.metrics.survival import customer_lifetimes, kaplan_meier
+from quarterdeck.warehouse.backends import capabilities
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 
 
@@ -40,22 +41,24 @@ class MetricOptions:
     roll_up_parents: bool = False
 
 
-def _engine(expr: ir.Table) -> BaseBackend | None:
-    """The engine `expr` runs on: its tables' backend, the default one for in-memory tables,
-    None for an expression over unbound tables (built to be compiled, not run)."""
-    backends, unbound = expr._find_backends()
-    if unbound:
-        return None
-    return backends[0] if backends else ibis.get_backend()
+def _engine(tables: Mapping[str, ir.Table]) -> BaseBackend | None:
+    """The engine `tables` live on: their backend, the default one when they are all
+    in-memory tables, None when any is unbound (expressions built to be compiled, not run)."""
+    found: list[BaseBackend] = []
+    for table in tables.values():
+        backends, unbound = table._find_backends()
+        if unbound:
+            return None
+        found.extend(backends)
+    return found[0] if found else ibis.get_backend()
 
 
-def materialised(expr: ir.Table) -> ir.Table:
-    """`expr` computed now and held as an in-memory table on DuckDB, where a few hundred
-    thousand rows cost milliseconds to hand back and every later query reads them instead of
-    recomputing them; elsewhere (PostgreSQL, Spark, unbound tables) `expr` itself, computed
-    where it is read."""
-    engine = _engine(expr)
-    if engine is None or engine.name != "duckdb":
+def materialised(expr: ir.Table, engine: BaseBackend | None) -> ir.Table:
+    """`expr` computed now on `engine` and held as an in-memory table where the engine
+    supports it (`shared_results`: DuckDB, where a few hundred thousand rows cost milliseconds
+    to hand back and every later query reads them instead of recomputing them); elsewhere
+    (PostgreSQL, Spark, unbound tables) `expr` itself, computed where it is read."""
+    if engine is None or not capabilities(engine).supports("shared_results"):
         return expr
     return ibis.memtable(engine.to_pyarrow(expr))
 
@@ -82,6 +85,11 @@ class MetricInputs:
     _dimensions: dict[tuple, ir.Table] = field(default_factory=dict)
     _rows: dict[tuple, ir.Table] = field(default_factory=dict)
 
+    @property
+    def engine(self) -> BaseBackend | None:
+        """The engine the tables live on (see `_engine`)."""
+        return _engine(self.tables)
+
     def with_options(self, options: MetricOptions) -> MetricInputs:
         """The same tables asked with other options, sharing what was already built."""
         return MetricInputs(self.tables, options, self._revenue, self._dimensions, self._rows)
@@ -96,8 +104,8 @@ class MetricInputs:
             rows = subscription_mrr(table_of(self.tables, "subscriptions"),
                                     table_of(self.tables, "fx_rates"), as_of=o.as_of,
                                     base_currency=o.base_currency)
-            held = materialised(rows)
-            engine = _engine(rows)
+            engine = self.engine
+            held = materialised(rows, engine)
             if engine is not None:
                 check_rates(engine, held, o.base_currency)
             self._rows[key] = held
@@ -116,7 +124,8 @@ class MetricInputs:
         key = tuple(settings.values())
         if key not in self._revenue:
             self._revenue[key] = _Revenue(materialised(account_mrr_changes(
-                self.tables, **settings, subscription_rows=self.subscription_rows)))
+                self.tables, **settings, subscription_rows=self.subscription_rows),
+                self.engine))
         return self._revenue[key]
 
     @property
@@ -156,7 +165,12 @@ class MetricInputs:
             return self.options.start
         shared = self._shared
         if shared.start is None:
-            first = self.movements.date.min().to_pyarrow().as_py()
+            first_day = self.movements.date.min()
+            # On the tables' own engine: the movements may read only in-memory tables, which
+            # Ibis would otherwise run on a default engine of its own.
+            engine = self.engine
+            first = (engine.to_pyarrow(first_day) if engine is not None
+                     else first_day.to_pyarrow()).as_py()
             shared.start = first or self.options.as_of
         return shared.start
 

@@ -24,6 +24,9 @@ FEATURES: dict[str, str] = {
     "derived_tables_persist": "Tables the pipeline derives (`account_daily`) outlive the run",
     "memory_limit": "`warehouse.memory_limit` bounds memory; big aggregations spill to disk",
     "export_copy": "`quarterdeck export` streams with the warehouse's own COPY",
+    "shared_results": "Metrics asked together hold their shared inputs (priced subscription "
+                      "rows, change days: a few hundred thousand rows) in memory, outside the "
+                      "memory limit, instead of recomputing them in each query",
 }
 
 
