@@ -254,7 +254,7 @@ PLAYBOOK_SHAPE = """
 
 
 def _warehouse(ws_root: Path) -> tuple[Workspace, BaseBackend]:
-    from quarterdeck.pipeline import open_warehouse
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(ws_root)

@@ -44,8 +44,8 @@ PHASES = ("baseline", "forecast", "backtest", "interval")
 
 def _tables(ws_root: Path) -> tuple[object, dict]:
     from quarterdeck.landing.account_versions import with_account_versions
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(ws_root)

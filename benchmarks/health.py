@@ -50,8 +50,8 @@ BASELINE_SQL = """
 
 
 def _open(ws_root: Path) -> tuple[object, dict, object]:
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(ws_root)

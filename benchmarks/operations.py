@@ -117,8 +117,8 @@ def copy_app_db(source: Path, target: Path) -> None:
 # Phases: each runs in a fresh process (`--phase`) and returns its figures as JSON.
 
 def _open(bench: Bench) -> tuple[Any, Any, dict]:
-    from quarterdeck.pipeline import open_warehouse
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
     from quarterdeck.workspace.workspace import open_workspace
 
     ws = open_workspace(bench.ws)

@@ -74,7 +74,8 @@ DAILY_SNIPPET = """
 import sys
 from datetime import date
 from pathlib import Path
-from quarterdeck.pipeline import build_daily_tables, open_warehouse
+from quarterdeck.pipeline import build_daily_tables
+from quarterdeck.warehouse.connection import open_warehouse
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.workspace.workspace import open_workspace
 ws = open_workspace(Path(sys.argv[1]))

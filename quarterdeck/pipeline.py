@@ -38,7 +38,7 @@ from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
-from quarterdeck.warehouse.connection import connect, open_warehouse  # noqa: F401 (re-exported)
+from quarterdeck.warehouse.connection import open_warehouse
 from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_daily
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr

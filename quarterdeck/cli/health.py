@@ -185,8 +185,9 @@ def show(
     from quarterdeck.health.churn_risk import churn_risk
     from quarterdeck.health.model_store import NoSavedModel, churn_models_dir, load_model
     from quarterdeck.landing.account_versions import with_account_versions
-    from quarterdeck.pipeline import health_stage, open_warehouse
+    from quarterdeck.pipeline import health_stage
     from quarterdeck.warehouse.canonical import canonical_tables
+    from quarterdeck.warehouse.connection import open_warehouse
 
     ws, day = _open(workspace, as_of)
     con = open_warehouse(ws, read_only=True)

@@ -39,8 +39,9 @@ def quality(
     @friendly_errors
     def _run() -> None:
         from quarterdeck.cli.main import parse_as_of
-        from quarterdeck.pipeline import open_warehouse, quality_stage
+        from quarterdeck.pipeline import quality_stage
         from quarterdeck.quality.rendering import render_quality_html, render_quality_rich
+        from quarterdeck.warehouse.connection import open_warehouse
         from quarterdeck.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)

@@ -39,11 +39,6 @@ def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.ifelse(condition, 1, 0).cast(dt.int64)
 
 
-def _keyed(table: ir.Table, dimensions: ir.Table, keys: Sequence[str]) -> ir.Table:
-    """`table` (keyed by account_id) with the `keys` dimension columns."""
-    return dimension_columns(table, dimensions, keys)
-
-
 def _sums(table: ir.Table, keys: Sequence[str], **aggs: ir.Scalar) -> ir.Table:
     """`aggs` of `table` per `keys` value, or over the whole table without keys."""
     return table.group_by(list(keys)).agg(**aggs) if keys else table.agg(**aggs)
@@ -57,7 +52,7 @@ def _running_state(changes: ir.Table, dimensions: ir.Table, periods: ir.Table,
     the one before), so both are running sums of the change days, period after period."""
     moved = changes.filter((changes.change != 0)
                            | (changes.customer_before != changes.customer_after))
-    deltas = _keyed(moved.select(
+    deltas = dimension_columns(moved.select(
         "account_id", "date", mrr=moved.change,
         customers=_flag(moved.customer_after) - _flag(moved.customer_before)),
         dimensions, keys)
@@ -113,7 +108,7 @@ def _customer_moves(changes: ir.Table, dimensions: ir.Table, periods: ir.Table,
     j = j.join(at_end, ["account_id", "period", "last"])
     j = j.join(periods.select("period", "period_start"), "period")
     j = j.join(first_paid, "account_id")
-    j = _keyed(j.select("account_id", "period", "start_customer", "end_customer",
+    j = dimension_columns(j.select("account_id", "period", "start_customer", "end_customer",
                         seen_before=j.first_paid < j.period_start), dimensions, keys)
     became = ~j.start_customer & j.end_customer
     return j.group_by(["period", *keys]).agg(
@@ -126,7 +121,7 @@ def _customer_moves(changes: ir.Table, dimensions: ir.Table, periods: ir.Table,
 def _movement_sums(movements: ir.Table, dimensions: ir.Table, periods: ir.Table,
                    keys: Sequence[str]) -> ir.Table:
     """Per period and `keys` value: the sum of each movement type."""
-    j = _keyed(assign_period(movements, "date", periods), dimensions, keys)
+    j = dimension_columns(assign_period(movements, "date", periods), dimensions, keys)
     zero = ibis.literal(0, MONEY)
     return j.group_by(["period", *keys]).agg(**{
         kind: ibis.ifelse(j.movement_type == kind, j.amount, zero).sum().cast(MONEY)
@@ -177,7 +172,7 @@ def mrr_bridge(changes: ir.Table, dimensions: ir.Table, *, grain: str, start: da
     if by:
         parts = _bridge_rows(changes, dimensions, periods, by, listed[0].start)
         # A value's rows start with the period of its first paying day: its first change.
-        paying = _keyed(changes.filter(changes.mrr_after > 0), dimensions, by)
+        paying = dimension_columns(changes.filter(changes.mrr_after > 0), dimensions, by)
         first = paying.group_by(list(by)).agg(first_day=paying.date.min())
         parts = parts.join(first, list(by)).join(periods, "period")
         parts = parts.filter(parts.first_day <= parts.period_end)

@@ -16,11 +16,10 @@ from pathlib import Path
 from quarterdeck.demo.generator import generate_demo
 from quarterdeck.ingest import load_into_workspace
 from quarterdeck.metrics.registry import MetricOptions, metric
-from quarterdeck.pipeline import open_warehouse
 from quarterdeck.testing import revenue_worlds as rw
 from quarterdeck.testing.worlds import load_world
 from quarterdeck.warehouse.canonical import canonical_tables
-from quarterdeck.warehouse.connection import connect
+from quarterdeck.warehouse.connection import connect, open_warehouse
 from quarterdeck.workspace.init import init_workspace
 from quarterdeck.workspace.workspace import open_workspace
 
