@@ -263,10 +263,12 @@ def test_todays_run_warns_of_a_failed_sync_and_a_source_never_synced(tmp_path: P
     failed = runner.invoke(app, ["sync", "billing", "--workspace", str(root)],
                            env={"COLUMNS": "200"})
     assert failed.exit_code != 0
-    output = qd("run", "--as-of", TODAY.isoformat(), "--workspace", root)
+    # The day the syncs ran (the suite may have started the day before, near midnight).
+    today = datetime.now(UTC).date()
+    output = qd("run", "--as-of", today.isoformat(), "--workspace", root)
     assert "warning: the last sync of source billing failed" in output
     assert "warning: source marketing was never synced (quarterdeck sync marketing)" in output
     assert "source crm" not in output  # synced a moment ago: fresh
     # A past day's run judges that day's data, not today's syncs.
-    past = qd("run", "--as-of", (TODAY - timedelta(days=1)).isoformat(), "--workspace", root)
+    past = qd("run", "--as-of", (today - timedelta(days=1)).isoformat(), "--workspace", root)
     assert "last sync" not in past and "never synced" not in past
