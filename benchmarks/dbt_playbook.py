@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 
 import psutil
 from machine_load import with_load
-from metrics import SEED, Peak, phase_generate, phase_load, prepare_workspace
+from metrics import SEED, Peak, phase_generate, phase_load, prepare_workspace, run_script_child
 from run import BIN, measure
 
 if TYPE_CHECKING:
@@ -470,12 +470,7 @@ JOIN_CHOICES = {"both": tuple(JOINS), "as-written": ("as written",),
 
 
 def run_child(*args: str) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return run_script_child(Path(__file__), *args)
 
 
 def row(name: str, seconds: float, rss_mb: float, note: str = "") -> None:

@@ -406,7 +406,12 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 def run_child(*args: str) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    return run_script_child(Path(__file__), *args)
+
+
+def run_script_child(script: Path, *args: str) -> dict:
+    """Run one phase of the benchmark `script` in a process of its own; its RESULT line."""
+    cmd = [sys.executable, str(script.resolve()), "--child", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
