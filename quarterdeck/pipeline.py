@@ -130,7 +130,8 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
                              run_started_at=started_at)
             publish_stale_data(engine, as_of, behind)
             step("account detail", 0.82)
-            account_detail_stage(con, tables, as_of, engine, base_currency=base, usage=usage)
+            account_detail_stage(con, tables, as_of, engine, base_currency=base, usage=usage,
+                                 copy_dir=published_copy_dir(ws, "account_detail"))
             scored, risked = publish_health(
                 engine, as_of=as_of, churn_risk=risk, quality=quality,
                 health_scores=with_data_warnings(scores, ws.health_models, quality))
@@ -206,10 +207,17 @@ def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table
                               evidence=evidence)
 
 
+def published_copy_dir(ws: Workspace, name: str) -> Path:
+    """Where the run keeps its copy of what it last published as `name` (`PublishedCopy`)."""
+    return ws.data_dir / "published" / name
+
+
 def account_detail_stage(con: BaseBackend, tables: dict[str, ir.Table], as_of: date,
-                         engine: Engine, *, base_currency: str, usage: ir.Table) -> bool:
+                         engine: Engine, *, base_currency: str, usage: ir.Table,
+                         copy_dir: Path | None = None) -> bool:
     """Publish each account's timeline, contacts, subscriptions, opportunities and weekly
-    usage for the account page (kept for the latest day only)."""
+    usage for the account page (kept for the latest day only; with `copy_dir`, only the rows
+    that changed since the last publish are written)."""
     from quarterdeck.appdb.publish_account_detail import publish_account_detail
     from quarterdeck.warehouse import account_detail as detail
 
@@ -222,7 +230,8 @@ def account_detail_stage(con: BaseBackend, tables: dict[str, ir.Table], as_of: d
         "usage_weekly": detail.account_usage_weekly(usage, as_of=as_of),
     }
     return publish_account_detail(
-        engine, as_of=as_of, tables={name: con.to_pyarrow(e) for name, e in expressions.items()})
+        engine, as_of=as_of, tables={name: con.to_pyarrow(e) for name, e in expressions.items()},
+        copy_dir=copy_dir)
 
 
 def metric_series_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table],

@@ -19,6 +19,7 @@ from quarterdeck.app.book_queries import AccountBook
 from quarterdeck.app.formatting import money
 from quarterdeck.appdb.account_detail_models import (
     AccountContact,
+    AccountDetailPublished,
     AccountOpportunity,
     AccountSubscription,
     AccountUsageWeek,
@@ -156,8 +157,10 @@ def account_360(engine: Engine, account_id: str, *, book: AccountBook | None = N
     with engine.connect() as c:
         entries, contacts, subs, opps, usage, health = (
             c.execute(statement, given).all() for statement in _DETAIL)
-    as_of = max((row.as_of for row in [*entries, *contacts, *subs, *opps, *usage]),
-                default=None)
+        published = c.scalar(select(AccountDetailPublished.as_of))
+    # The day of the detail kept, for an account that has any (rows that did not change keep
+    # the day they were first written).
+    as_of = published if any((entries, contacts, subs, opps, usage)) else None
     timeline = []
     for e in entries:
         text, detail = _sentence(e, base_currency)
@@ -188,12 +191,15 @@ def _of_account(model: Any, *order: Any) -> Any:
 # Built once: a page runs each with its account. Plain rows, not ORM objects: a page reads
 # about a hundred of them and changes none.
 _DETAIL = (
-    _of_account(TimelineEntry, TimelineEntry.occurred_at.desc()).limit(bindparam("limit")),
+    _of_account(TimelineEntry, TimelineEntry.occurred_at.desc(), TimelineEntry.kind,
+                TimelineEntry.ref_id).limit(bindparam("limit")),
     _of_account(AccountContact, AccountContact.left_on.is_not(None),
                 AccountContact.persona != "champion", AccountContact.persona,
-                AccountContact.name),
-    _of_account(AccountSubscription, AccountSubscription.start_date.desc()),
-    _of_account(AccountOpportunity, AccountOpportunity.close_date.desc()),
+                AccountContact.name, AccountContact.contact_id),
+    _of_account(AccountSubscription, AccountSubscription.start_date.desc(),
+                AccountSubscription.subscription_id),
+    _of_account(AccountOpportunity, AccountOpportunity.close_date.desc(),
+                AccountOpportunity.opportunity_id),
     _of_account(AccountUsageWeek, AccountUsageWeek.week_start),
     select(HealthScore.as_of, HealthScore.score, HealthScore.band, HealthScore.components)
     .where(HealthScore.account_id == bindparam("account_id"))

@@ -1,9 +1,11 @@
 """The app database's copy of what the account page shows beyond the snapshot: each account's
 timeline, contacts, subscriptions, opportunities and weekly usage, as of the latest run.
 
-Only the latest published day is kept (`publish_account_detail` replaces it whole): the page
-shows the latest snapshot, and a year of timeline for every account on every day would grow
-the database by the size of the warehouse's activity tables each day.
+Only the latest published day is kept (`publish_account_detail` brings the rows to that day,
+writing only the rows that changed when it knows what it published last): the page shows the
+latest snapshot, and a year of timeline for every account on every day would grow the database
+by the size of the warehouse's activity tables each day. The day kept is
+`AccountDetailPublished.as_of`; a row's own `as_of` is the day it was written.
 """
 
 from __future__ import annotations
@@ -106,6 +108,18 @@ class AccountUsageWeek(Base):
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)
     events: Mapped[int] = mapped_column(Integer)
     avg_daily_active_users: Mapped[float] = mapped_column(Float)
+
+
+class AccountDetailPublished(Base):
+    """The day whose account detail is kept, with the publish's token: the pipeline keeps a
+    copy of what it published under the same token, and writes only the changes when the two
+    agree (see `publish_account_detail`)."""
+
+    __tablename__ = "account_detail_published"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 #: Each table and the columns a publish hands it, in order.

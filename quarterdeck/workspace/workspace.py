@@ -19,6 +19,7 @@ Layout::
     data/staging.duckdb               staging, when the warehouse is PostgreSQL or Spark
     data/app.db                       the app database (default)
     data/models/churn/<date>/         churn models trained as of a date, with their cards
+    data/published/<name>/            copies of the last publish: the next one writes changes
 """
 
 from __future__ import annotations
