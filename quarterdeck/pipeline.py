@@ -33,6 +33,7 @@ from quarterdeck.appdb.publish_operations import OperationsResult, publish_opera
 from quarterdeck.health.window_model import WindowModel
 from quarterdeck.landing.account_versions import with_account_versions
 from quarterdeck.quality.data_age import data_warnings
+from quarterdeck.quality.incremental_events import kept_newest_day
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
@@ -121,7 +122,11 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         risk, notes = churn_stage(ws, versioned, as_of, usage, scoring=scoring)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of)
-        behind = data_warnings(con, as_of)  # pages warn when the day is later than the data
+        # Pages warn when the day is later than the data; the newest event was just found by
+        # the events' quality checks where they are kept up to date.
+        newest_event = kept_newest_day(con, as_of)
+        behind = data_warnings(con, as_of, known=None if newest_event is None else {
+            ("events", "timestamp"): newest_event})
         step("publishing", 0.8)
         engine = make_engine(ws.app_database_url)
         try:
@@ -270,7 +275,8 @@ def quality_stage(ws: Workspace, con: BaseBackend, as_of: date) -> QualityReport
     from quarterdeck.quality.duplicates import read_rejects
 
     return data_quality(con, warehouse_tables(con), as_of=as_of, definitions=ws.quality,
-                        sources=ws.sources, rejects=read_rejects(ws.rejects_dir))
+                        sources=ws.sources, rejects=read_rejects(ws.rejects_dir),
+                        landing_dir=ws.landing_dir)
 
 
 def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

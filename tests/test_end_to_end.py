@@ -12,14 +12,9 @@ from typer.testing import CliRunner
 
 from quarterdeck.cli.main import app
 from quarterdeck.testing.point_in_time import write_as_it_stood
+from tests.cli_runner import qd
 
 runner = CliRunner()
-
-
-def qd(*args: object) -> str:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")

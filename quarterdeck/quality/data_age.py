@@ -18,7 +18,7 @@ Example: data exported on 2026-09-30, asked as of 2026-12-04::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,9 +79,11 @@ class DataAge:
                 f"{facts.consequence}")
 
 
-def newest_facts(tables: Mapping[str, ir.Table], as_of: date) -> ir.Table:
-    """Per entity of `FACTS` in `tables` and fact column: entity, column, newest (the latest
-    value on or before `as_of`, as a date; NULL when none)."""
+def newest_facts(tables: Mapping[str, ir.Table], as_of: date,
+                 skip: Collection[tuple[str, str]] = ()) -> ir.Table:
+    """Per entity of `FACTS` in `tables` and fact column (but the (entity, column) pairs of
+    `skip`): entity, column, newest (the latest value on or before `as_of`, as a date; NULL
+    when none)."""
     day = ibis.literal(as_of, dt.date)
     parts = []
     for name, facts in FACTS.items():
@@ -89,6 +91,8 @@ def newest_facts(tables: Mapping[str, ir.Table], as_of: date) -> ir.Table:
             continue
         t = tables[name]
         for column in facts.columns:
+            if (name, column) in skip:
+                continue
             value = t[column].cast(dt.date)
             parts.append(t.aggregate(newest=value.max(where=value <= day)).mutate(
                 entity=ibis.literal(name), column=ibis.literal(column)))
@@ -118,8 +122,14 @@ def stale_data(ages: Iterable[DataAge], *, entities: Iterable[str] | None = None
 
 
 def data_warnings(con: BaseBackend, as_of: date, *, entities: Iterable[str] | None = None,
-                  grace_days: int = GRACE_DAYS) -> list[DataAge]:
-    """`stale_data` of the warehouse behind `con` (its customer-resolved tables) as of a day."""
+                  grace_days: int = GRACE_DAYS,
+                  known: Mapping[tuple[str, str], date | None] | None = None) -> list[DataAge]:
+    """`stale_data` of the warehouse behind `con` (its customer-resolved tables) as of a day.
+    `known`: the newest value of an (entity, column) already found as of the day (e.g. the
+    newest event, kept by the events' quality checks), not read again."""
     tables = canonical_tables(con)
-    rows = con.to_pyarrow(newest_facts(tables, as_of)).to_pylist()
+    known = dict(known or {})
+    rows = con.to_pyarrow(newest_facts(tables, as_of, skip=known)).to_pylist()
+    rows += [{"entity": e, "column": c, "newest": d} for (e, c), d in known.items()
+             if e in tables]
     return stale_data(data_ages(rows, as_of), entities=entities, grace_days=grace_days)

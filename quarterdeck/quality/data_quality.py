@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -26,6 +27,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from quarterdeck.contract.entities import ENTITIES
+from quarterdeck.quality import incremental_events
 from quarterdeck.quality.accuracy_rules import accuracy_tests
 from quarterdeck.quality.attribution import loaded_tables
 from quarterdeck.quality.completeness import completeness_tests
@@ -36,6 +38,8 @@ from quarterdeck.quality.duplicates import (
     rejected_duplicates,
 )
 from quarterdeck.quality.freshness import judge_freshness, newest_rows
+from quarterdeck.quality.incremental_events import ENTITY as EVENTS
+from quarterdeck.quality.incremental_events import EventQuality
 from quarterdeck.quality.orphans import orphan_tests
 from quarterdeck.quality.report import CheckResult, QualityReport, status_of
 from quarterdeck.quality.row_tests import RowTest, failing_examples, judged_rows, row_test_counts
@@ -89,21 +93,28 @@ def entities_with_rows(con: BaseBackend, tables: Mapping[str, ir.Table]) -> set[
 
 def _row_test_results(con: BaseBackend, tables: Mapping[str, ir.Table],
                       tests: list[RowTest], *, as_of: date, sources: list[str],
-                      present: set[str]) -> tuple[list[CheckResult], dict[tuple[str, str], int]]:
-    """The row tests' results, and the rows known per (entity, source)."""
+                      present: set[str], events: EventQuality | None = None
+                      ) -> tuple[list[CheckResult], dict[tuple[str, str], int]]:
+    """The row tests' results, and the rows known per (entity, source). `events`: the
+    events' counts and examples when they were kept up to date (`incremental_events`)."""
     by_entity: dict[str, list[RowTest]] = defaultdict(list)
     for test in tests:
         if test.entity in present:
             by_entity[test.entity].append(test)
     results, rows = [], {}
     for entity, entity_tests in by_entity.items():
-        judged = judged_rows(tables, entity, entity_tests, as_of=as_of, sources=sources)
-        counts = con.to_pyarrow(row_test_counts(judged, len(entity_tests))).to_pylist()
-        failing = {i for c in counts for i in range(len(entity_tests)) if c[f"failed_{i}"]}
         examples: dict[tuple[str, int], list[str]] = defaultdict(list)
-        if failing:
-            for e in con.to_pyarrow(failing_examples(judged, failing)).to_pylist():
-                examples[(e["_source"], e["test"])].append(e["id"])
+        if entity == EVENTS and events is not None:
+            counts = events.counts
+            examples.update(events.examples)
+        else:
+            judged = judged_rows(tables, entity, entity_tests, as_of=as_of, sources=sources)
+            counts = con.to_pyarrow(row_test_counts(judged, len(entity_tests))).to_pylist()
+            failing = {i for c in counts for i in range(len(entity_tests))
+                       if c[f"failed_{i}"]}
+            if failing:
+                for e in con.to_pyarrow(failing_examples(judged, failing)).to_pylist():
+                    examples[(e["_source"], e["test"])].append(e["id"])
         for c in counts:
             rows[(entity, c["_source"])] = c["rows"]
             for i, test in enumerate(entity_tests):
@@ -117,12 +128,18 @@ def _row_test_results(con: BaseBackend, tables: Mapping[str, ir.Table],
 
 def _freshness_results(con: BaseBackend, tables: Mapping[str, ir.Table],
                        definitions: QualityDefinitions, *, as_of: date,
-                       sources: SourcesConfig, present: set[str]) -> list[CheckResult]:
+                       sources: SourcesConfig, present: set[str],
+                       events: EventQuality | None = None) -> list[CheckResult]:
     entities = [e for e in definitions.freshness.entities if e in present]
-    if not entities:
+    newest = []
+    if events is not None and EVENTS in entities:
+        entities.remove(EVENTS)
+        newest += events.newest
+    if entities:
+        newest += con.to_pyarrow(newest_rows(tables, entities, as_of=as_of,
+                                             sources=list(sources.sources))).to_pylist()
+    if not newest:
         return []
-    newest = con.to_pyarrow(newest_rows(tables, entities, as_of=as_of,
-                                        sources=list(sources.sources))).to_pylist()
     severity = definitions.freshness.severity
     return [CheckResult(f.source, f.entity, "freshness", "expected_every", f.column, None,
                         None, severity, None, severity if f.stale else "ok", f.sentence,
@@ -148,15 +165,24 @@ def _rejected_results(rejects: pa.Table, rows: dict[tuple[str, str], int],
 
 def data_quality(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of: date,
                  definitions: QualityDefinitions, sources: SourcesConfig,
-                 rejects: pa.Table | None = None) -> QualityReport:
-    """Every check of `definitions` over `tables` (as loaded, on `con`) as of `as_of`."""
+                 rejects: pa.Table | None = None,
+                 landing_dir: Path | None = None) -> QualityReport:
+    """Every check of `definitions` over `tables` (as loaded, on `con`) as of `as_of`. With
+    the landing area's folder, the events' checks are kept up to date from run to run
+    instead of reading every event (`incremental_events`); the report is the same."""
     names = list(sources.sources)
     present = entities_with_rows(con, tables)
     tests = row_tests(definitions, tables)
+    event_tests = [t for t in tests if t.entity == EVENTS]
+    events = None
+    if EVENTS in present and event_tests and incremental_events.applies(
+            con, tables, event_tests, landing_dir):
+        events = incremental_events.event_quality(con, tables, event_tests, as_of=as_of,
+                                                  sources=names, landing_dir=landing_dir)
     results, rows = _row_test_results(con, tables, tests, as_of=as_of, sources=names,
-                                      present=present)
+                                      present=present, events=events)
     results += _freshness_results(con, tables, definitions, as_of=as_of, sources=sources,
-                                  present=present)
+                                  present=present, events=events)
     if rejects is not None:
         results += _rejected_results(rejects, rows, definitions, sources)
     return QualityReport(as_of, results)

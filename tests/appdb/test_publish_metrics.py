@@ -14,24 +14,16 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, select
-from typer.testing import CliRunner
 
 from quarterdeck.appdb import make_engine
 from quarterdeck.appdb.metric_series_models import MetricSeries
 from quarterdeck.appdb.publish import PublishError
 from quarterdeck.appdb.publish_metrics import publish_metric_series, series_start
-from quarterdeck.cli.main import app
 from quarterdeck.testing.leadership_world import AS_OF, leadership_world, write_world
+from tests.cli_runner import qd
 
-runner = CliRunner()
 D = Decimal
 KEYS = ("period", "period_start", "period_end", "window_start", "window_months", "segment")
-
-
-def qd(*args: object) -> str:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")

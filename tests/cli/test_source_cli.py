@@ -13,20 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from quarterdeck.cli.main import app
 from quarterdeck.sources.tracking_api import create_tracking_app
 from quarterdeck.sources.write_keys import WriteKeys
 from quarterdeck.warehouse.connection import connect
-
-runner = CliRunner()
-
-
-def qd(*args: object) -> str:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.cli_runner import qd
 
 
 def test_a_key_is_added_listed_and_revoked(tmp_path):

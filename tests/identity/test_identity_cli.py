@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from quarterdeck.cli.main import app
 from quarterdeck.testing.identity_world import EXPECTED_CUSTOMERS, IDENTITY_YML, identity_world
+from tests.cli_runner import qd
 
 runner = CliRunner()
 SOURCES_YML = """\
@@ -20,12 +21,6 @@ sources:
   stripe: {kind: stripe}
   zendesk: {kind: zendesk}
 """
-
-
-def qd(*args: object) -> str:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def export(ws: Path, table: str) -> list[dict[str, str]]:

@@ -14,27 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from quarterdeck.cli.main import app
 from quarterdeck.pipeline import build_daily_tables
 from quarterdeck.warehouse.account_daily import account_daily
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
-
-runner = CliRunner()
-
-
-def qd(*args: object) -> str:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _write(folder: Path, name: str, header: str, rows: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.csv").write_text("\n".join([header, *rows]) + "\n")
-
+from tests.cli_runner import qd, write_csv
 
 ACCOUNTS = "account_id,name,created_at"
 SUBS = ("subscription_id,account_id,plan,quantity,unit_price,currency,interval_months,"
@@ -69,26 +54,26 @@ def ws(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     qd("init", root)
     day1 = tmp_path / "day1"
-    _write(day1, "accounts", ACCOUNTS, [
+    write_csv(day1, "accounts", ACCOUNTS, [
         "a1,Alpha,2024-01-01T00:00:00", "a2,Beta,2024-03-01T00:00:00",
         "a3,Gamma,",  # nothing known: its first day is the day asked for
         *(f"a{i},{name},2024-02-01T00:00:00"
           for i, name in [(5, "Epsilon Labs"), (6, "Zeta Freight"), (7, "Eta Bank"),
                           (8, "Theta Foods"), (9, "Iota Mining")])])
-    _write(day1, "subscriptions", SUBS, [
+    write_csv(day1, "subscriptions", SUBS, [
         "s1,a1,pro,10,12,USD,1,2024-01-10,,",
         "s2,a2,pro,1,1200,EUR,12,2024-05-30,,",
         # cancelled on 06-05, ending the row on 06-01: a day already built on 06-04
         "s5,a5,pro,1,100,USD,1,2024-03-01,2024-06-01,2024-06-05T08:00:00"])
-    _write(day1, "fx_rates", RATES, ["2024-01-01,EUR,1.10"])
-    _write(day1, "tickets", TICKETS, ["t1,a7,2024-05-30T10:00:00,,urgent",
+    write_csv(day1, "fx_rates", RATES, ["2024-01-01,EUR,1.10"])
+    write_csv(day1, "tickets", TICKETS, ["t1,a7,2024-05-30T10:00:00,,urgent",
                                       "t2,a2,2024-06-02T10:00:00,,normal"])
-    _write(day1, "users", USERS, ["u1,a1,2024-01-01T00:00:00", "u8,a8,2024-01-01T00:00:00"])
-    _write(day1, "events", EVENTS, [
+    write_csv(day1, "users", USERS, ["u1,a1,2024-01-01T00:00:00", "u8,a8,2024-01-01T00:00:00"])
+    write_csv(day1, "events", EVENTS, [
         "e1,2024-06-01T09:00:00,click,,u1", "e2,2024-06-02T09:00:00,click,,u8",
         "e3,2024-06-03T09:00:00,click,a1,"])
-    _write(day1, "surveys", SURVEYS, ["r1,a1,nps,9,2024-06-02T12:00:00"])
-    _write(day1, "activities", ACTIVITIES, ["m1,a2,meeting,2024-06-01T15:00:00"])
+    write_csv(day1, "surveys", SURVEYS, ["r1,a1,nps,9,2024-06-02T12:00:00"])
+    write_csv(day1, "activities", ACTIVITIES, ["m1,a2,meeting,2024-06-01T15:00:00"])
     qd("load", day1, "--workspace", root)
     return root
 
@@ -108,15 +93,15 @@ def test_day_after_day_with_late_and_backdated_rows_equals_a_full_build(ws: Path
 
     # Each account changes in one way only, so that each kind of change is needed.
     day2 = tmp_path / "day2"
-    _write(day2, "accounts", ACCOUNTS, ["a4,Delta,2024-05-15T00:00:00"])  # backdated
-    _write(day2, "subscriptions", SUBS, ["s4,a1,seats,5,10,USD,1,2024-05-20,,"])  # backdated
-    _write(day2, "fx_rates", RATES, ["2024-05-25,EUR,1.20"])  # under s2 (from 2024-05-30)
-    _write(day2, "tickets", TICKETS, ["t1,a7,2024-05-30T10:00:00,2024-06-04T10:00:00,urgent",
+    write_csv(day2, "accounts", ACCOUNTS, ["a4,Delta,2024-05-15T00:00:00"])  # backdated
+    write_csv(day2, "subscriptions", SUBS, ["s4,a1,seats,5,10,USD,1,2024-05-20,,"])  # backdated
+    write_csv(day2, "fx_rates", RATES, ["2024-05-25,EUR,1.20"])  # under s2 (from 2024-05-30)
+    write_csv(day2, "tickets", TICKETS, ["t1,a7,2024-05-30T10:00:00,2024-06-04T10:00:00,urgent",
                                       "t3,a2,2024-06-05T10:00:00,,normal"])
-    _write(day2, "events", EVENTS, ["e4,2024-06-01T23:00:00,click,,u8",  # late
+    write_csv(day2, "events", EVENTS, ["e4,2024-06-01T23:00:00,click,,u8",  # late
                                     "e5,2024-06-05T09:00:00,click,,u1"])
-    _write(day2, "surveys", SURVEYS, ["r2,a6,nps,3,2024-05-31T12:00:00"])  # late
-    _write(day2, "activities", ACTIVITIES, ["m2,a9,call,2024-06-02T15:00:00",  # late
+    write_csv(day2, "surveys", SURVEYS, ["r2,a6,nps,3,2024-05-31T12:00:00"])  # late
+    write_csv(day2, "activities", ACTIVITIES, ["m2,a9,call,2024-06-02T15:00:00",  # late
                                             "m3,a1,call,2024-06-05T15:00:00"])
     qd("load", day2, "--workspace", ws)
     build, rows = _build_and_compare(ws, date(2024, 6, 5))
@@ -137,7 +122,7 @@ def test_day_after_day_with_late_and_backdated_rows_equals_a_full_build(ws: Path
     assert build.reason == "0 new days, 0 accounts recomputed from an earlier day"
 
     day3 = tmp_path / "day3"
-    _write(day3, "users", USERS, ["u8,a1,2024-01-01T00:00:00"])  # u8's past moves to a1
+    write_csv(day3, "users", USERS, ["u8,a1,2024-01-01T00:00:00"])  # u8's past moves to a1
     qd("load", day3, "--workspace", ws)
     build, rows = _build_and_compare(ws, date(2024, 6, 7))
     assert build.mode == "incremental", build
@@ -151,7 +136,7 @@ def test_what_cannot_be_done_incrementally_is_rebuilt_in_full_and_says_why(ws: P
     assert (build.mode, build.reason) == (
         "full", "an earlier day (2024-06-02) than the last build (2024-06-04)")
     resend = tmp_path / "resend"  # the same event id again, on another day: usage in full
-    _write(resend, "events", EVENTS, ["e1,2024-06-03T12:00:00,click,,u1"])
+    write_csv(resend, "events", EVENTS, ["e1,2024-06-03T12:00:00,click,,u1"])
     qd("load", resend, "--workspace", ws)
     build, _ = _build_and_compare(ws, date(2024, 6, 4))
     assert (build.mode, build.reason) == (
@@ -184,13 +169,13 @@ def test_a_company_without_product_events_builds_incrementally_too(tmp_path: Pat
     root = tmp_path / "ws"
     qd("init", root)
     files = tmp_path / "billing"
-    _write(files, "accounts", ACCOUNTS, ["a1,Alpha,2024-01-01T00:00:00"])
-    _write(files, "subscriptions", SUBS, ["s1,a1,pro,10,12,USD,1,2024-01-10,,"])
+    write_csv(files, "accounts", ACCOUNTS, ["a1,Alpha,2024-01-01T00:00:00"])
+    write_csv(files, "subscriptions", SUBS, ["s1,a1,pro,10,12,USD,1,2024-01-10,,"])
     qd("load", files, "--workspace", root)
     build, _ = _build_and_compare(root, date(2024, 6, 3))
     assert (build.mode, build.reason) == ("full", "first build")
     later = tmp_path / "later"
-    _write(later, "subscriptions", SUBS, ["s2,a1,seats,5,10,USD,1,2024-05-20,,"])  # backdated
+    write_csv(later, "subscriptions", SUBS, ["s2,a1,seats,5,10,USD,1,2024-05-20,,"])  # backdated
     qd("load", later, "--workspace", root)
     build, rows = _build_and_compare(root, date(2024, 6, 4))
     assert (build.mode, build.accounts) == ("incremental", 1), build

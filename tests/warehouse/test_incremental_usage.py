@@ -11,27 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from quarterdeck.cli.main import app
 from quarterdeck.warehouse.account_daily import account_usage_daily
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
 from quarterdeck.warehouse.incremental_usage import STATE, build_usage_daily
-
-runner = CliRunner()
-
-
-def qd(*args: object) -> str:
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _write(folder: Path, name: str, header: str, rows: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.csv").write_text("\n".join([header, *rows]) + "\n")
-
+from tests.cli_runner import qd, write_csv
 
 EVENTS = "event_id,timestamp,event,account_id,user_id"
 USERS = "user_id,account_id,created_at"
@@ -63,10 +48,10 @@ def ws(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     qd("init", root)
     day1 = tmp_path / "day1"
-    _write(day1, "accounts", "account_id,name", ["a1,Alpha", "a2,Beta"])
-    _write(day1, "users", USERS, ["u1,a1,2024-01-01T00:00:00", "u2,a1,2024-01-01T00:00:00",
+    write_csv(day1, "accounts", "account_id,name", ["a1,Alpha", "a2,Beta"])
+    write_csv(day1, "users", USERS, ["u1,a1,2024-01-01T00:00:00", "u2,a1,2024-01-01T00:00:00",
                                   "u3,a2,2024-06-05T08:00:00"])
-    _write(day1, "events", EVENTS, _events("e1", [
+    write_csv(day1, "events", EVENTS, _events("e1", [
         ("2024-06-01T09:00:00", "", "u1"), ("2024-06-01T10:00:00", "", "u2"),
         ("2024-06-02T09:00:00", "a2", ""), ("2024-06-03T09:00:00", "", "u3"),
         ("2024-06-03T11:00:00", "", "u1"), ("2024-06-04T09:00:00", "", "u2")]))
@@ -82,7 +67,7 @@ def test_day_after_day_with_late_events_equals_a_full_build(ws: Path, tmp_path: 
     assert ("a2", date(2024, 6, 3)) not in rows
 
     day2 = tmp_path / "day2"
-    _write(day2, "events", EVENTS, _events("e2", [
+    write_csv(day2, "events", EVENTS, _events("e2", [
         ("2024-06-05T09:00:00", "", "u1"),
         ("2024-06-01T23:00:00", "", "u1"),  # late: a day already built
         ("2024-06-09T09:00:00", "", "u1")]))  # after the day asked for: not counted yet
@@ -102,7 +87,7 @@ def test_day_after_day_with_late_events_equals_a_full_build(ws: Path, tmp_path: 
 def test_a_user_moving_to_another_account_moves_their_past_usage(ws: Path, tmp_path: Path):
     _build_and_compare(ws, date(2024, 6, 4))
     day2 = tmp_path / "day2"
-    _write(day2, "users", USERS, ["u1,a1,2024-01-01T00:00:00", "u2,a2,2024-01-01T00:00:00",
+    write_csv(day2, "users", USERS, ["u1,a1,2024-01-01T00:00:00", "u2,a2,2024-01-01T00:00:00",
                                   "u3,a2,2024-06-05T08:00:00"])
     qd("load", day2, "--workspace", ws)
     build, rows = _build_and_compare(ws, date(2024, 6, 4))
@@ -118,7 +103,7 @@ def test_what_cannot_be_done_incrementally_is_rebuilt_in_full_and_says_why(ws: P
     assert (build.mode, build.reason) == (
         "full", "an earlier day (2024-06-02) than the last build (2024-06-04)")
     resend = tmp_path / "resend"  # the same event id again, on another day
-    _write(resend, "events", EVENTS, ["e1-1,2024-06-02T12:00:00,click,,u1"])
+    write_csv(resend, "events", EVENTS, ["e1-1,2024-06-02T12:00:00,click,,u1"])
     qd("load", resend, "--workspace", ws)
     build, rows = _build_and_compare(ws, date(2024, 6, 4))
     assert (build.mode, build.reason) == ("full", "a later load replaced event rows")
