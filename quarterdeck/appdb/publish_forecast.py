@@ -29,6 +29,7 @@ from quarterdeck.appdb.forecast_models import (
     RenewalCategoryChange,
 )
 from quarterdeck.appdb.models import User, utcnow
+from quarterdeck.appdb.publish import insert_arrow
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.forecast.renewal_forecast import CATEGORIES
 
@@ -56,11 +57,12 @@ def _money(row: dict[str, Any]) -> dict[str, Any]:
 def publish_forecast(engine: Engine, *, as_of: date, forecast: pa.Table,
                      periods: dict[str, pa.Table]) -> int:
     """Replace the forecast of `as_of`: its decisions and its periods per grain."""
-    decisions = forecast.select(list(_DECISION_COLUMNS)).to_pylist()
+    decisions = forecast.select(list(_DECISION_COLUMNS))
     with session(engine) as db:
         db.execute(delete(ForecastDecision).where(ForecastDecision.as_of == as_of))
         db.execute(delete(ForecastPeriod).where(ForecastPeriod.as_of == as_of))
-        db.add_all(ForecastDecision(as_of=as_of, **r) for r in decisions)
+        # Tens of thousands of decisions a day: the bulk path, not one ORM object each.
+        insert_arrow(db.connection(), ForecastDecision.__table__, decisions, as_of)
         for grain, table in periods.items():
             # period_sd is optional: a table rolled up without a period error has none.
             columns = [c for c in _PERIOD_COLUMNS if c != "period_sd" or c in table.column_names]
@@ -68,7 +70,7 @@ def publish_forecast(engine: Engine, *, as_of: date, forecast: pa.Table,
                        for r in table.select(columns).to_pylist())
         db.flush()
         bump(db, FORECAST)
-    return len(decisions)
+    return decisions.num_rows
 
 
 def _owner(db: Any, renewal_id: str) -> tuple[str, date, str | None]:

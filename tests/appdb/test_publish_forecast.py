@@ -110,3 +110,15 @@ def test_an_owner_written_with_capitals_still_owns_the_renewal(engine):
     add_user(engine, "ana@example.com", "Ana", "csm", "correct-horse-9")
     set_category(engine, "alpha@2026-11-15", "commit", actor="ana@example.com")
     assert categories(engine).to_pylist()[0]["category"] == "commit"
+
+
+def test_every_decision_reads_back_as_it_was_forecast(engine):
+    forecast = hand_forecast(None)
+    _publish(engine)
+    columns = [c for c in forecast.column_names if c in ForecastDecision.__table__.c]
+    with session(engine) as db:
+        rows = db.execute(select(*(ForecastDecision.__table__.c[c] for c in columns))
+                          .where(ForecastDecision.as_of == AS_OF)
+                          .order_by(ForecastDecision.renewal_id)).all()
+    expected = sorted(forecast.select(columns).to_pylist(), key=lambda r: r["renewal_id"])
+    assert [dict(r._mapping) for r in rows] == expected
