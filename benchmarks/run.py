@@ -176,13 +176,18 @@ def main() -> None:
         secs, rss, _ = measure([BIN, "run", "--as-of", str(today - timedelta(days=1)),
                                 "--workspace", ws])
         rows.append(("pipeline run (publish)", secs, rss, "the day before the demo's today"))
-        secs, rss, out = measure([BIN, "run", "--as-of", str(today), "--workspace", ws])
+        secs, rss, out = measure([BIN, "run", "--as-of", str(today), "--timings",
+                                  "--workspace", ws])
         builds = [" ".join(line.split()) for line in out.splitlines()
                   if line.startswith(("usage by day:", "account_daily:"))]
         rows.append(("next-day run", secs, rss, "; ".join(b.split(" (")[0] for b in builds)))
         after = baseline(root, data)
         rows.append(("baseline, after", after[0], after[1], f"{after[2]:,} account-days"))
         rows.ratios((before[0] + after[0]) / 2)
+        print("\nnext-day run by stage (quarterdeck run --timings):")
+        timed = [line for line in out.split("stage timings:\n")[-1].splitlines()
+                 if "stage timings:" in out and line.startswith("  ") and line.endswith(" s")]
+        print("\n".join(timed) or "  (no timings printed)")
     finally:
         if args.keep:
             print(f"workspace kept in {root}")

@@ -157,8 +157,12 @@ def load(
 
 @app.command()
 @friendly_errors
-def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
+def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None,
+        timings: Annotated[bool, typer.Option(
+            help="Print the seconds each stage of the run took.")] = False) -> None:
     """Run the pipeline as of a date and publish the results to the app database."""
+    import time
+
     from quarterdeck.cli.progress import stage_progress
     from quarterdeck.cli.source import ingest_tracked_calls
     from quarterdeck.pipeline import run_pipeline
@@ -167,13 +171,23 @@ def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None) -> None:
     ws = open_workspace(workspace)
     day = parse_as_of(as_of, ws.settings.timezone)
     ingest_tracked_calls(console, ws)  # what the tracking API accepted since the last run
+    marks = [("starting", time.perf_counter())]
     with stage_progress(console, f"Pipeline as of {day}") as progress:
-        result = run_pipeline(ws, day, progress=progress)
+        def step(stage: str, fraction: float) -> None:
+            marks.append((stage, time.perf_counter()))
+            progress(stage, fraction)
+
+        result = run_pipeline(ws, day, progress=step)
+    marks.append(("", time.perf_counter()))
     console.print(f"Published {result.accounts:,} accounts as of {day} "
                   f"(total ARR {result.total_arr:,.2f} {ws.settings.base_currency}) "
                   f"in {result.seconds:.1f} s")
     for note in result.notes:
         console.print(note)
+    if timings:
+        console.print("stage timings:")
+        for (stage, began), (_, ended) in zip(marks, marks[1:], strict=False):
+            console.print(f"  {stage:<36} {ended - began:7.2f} s")
     from quarterdeck.cli.staleness import warn_if_behind
 
     warn_if_behind(err_console, ws, day)

@@ -41,8 +41,13 @@ def invoke(*args: str) -> str:
 @pytest.mark.slow
 def test_run_publishes_health_scores_and_churn_risk(workspace: Path):
     assert (workspace / "definitions" / "health_models.yml").exists()
-    out = invoke("run", "--as-of", TODAY, "-w", str(workspace))
+    out = invoke("run", "--as-of", TODAY, "--timings", "-w", str(workspace))
     assert "churn model" in out and "validation AUC" in out
+    timed = [line for line in out.split("stage timings:\n")[1].splitlines()
+             if line.startswith("  ") and line.endswith(" s")]
+    stages = [line.rsplit(None, 2)[0].strip() for line in timed]
+    assert stages[0] == "starting" and {"health_scores", "renewal forecast"} <= set(stages)
+    assert all(float(line.rsplit(None, 2)[1]) >= 0 for line in timed)
     assert (workspace / "data" / "models" / "churn" / TODAY / "card.json").exists()
     engine = make_engine(open_workspace(workspace).app_database_url)
     with engine.connect() as c:
