@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
-from quarterdeck.warehouse.subscription_mrr import subscription_mrr
+from quarterdeck.warehouse.subscription_mrr import day_after, subscription_mrr
 
 HISTORY_MONTHS = 36
 
@@ -87,8 +87,10 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
 def _active_users(tables: Mapping[str, ir.Table], start: date, as_of: date) -> ir.Table:
     """Distinct users with an event in [start, as_of], by account (user_id mapped if needed)."""
     events = tables["events"]
-    events = events.filter((events.timestamp.date() >= start) & (events.timestamp.date() <= as_of)
-                           & events.user_id.notnull())
+    # Timestamps against midnights, not their dates: the scan of the events can then skip
+    # what lies outside the window.
+    events = events.filter((events.timestamp >= day_after(start - timedelta(days=1)))
+                           & (events.timestamp < day_after(as_of)) & events.user_id.notnull())
     users = tables["users"].select(user_id="user_id", user_account="account_id")
     mapped = events.left_join(users, "user_id").select(
         account_id=ibis.coalesce(events.account_id, users.user_account), user_id=events.user_id)
