@@ -83,12 +83,14 @@ def applies(con: BaseBackend, tables: Mapping[str, ir.Table], tests: Sequence[Ro
 
 def kept_newest_day(con: BaseBackend, as_of: date) -> date | None:
     """The day of the newest event known as of `as_of`, as kept by the run that computed the
-    events' quality for that day; None when the kept state is of another day or absent."""
+    events' quality for that day; None when the kept state is of another day, was kept
+    before events were loaded or replaced since, or is absent."""
     raw = raw_connection(con)
-    if raw is None or not (table_exists(raw, STATE) and table_exists(raw, COUNTS)):
+    previous = None if raw is None else _read_state(raw)
+    if previous is None or previous[0] != as_of:
         return None
-    row = raw.execute(f"SELECT as_of FROM {STATE}").fetchall()
-    if not row or row[0][0] != as_of:
+    now = _fingerprint(raw, [], [])
+    if any(previous[1].get(k) != now[k] for k in ("versions", "superseded")):
         return None
     newest = raw.execute(f"SELECT max(newest) FROM {COUNTS}").fetchall()[0][0]
     return None if newest is None else newest.date()

@@ -156,3 +156,19 @@ def test_an_accuracy_rule_on_events_is_read_from_every_event(ws: Path):
         assert not inc.applies(con, tables, tests, root.landing_dir)
     finally:
         con.disconnect()
+
+
+def test_the_newest_event_kept_is_not_used_once_events_were_loaded_since(ws: Path,
+                                                                        tmp_path: Path):
+    _compare(ws, date(2024, 6, 5))
+    more = tmp_path / "more"
+    write_csv(more, "events", EVENTS, ["e9-1,2024-06-05T10:00:00,click,,u1"])
+    qd("load", more, "--workspace", ws)
+    con = connect(f"duckdb:///{ws / 'data' / 'warehouse.duckdb'}")
+    try:
+        assert inc.kept_newest_day(con, date(2024, 6, 5)) is None
+    finally:
+        con.disconnect()
+    # The next run adds the late version and keeps the newest event again.
+    assert _compare(ws, date(2024, 6, 5)).mode == "incremental"
+
