@@ -185,8 +185,9 @@ def main() -> None:
         rows.append(("baseline, after", after[0], after[1], f"{after[2]:,} account-days"))
         rows.ratios((before[0] + after[0]) / 2)
         print("\nnext-day run by stage (quarterdeck run --timings):")
-        timed = [line for line in out.split("stage timings:\n")[-1].splitlines()
-                 if "stage timings:" in out and line.startswith("  ") and line.endswith(" s")]
+        tail = out.split("stage timings:\n")[1] if "stage timings:" in out else ""
+        timed = [line for line in tail.splitlines()
+                 if line.startswith("  ") and line.endswith(" s")]
         print("\n".join(timed) or "  (no timings printed)")
     finally:
         if args.keep:

@@ -121,7 +121,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
                                               for f in m.features}))
         risk, notes = churn_stage(ws, versioned, as_of, usage, scoring=scoring)
         step("data_quality", 0.76)
-        quality = quality_stage(ws, con, as_of)
+        quality = quality_stage(ws, con, as_of, keep=True)
         # Pages warn when the day is later than the data; the newest event was just found by
         # the events' quality checks where they are kept up to date.
         newest_event = kept_newest_day(con, as_of)
@@ -268,15 +268,19 @@ def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
     return health_scores(features, ws.health_models, as_of=as_of).to_pyarrow()
 
 
-def quality_stage(ws: Workspace, con: BaseBackend, as_of: date) -> QualityReport:
+def quality_stage(ws: Workspace, con: BaseBackend, as_of: date, *,
+                  keep: bool = False) -> QualityReport:
     """The data-quality report of `as_of` over the warehouse as loaded, by the workspace's
-    quality definitions and sources, with the rows the loader refused as duplicates."""
+    quality definitions and sources, with the rows the loader refused as duplicates. With
+    `keep` (the daily run, on a writable warehouse) the events' checks are kept up to date
+    from run to run (`incremental_events`); otherwise every event is read and nothing is
+    written."""
     from quarterdeck.quality.data_quality import data_quality, warehouse_tables
     from quarterdeck.quality.duplicates import read_rejects
 
     return data_quality(con, warehouse_tables(con), as_of=as_of, definitions=ws.quality,
                         sources=ws.sources, rejects=read_rejects(ws.rejects_dir),
-                        landing_dir=ws.landing_dir)
+                        landing_dir=ws.landing_dir if keep else None)
 
 
 def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,

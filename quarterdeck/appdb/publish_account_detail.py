@@ -81,6 +81,10 @@ def publish_account_detail(engine: Engine, *, as_of: date, tables: Mapping[str, 
     copy = PublishedCopy(copy_dir) if copy_dir is not None else None
     previous = (copy.read(kept.token, TABLES) if copy is not None and kept is not None
                 else None)
+    if previous is not None and any(
+            sorted(previous[name].column_names) != sorted({*_key(model), *_columns(model)})
+            for name, model in TABLES.items()):
+        previous = None  # a copy of other columns (tables changed since): write every row
     changes = {name: row_changes(None if previous is None else previous[name],
                                  tables[name].select(_columns(model)), key=_key(model))
                for name, model in TABLES.items()}
@@ -97,12 +101,17 @@ def publish_account_detail(engine: Engine, *, as_of: date, tables: Mapping[str, 
             token=token, as_of=as_of, published_at=utcnow()))
         bump(connection, ACCOUNT_DETAIL)
     if copy is not None:
-        copy.write({name: c.rows for name, c in changes.items()}, token=token)
+        try:
+            copy.write({name: c.rows for name, c in changes.items()}, token=token)
+        except OSError:
+            copy.forget()  # published all the same; the next publish writes every row
     return True
 
 
 def _delete_rows(connection: Connection, table: Table, changes: RowChanges) -> None:
-    """Delete the published rows `changes` removes, by their key."""
+    """Delete the published rows `changes` removes, by their key: ids in batches; a natural
+    key (weekly usage: account and week) one row per statement, executed as one batch by the
+    driver (SQLite and PostgreSQL have no portable IN over pairs of values)."""
     removed = changes.removed
     if not removed.num_rows:
         return

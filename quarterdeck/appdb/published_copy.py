@@ -49,6 +49,13 @@ class PublishedCopy:
         except (FileNotFoundError, pa.ArrowInvalid):
             return None
 
+    def forget(self) -> None:
+        """Make the copy match no publish (best effort)."""
+        try:
+            (self.folder / STATE).unlink(missing_ok=True)
+        except OSError:
+            pass
+
     def write(self, tables: Mapping[str, pa.Table], *, token: str) -> None:
         """Keep `tables` as the copy of the publish `token` (each file replaced whole; the
         token last, so a copy cut short never matches)."""

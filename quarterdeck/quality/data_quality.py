@@ -27,7 +27,6 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from quarterdeck.contract.entities import ENTITIES
-from quarterdeck.quality import incremental_events
 from quarterdeck.quality.accuracy_rules import accuracy_tests
 from quarterdeck.quality.attribution import loaded_tables
 from quarterdeck.quality.completeness import completeness_tests
@@ -39,7 +38,8 @@ from quarterdeck.quality.duplicates import (
 )
 from quarterdeck.quality.freshness import judge_freshness, newest_rows
 from quarterdeck.quality.incremental_events import ENTITY as EVENTS
-from quarterdeck.quality.incremental_events import EventQuality
+from quarterdeck.quality.incremental_events import EventQuality, event_quality
+from quarterdeck.quality.incremental_events import applies as events_kept_here
 from quarterdeck.quality.orphans import orphan_tests
 from quarterdeck.quality.report import CheckResult, QualityReport, status_of
 from quarterdeck.quality.row_tests import RowTest, failing_examples, judged_rows, row_test_counts
@@ -168,17 +168,18 @@ def data_quality(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of: dat
                  rejects: pa.Table | None = None,
                  landing_dir: Path | None = None) -> QualityReport:
     """Every check of `definitions` over `tables` (as loaded, on `con`) as of `as_of`. With
-    the landing area's folder, the events' checks are kept up to date from run to run
-    instead of reading every event (`incremental_events`); the report is the same."""
+    the landing area's folder (the daily run, on a writable warehouse), the events' checks
+    are kept up to date from run to run instead of reading every event
+    (`incremental_events`); the report is the same."""
     names = list(sources.sources)
     present = entities_with_rows(con, tables)
     tests = row_tests(definitions, tables)
     event_tests = [t for t in tests if t.entity == EVENTS]
     events = None
-    if EVENTS in present and event_tests and incremental_events.applies(
-            con, tables, event_tests, landing_dir):
-        events = incremental_events.event_quality(con, tables, event_tests, as_of=as_of,
-                                                  sources=names, landing_dir=landing_dir)
+    if EVENTS in present and event_tests and events_kept_here(con, tables, event_tests,
+                                                              landing_dir):
+        events = event_quality(con, tables, event_tests, as_of=as_of, sources=names,
+                               landing_dir=landing_dir)
     results, rows = _row_test_results(con, tables, tests, as_of=as_of, sources=names,
                                       present=present, events=events)
     results += _freshness_results(con, tables, definitions, as_of=as_of, sources=sources,

@@ -85,7 +85,7 @@ def kept_newest_day(con: BaseBackend, as_of: date) -> date | None:
     """The day of the newest event known as of `as_of`, as kept by the run that computed the
     events' quality for that day; None when the kept state is of another day, was kept
     before events were loaded or replaced since, or is absent."""
-    raw = raw_connection(con)
+    raw = raw_connection(con) if con.name == "duckdb" else None
     previous = None if raw is None else _read_state(raw)
     if previous is None or previous[0] != as_of:
         return None
@@ -129,7 +129,7 @@ def event_quality(con: BaseBackend, tables: Mapping[str, ir.Table], tests: Seque
     if before is None:
         counts, values, examples = parts
     else:
-        counts, values, examples = _merged(con, parts, own, looked, len(tests))
+        counts, values, examples = _merged(con, parts)
     # Computed in full before anything is replaced: the state changes in one transaction.
     staged = {COUNTS: con.to_pyarrow(counts), VALUES: con.to_pyarrow(values),
               EXAMPLE_IDS: con.to_pyarrow(examples)}
@@ -199,15 +199,16 @@ def _contributions(tables: Mapping[str, ir.Table], tests: Sequence[RowTest], own
         test = tests[i]
         flags[f"judged_{i}"] = (test.applies(judged).fill_null(False) if test.applies
                                 else ibis.literal(True))
-    t = judged.mutate(**{f"_{name}": value for name, value in flags.items()})
+    # Prefixed apart from judged_rows' own columns, which number the own tests alone.
+    t = judged.mutate(**{f"_q_{name}": value for name, value in flags.items()})
     stamp = t.timestamp.cast(dt.timestamp)
     counts = t.group_by("_source").agg(
         rows=t.count(),
-        **{name: t.count(where=t[f"_{name}"]) for name in flags},
+        **{name: t.count(where=t[f"_q_{name}"]) for name in flags},
         stamped=t.count(where=stamp.notnull()), newest=stamp.max())
     values = []
     for i in looked:
-        v = t.filter(t[f"_judged_{i}"])
+        v = t.filter(t[f"_q_judged_{i}"])
         values.append(v.group_by("_source", value=v[tests[i].field].cast(dt.string)).agg(
             n=v.count()).mutate(test=ibis.literal(i)))
     values_table = (values[0].union(*values[1:]) if values else _empty_values()).select(
@@ -221,8 +222,8 @@ def _contributions(tables: Mapping[str, ir.Table], tests: Sequence[RowTest], own
                                                  _source=examples._source, id=examples.id)
 
 
-def _merged(con: BaseBackend, parts: tuple[ir.Table, ir.Table, ir.Table], own: list[int],
-            looked: list[int], n_tests: int) -> tuple[ir.Table, ir.Table, ir.Table]:
+def _merged(con: BaseBackend, parts: tuple[ir.Table, ir.Table, ir.Table]
+            ) -> tuple[ir.Table, ir.Table, ir.Table]:
     """The kept state plus what the new rows add."""
     counts, values, examples = parts
     kept_counts = con.table(COUNTS)

@@ -99,6 +99,20 @@ def test_a_copy_cut_short_is_not_used(engine, tmp_path):
     assert _published(engine)["timeline"].total() == 6
 
 
+def test_a_copy_of_other_columns_is_not_used(engine, tmp_path):
+    import pyarrow.parquet as pq
+
+    copy_dir = tmp_path / "copy"
+    publish_account_detail(engine, as_of=DAY, tables=detail_tables("acme"), copy_dir=copy_dir)
+    path = copy_dir / "contacts.parquet"  # as if kept before the table gained a column
+    pq.write_table(pq.read_table(path).drop_columns(["title"]), path)
+    assert publish_account_detail(engine, as_of=date(2024, 7, 1),
+                                  tables=_next_day(detail_tables("acme")), copy_dir=copy_dir)
+    with engine.connect() as c:
+        written = set(c.scalars(select(models.TimelineEntry.as_of)))
+    assert written == {date(2024, 7, 1)}  # every row written again
+
+
 def test_an_earlier_day_changes_nothing(engine, tmp_path):
     copy_dir = tmp_path / "copy"
     publish_account_detail(engine, as_of=DAY, tables=detail_tables("acme"), copy_dir=copy_dir)

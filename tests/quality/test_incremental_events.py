@@ -172,3 +172,14 @@ def test_the_newest_event_kept_is_not_used_once_events_were_loaded_since(ws: Pat
     # The next run adds the late version and keeps the newest event again.
     assert _compare(ws, date(2024, 6, 5)).mode == "incremental"
 
+
+def test_the_quality_command_reads_every_event_and_leaves_the_kept_counts_alone(ws: Path):
+    _compare(ws, date(2024, 6, 5))
+    out = qd("quality", "--as-of", "2024-06-09", "--all", "--workspace", ws)
+    assert "unknown_user" in out or "user belongs" in out
+    con = connect(f"duckdb:///{ws / 'data' / 'warehouse.duckdb'}")
+    try:
+        assert inc.kept_newest_day(con, date(2024, 6, 5)) == date(2024, 6, 4)
+    finally:
+        con.disconnect()
+
