@@ -40,11 +40,14 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from quarterdeck.landing.landing_views import SUPERSEDED
-from quarterdeck.landing.manifest import TABLE as LOADS
 from quarterdeck.quality.attribution import known_rows, row_id, row_source
 from quarterdeck.quality.row_tests import EXAMPLES, RowTest, failing_examples, judged_rows
-from quarterdeck.warehouse.incremental import raw_connection, table_exists
+from quarterdeck.warehouse.incremental import (
+    event_loads,
+    landed_rows,
+    raw_connection,
+    table_exists,
+)
 from quarterdeck.warehouse.subscription_mrr import day_after
 
 ENTITY = "events"
@@ -139,12 +142,8 @@ def event_quality(con: BaseBackend, tables: Mapping[str, ir.Table], tests: Seque
 
 
 def _fingerprint(raw, tests: Sequence[RowTest], sources: Sequence[str]) -> dict:  # noqa: ANN001
-    versions = ([r[0] for r in raw.execute(
-        f"SELECT version FROM {LOADS} WHERE entity = 'events' ORDER BY load_id").fetchall()]
-        if table_exists(raw, LOADS) else [])
-    superseded = (raw.execute(f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = 'events'")
-                  .fetchall()[0][0] if table_exists(raw, SUPERSEDED) else 0)
-    return {"versions": versions, "superseded": int(superseded),
+    versions, superseded = event_loads(raw)
+    return {"versions": versions, "superseded": superseded,
             "tests": [[t.check, t.rule, t.field, t.description] for t in tests],
             "sources": sorted(sources), "definition": DEFINITION}
 
@@ -177,8 +176,7 @@ def _version_rows(con: BaseBackend, landing_dir: Path, versions: list[str],
                   schema: ibis.Schema) -> ir.Table:
     """The rows of landed event versions, in the events table's columns (a column a version
     lacks is empty, as the events view reads it)."""
-    paths = ", ".join("'" + str(landing_dir / v).replace("'", "''") + "'" for v in versions)
-    rows = con.sql(f"SELECT * FROM read_parquet([{paths}], union_by_name = true)")
+    rows = landed_rows(con, landing_dir, versions)
     return rows.select(**{name: (rows[name] if name in rows.columns
                                  else ibis.null()).cast(typ)
                           for name, typ in schema.items()})

@@ -1,11 +1,17 @@
-"""What the incremental builds of the daily tables share: DuckDB's own connection beneath
-Ibis, whether a table exists, the rows that differ between two versions of a table, and
-replacing some rows of a table in one transaction."""
+"""What the incremental builds of the daily tables (and the events' kept quality checks)
+share: DuckDB's own connection beneath Ibis, whether a table exists, the landed event
+versions and their rows, the rows that differ between two versions of a table, and replacing
+some rows of a table in one transaction."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
+
+from quarterdeck.landing.landing_views import SUPERSEDED
+from quarterdeck.landing.manifest import TABLE as LOADS
 
 
 def raw_connection(con: BaseBackend):  # noqa: ANN202 - DuckDB's own connection
@@ -15,6 +21,24 @@ def raw_connection(con: BaseBackend):  # noqa: ANN202 - DuckDB's own connection
 def table_exists(raw, name: str) -> bool:  # noqa: ANN001
     return bool(raw.execute("SELECT count(*) FROM information_schema.tables "
                             "WHERE table_name = ?", [name]).fetchall()[0][0])
+
+
+def event_loads(raw) -> tuple[list[str], int]:  # noqa: ANN001
+    """The landed event versions in load order, and how many event rows later loads
+    superseded: what a build kept from the events must be checked against."""
+    versions = ([r[0] for r in raw.execute(
+        f"SELECT version FROM {LOADS} WHERE entity = 'events' ORDER BY load_id").fetchall()]
+        if table_exists(raw, LOADS) else [])
+    superseded = (raw.execute(f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = 'events'")
+                  .fetchall()[0][0] if table_exists(raw, SUPERSEDED) else 0)
+    return versions, int(superseded)
+
+
+def landed_rows(con: BaseBackend, landing_dir: Path, versions: list[str]) -> ir.Table:
+    """Every row of the landed versions `versions` (paths in the landing area), columns
+    matched by name across them."""
+    paths = ", ".join("'" + str(landing_dir / v).replace("'", "''") + "'" for v in versions)
+    return con.sql(f"SELECT * FROM read_parquet([{paths}], union_by_name = true)")
 
 
 def either_way(now: ir.Table, kept: ir.Table, *, distinct: bool) -> ir.Table:

@@ -38,11 +38,11 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from quarterdeck.landing.landing_views import SUPERSEDED
-from quarterdeck.landing.manifest import TABLE as LOADS
 from quarterdeck.warehouse.account_daily import account_usage_daily
 from quarterdeck.warehouse.incremental import (
     either_way,
+    event_loads,
+    landed_rows,
     raw_connection,
     replace_rows,
     table_exists,
@@ -71,18 +71,14 @@ class UsageBuild:
 
 def _fingerprint(raw) -> dict[str, object]:  # noqa: ANN001
     """What the build reads besides the events' new rows: versions, supersessions, resolution."""
-    versions = ([r[0] for r in raw.execute(
-        f"SELECT version FROM {LOADS} WHERE entity = 'events' ORDER BY load_id").fetchall()]
-        if table_exists(raw, LOADS) else [])
-    superseded = (raw.execute(f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = 'events'")
-                  .fetchall()[0][0] if table_exists(raw, SUPERSEDED) else 0)
+    versions, superseded = event_loads(raw)
     # Only accounts resolved into another customer move events: a new account that is its
     # own customer changes no one's usage.
     resolution = (list(raw.execute(
         f"SELECT count(*), coalesce(sum(hash(account_id, customer_id)), 0) FROM {RESOLUTION} "
         "WHERE account_id <> customer_id").fetchall()[0])
         if table_exists(raw, RESOLUTION) else None)
-    return {"versions": versions, "superseded": int(superseded),
+    return {"versions": versions, "superseded": superseded,
             "resolution": None if resolution is None else [int(x) for x in resolution],
             "definition": DEFINITION}
 
@@ -154,9 +150,7 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
         span = ibis.memtable({"date": [before + timedelta(days=i + 1) for i in range(new_days)]})
         parts.append(span.select(date=span.date.cast("date")))
     if new_versions:
-        paths = ", ".join("'" + str(landing_dir / v).replace("'", "''") + "'"
-                          for v in new_versions)
-        late = con.sql(f"SELECT timestamp FROM read_parquet([{paths}], union_by_name = true)")
+        late = landed_rows(con, landing_dir, new_versions)
         late = late.filter(late.timestamp < until)
         parts.append(late.select(date=late.timestamp.date()).distinct())
     kept = con.table(USERS)
