@@ -231,6 +231,22 @@ def window_probability(p: np.ndarray, decisions: np.ndarray, floor: float) -> np
     return np.clip(1 - (1 - p) ** decisions, floor, 1 - floor)
 
 
+def next_decisions(model: ChurnModel, rows: pa.Table, x: np.ndarray | None = None, *,
+                   as_of: date, window_days: int
+                   ) -> tuple[np.ndarray, list[date | None], np.ndarray]:
+    """Per row of `rows` (features as of `as_of`, with days_to_renewal and term_months): the
+    model's churn probability at the next decision, that decision's date (the horizon) and
+    how many decisions fall within `window_days`. `x`: the model's matrix of `rows`, when
+    already made."""
+    x = model.matrix(rows) if x is None else x
+    probability = model.probability(x) if rows.num_rows else np.empty(0)
+    horizon = [None if d is None else as_of + timedelta(days=d)
+               for d in rows["days_to_renewal"].to_pylist()]
+    decisions = np.array([decisions_within(h, t, as_of, window_days) for h, t in zip(
+        horizon, rows["term_months"].to_pylist(), strict=True)], dtype=float)
+    return probability, horizon, decisions
+
+
 def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                model: ChurnModel | None = None, accounts: Sequence[str] | None = None,
                usage: ir.Table | None = None, window_days: int = WINDOW_DAYS,
@@ -268,12 +284,9 @@ def churn_risk(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: st
             else scoring.rows(wanted, accounts))
     ids = rows["account_id"].to_pylist()
     x = model.matrix(rows)
-    probability = model.probability(x) if len(ids) else np.empty(0)
+    probability, horizon, decisions = next_decisions(model, rows, x, as_of=as_of,
+                                                     window_days=window_days)
     terms = rows["term_months"].to_pylist()
-    horizon = [None if d is None else as_of + timedelta(days=d)
-               for d in rows["days_to_renewal"].to_pylist()]
-    decisions = np.array([decisions_within(h, t, as_of, window_days)
-                          for h, t in zip(horizon, terms, strict=True)], dtype=float)
     within = (window_model.probability(rows) if window_model is not None and len(ids)
               else window_probability(probability, decisions, model.floor))
     directions = [_direction(float(p), t, model.card)

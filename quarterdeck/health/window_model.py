@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -48,12 +50,14 @@ from quarterdeck.health.churn_model import (
     MIN_CHURNED,
     MIN_DECISIONS,
     SEED,
+    TRAINING_SAMPLE,
     _categorical,
     calibrated,
     matrix,
     model_features,
     one_thread,
     probability_floor,
+    sample_of,
     usable_features,
 )
 from quarterdeck.health.feature_table import feature_table_at, paying_accounts, points_for
@@ -97,17 +101,24 @@ class NoWindowModel(Exception):
     """Too little history for a window model; the message says what is missing."""
 
 
-def _snapshot(tables: Mapping[str, ir.Table], day: date, window_days: int, base_currency: str,
-              features: Sequence[str], usage: ir.Table | None) -> pa.Table:
-    paying = paying_accounts(tables, as_of=day, base_currency=base_currency)
-    later = paying_accounts(tables, as_of=day + timedelta(days=window_days),
-                            base_currency=base_currency)
-    f = feature_table_at(tables, points_for(paying, [day]), base_currency=base_currency,
+def _snapshots(tables: Mapping[str, ir.Table], days: Sequence[date], window_days: int,
+               base_currency: str, features: Sequence[str], usage: ir.Table | None
+               ) -> pa.Table:
+    """The accounts paying on each of `days` with their features then and whether they
+    stopped paying within the window, in one query: newest day first, then by account."""
+    points, still = [], []
+    for day in days:
+        paying = paying_accounts(tables, as_of=day, base_currency=base_currency)
+        later = paying_accounts(tables, as_of=day + timedelta(days=window_days),
+                                base_currency=base_currency)
+        points.append(points_for(paying, [day]))
+        still.append(later.select("account_id", as_of=ibis.literal(day, dt.date), still=True))
+    f = feature_table_at(tables, ibis.union(*points), base_currency=base_currency,
                          features=list(features), usage=usage, stand_ins=False)
-    still = later.select("account_id").mutate(still=True)
-    f = f.left_join(still, "account_id").drop("account_id_right")
+    later = ibis.union(*still)
+    f = f.left_join(later, ["account_id", "as_of"]).drop("account_id_right", "as_of_right")
     f = f.mutate(churned=f.still.isnull().cast("int64"), snapshot=f.as_of).drop("still")
-    return f.order_by("account_id").to_pyarrow()
+    return f.order_by([ibis.desc("snapshot"), "account_id"]).to_pyarrow()
 
 
 def snapshot_days(tables: Mapping[str, ir.Table], *, as_of: date, window_days: int,
@@ -136,8 +147,7 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
     if len(days) < 2:
         raise NoWindowModel(f"fewer than 2 windows of {window_days} days end by {as_of} since "
                             "the first recorded churn")
-    rows = pa.concat_tables([_snapshot(tables, d, window_days, base_currency, features, usage)
-                             for d in days], promote_options="default")
+    rows = _snapshots(tables, days, window_days, base_currency, features, usage)
     y = np.array(rows["churned"].to_pylist(), dtype=int)
     if len(y) < MIN_DECISIONS or y.sum() < MIN_CHURNED or y.sum() == len(y):
         raise NoWindowModel(f"{len(y)} account windows with {int(y.sum())} that stopped paying; "
@@ -156,9 +166,10 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
     labels: list[np.ndarray] = []
     for day in judged_days:
         test = snapshot == day
-        train = snapshot + timedelta(days=window_days) <= day
-        if y[train].sum() < MIN_CHURNED or not 0 < y[test].sum() < test.sum():
+        older = snapshot + timedelta(days=window_days) <= day
+        if y[older].sum() < MIN_CHURNED or not 0 < y[test].sum() < test.sum():
             continue
+        train = np.flatnonzero(older)[sample_of(y[older] == 1, TRAINING_SAMPLE, seed)]
         labels.append(y[test])
         for name in ("logistic", "boosted"):
             with one_thread():
@@ -190,14 +201,19 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
     if combined_wins:  # kept as a decision, so the schedule does not judge again every day
         estimator = None
     else:
+        every = sample_of(y == 1, TRAINING_SAMPLE, seed)
         with one_thread():
-            estimator = calibrated(best, y, seed, categorical).fit(x, y)
+            estimator = calibrated(best, y[every], seed, categorical).fit(x[every], y[every])
     name = COMBINED if combined_wins else best
     card = {
         "name": name, "as_of": as_of.isoformat(), "window_days": window_days,
         "features": kept,
         "training": {"rows": int(len(y)), "stopped_paying": int(y.sum()),
-                     "snapshots": [d.isoformat() for d in days]},
+                     "snapshots": [d.isoformat() for d in days],
+                     **({"sample": f"fitted on a random sample of {TRAINING_SAMPLE:,} of the "
+                                   f"{len(y):,} account windows, those that stopped paying "
+                                   "and the others in the same share"}
+                        if len(y) > TRAINING_SAMPLE else {})},
         "validation": {"snapshots": [d.isoformat() for d in judged_days],
                        "rows": int(len(judged_y)), "stopped_paying": int(judged_y.sum()),
                        "auc": round(best_auc, 4),
@@ -217,19 +233,16 @@ def _combined(tables: Mapping[str, ir.Table], judged: pa.Table, *, day: date,
               window_days: int, base_currency: str, usage: ir.Table | None,
               attributes: Sequence[str] | None, seed: int) -> np.ndarray | None:
     """The alternative's probabilities for the judged accounts: the churn model trained as of
-    the window's first day, its decisions in the window combined; None when no model can be
-    trained then."""
+    the window's first day, its decisions in the window combined (as `churn_risk` states
+    them), read from the judged rows' features (those of `churn_risk` on that day); None when
+    no model can be trained then."""
     from quarterdeck.health.churn_model import NotEnoughHistory, train_churn_model
-    from quarterdeck.health.churn_risk import churn_risk
+    from quarterdeck.health.churn_risk import next_decisions, window_probability
 
     try:
         model = train_churn_model(tables, as_of=day, base_currency=base_currency, usage=usage,
                                   attributes=attributes, seed=seed)
     except NotEnoughHistory:
         return None
-    ids = judged["account_id"].to_pylist()
-    risk = churn_risk(tables, as_of=day, base_currency=base_currency, model=model,
-                      accounts=ids, usage=usage, window_days=window_days)
-    p = dict(zip(risk["account_id"].to_pylist(), risk["churn_probability_window"].to_pylist(),
-                 strict=True))
-    return np.array([p.get(a, 0.0) for a in ids])
+    p, _, decisions = next_decisions(model, judged, as_of=day, window_days=window_days)
+    return np.round(window_probability(p, decisions, model.floor), 4)

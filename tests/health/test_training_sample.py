@@ -1,0 +1,105 @@
+"""A company with more past decisions than a model needs trains on a bounded sample of them:
+the same share of churned and other decisions, the same features as the full set has for the
+decisions taken, the same sample every time, and a card that says so."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_churn_model import T, churn_world
+
+from quarterdeck.health import churn_model, window_model
+from quarterdeck.health.churn_model import (
+    calibrated,
+    decisions_known,
+    sample_of,
+    train_churn_model,
+    training_rows,
+)
+from quarterdeck.health.window_model import train_window_model
+
+
+@pytest.fixture(scope="module")
+def tables():
+    from health_worlds import Duck
+
+    return Duck().load(churn_world(n=400)[0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), max_size=300), st.integers(0, 320), st.integers(0, 3))
+def test_a_sample_keeps_the_share_of_positives_and_is_the_same_every_time(flags, limit, seed):
+    positive = np.array(flags, dtype=bool)
+    picked = sample_of(positive, limit, seed)
+    assert len(picked) == min(limit, len(positive))
+    assert len(set(picked.tolist())) == len(picked) and (np.diff(picked) > 0).all()
+    if len(positive) > limit:
+        expected = positive.sum() * limit / len(positive)
+        assert abs(positive[picked].sum() - expected) <= 0.5
+    np.testing.assert_array_equal(picked, sample_of(positive, limit, seed))
+
+
+def test_sampled_rows_are_full_rows_of_the_decisions_taken(tables):
+    every = training_rows(tables, as_of=T, base_currency="USD")
+    some = training_rows(tables, as_of=T, base_currency="USD", sample=200)
+    assert some.num_rows == 200 < every.num_rows
+    assert decisions_known(some) == decisions_known(every) == every.num_rows
+    full = {(r["account_id"], r["decision_date"], r["term"]): r for r in every.to_pylist()}
+    assert all(full[(r["account_id"], r["decision_date"], r["term"])] == r
+               for r in some.to_pylist())
+    dates = some["decision_date"].to_pylist()
+    assert dates == sorted(dates)
+    churned = np.array(every["churned"].to_pylist())
+    assert abs(sum(some["churned"].to_pylist()) - churned.mean() * 200) <= 0.5
+    again = training_rows(tables, as_of=T, base_currency="USD", sample=200)
+    assert again.equals(some)
+    assert training_rows(tables, as_of=T, base_currency="USD",
+                         sample=every.num_rows).equals(every)
+
+
+def test_a_model_trained_on_a_sample_says_so_and_still_learns(tables):
+    every = training_rows(tables, as_of=T, base_currency="USD")
+    model = train_churn_model(tables, as_of=T, base_currency="USD", sample=300)
+    training = model.card["training"]
+    assert training["rows"] == 300 and training["decisions_known"] == every.num_rows
+    assert f"sample of 300 of the {every.num_rows:,} decisions" in training["sample"]
+    assert model.card["validation"]["auc"] > 0.7
+    whole = train_churn_model(tables, as_of=T, base_currency="USD")
+    assert "sample" not in whole.card["training"]
+    assert whole.card["training"]["rows"] == every.num_rows
+
+
+def test_the_window_model_fits_on_a_bounded_sample_of_its_windows(tables, monkeypatch):
+    full = train_window_model(tables, as_of=T, base_currency="USD", window_days=90)
+    assert "sample" not in full.card["training"]
+    monkeypatch.setattr(window_model, "TRAINING_SAMPLE", 500)
+    fitted_on: list[int] = []
+
+    def counted(name, y, *args, **kwargs):
+        fitted_on.append(len(y))
+        return calibrated(name, y, *args, **kwargs)
+
+    monkeypatch.setattr(window_model, "calibrated", counted)
+    bounded = train_window_model(tables, as_of=T, base_currency="USD", window_days=90)
+    rows = bounded.card["training"]["rows"]
+    assert rows == full.card["training"]["rows"] > 500
+    assert f"sample of 500 of the {rows:,} account windows" in bounded.card["training"]["sample"]
+    assert bounded.card["validation"]["rows"] == full.card["validation"]["rows"]
+    assert fitted_on and max(fitted_on) == 500
+
+
+def test_calibration_in_parallel_processes_gives_the_same_probabilities(tables, monkeypatch):
+    rows = training_rows(tables, as_of=T, base_currency="USD", since=date.min)
+    features = ["latest_nps", "arr", "tenure_days"]
+    x = churn_model.matrix(rows, features)
+    y = np.array(rows["churned"].to_pylist())
+    serial = calibrated("boosted", y).fit(x, y)
+    monkeypatch.setattr(churn_model, "PARALLEL_ROWS", 10)
+    parallel = calibrated("boosted", y)
+    assert parallel.n_jobs is not None and parallel.n_jobs >= 1
+    parallel.fit(x, y)
+    np.testing.assert_array_equal(serial.predict_proba(x), parallel.predict_proba(x))
