@@ -46,7 +46,7 @@ from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 from quarterdeck.workspace.workspace import Workspace
 
 if TYPE_CHECKING:
-    from quarterdeck.health.churn_model import ChurnModel
+    from quarterdeck.health.churn_model import ChurnModel, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
 
 Progress = Callable[[str, float], None]
@@ -88,6 +88,8 @@ def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: 
 
 def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None) -> RunResult:
     """Compute every stage as of `as_of` and publish the account snapshot."""
+    from quarterdeck.forecast.renewal_forecast import HORIZONS
+    from quarterdeck.health.churn_model import DAYS_BEFORE, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
 
     step = progress or (lambda stage, fraction: None)
@@ -115,11 +117,14 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         versioned = with_account_versions(tables, con, ws.landing_dir)
         # The forecast's models first, so that the day's features are computed once for them
         # and the churn models alike.
-        forecast_models, forecast_skipped = forecast_models_stage(ws, versioned, as_of, usage)
+        past = PastDecisions(versioned, as_of=as_of, base_currency=base, usage=usage,
+                             leads=[DAYS_BEFORE, *HORIZONS])
+        forecast_models, forecast_skipped = forecast_models_stage(ws, versioned, as_of, usage,
+                                                                  past=past)
         scoring = DayScoring(versioned, as_of=as_of, base_currency=base, usage=usage,
                              features=sorted({f for m in (forecast_models or {}).values()
                                               for f in m.features}))
-        risk, notes = churn_stage(ws, versioned, as_of, usage, scoring=scoring)
+        risk, notes = churn_stage(ws, versioned, as_of, usage, scoring=scoring, past=past)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of, keep=True)
         # Pages warn when the day is later than the data; the newest event was just found by
@@ -284,11 +289,11 @@ def quality_stage(ws: Workspace, con: BaseBackend, as_of: date, *,
 
 
 def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
-                usage: ir.Table | None = None, *, scoring: DayScoring | None = None
-                ) -> tuple[pa.Table | None, list[str]]:
+                usage: ir.Table | None = None, *, scoring: DayScoring | None = None,
+                past: PastDecisions | None = None) -> tuple[pa.Table | None, list[str]]:
     """Train the churn model as of `as_of`, save it, and score the paying accounts; with too
     little history, no risk and a note saying why. `scoring` shares the day's features with
-    the run's other models."""
+    the run's other models, `past` their training rows."""
     from quarterdeck.health.churn_model import (
         DAYS_BEFORE,
         NotEnoughHistory,
@@ -308,7 +313,7 @@ def churn_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
     else:
         try:
             model = train_churn_model(tables, as_of=as_of, base_currency=base, usage=usage,
-                                      attributes=churn.attributes)
+                                      attributes=churn.attributes, past=past)
         except NotEnoughHistory as exc:
             return None, [f"churn model skipped: {exc}"]
         folder = save_model(model, root)
@@ -359,7 +364,7 @@ def window_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
 
 
 def forecast_models_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
-                          usage: ir.Table | None = None
+                          usage: ir.Table | None = None, *, past: PastDecisions | None = None
                           ) -> tuple[dict[int, ChurnModel] | None, str]:
     """The renewal forecast's model of each horizon (kept, or trained on the retraining
     schedule), or None and why the forecast is skipped."""
@@ -370,7 +375,7 @@ def forecast_models_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: dat
         return models_for(tables, ws.data_dir, as_of=as_of,
                           base_currency=ws.settings.base_currency, usage=usage,
                           attributes=ws.settings.churn.attributes,
-                          max_age_days=ws.settings.churn.retrain_days), ""
+                          max_age_days=ws.settings.churn.retrain_days, past=past), ""
     except NotEnoughHistory as exc:
         return None, f"renewal forecast skipped: {exc}"
 

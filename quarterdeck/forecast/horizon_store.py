@@ -20,7 +20,7 @@ from pathlib import Path
 import ibis.expr.types as ir
 
 from quarterdeck.forecast.renewal_forecast import HORIZONS
-from quarterdeck.health.churn_model import ChurnModel, train_churn_model
+from quarterdeck.health.churn_model import ChurnModel, PastDecisions, train_churn_model
 from quarterdeck.health.model_store import churn_models_dir, recent_model, save_model
 
 
@@ -34,9 +34,11 @@ def models_for(tables: Mapping[str, ir.Table], data_dir: Path, *, as_of: date,
                base_currency: str, horizons: Sequence[int] = HORIZONS,
                usage: ir.Table | None = None,
                attributes: Sequence[str] | None = None,
-               max_age_days: int = 1) -> dict[int, ChurnModel]:
+               max_age_days: int = 1,
+               past: PastDecisions | None = None) -> dict[int, ChurnModel]:
     """A model per horizon for `as_of`: one kept for a day fewer than `max_age_days` days
     before it (1: that very day) with the same attribute setting, else trained now and kept.
+    `past` shares the day's training rows with the run's other models.
     Raises NotEnoughHistory when the history is too short to learn from."""
     out = {}
     for h in horizons:
@@ -48,6 +50,6 @@ def models_for(tables: Mapping[str, ir.Table], data_dir: Path, *, as_of: date,
             continue
         out[h] = train_churn_model(tables, as_of=as_of, base_currency=base_currency,
                                    days_before=h, usage=usage, attributes=attributes,
-                                   open_at_score=True)
+                                   open_at_score=True, past=past)
         save_model(out[h], root)
     return out

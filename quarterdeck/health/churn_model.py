@@ -273,27 +273,78 @@ def training_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency:
     Columns: account_id, segment, term, period_start, decision_date, score_date, result,
     notice_date, churned (0/1), then one column per feature.
     """
+    return training_rows_by_lead(tables, as_of=as_of, base_currency=base_currency,
+                                 leads=[days_before], features=features, since=since,
+                                 usage=usage, sample=sample, seed=seed)[days_before]
+
+
+def training_rows_by_lead(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
+                          leads: Sequence[int], features: Sequence[str] = MODEL_FEATURES,
+                          since: date | None = None, usage: ir.Table | None = None,
+                          sample: int | None = None, seed: int = SEED) -> dict[int, pa.Table]:
+    """`training_rows` for each `days_before` of `leads`: the same decisions (the same sample),
+    their features at every lead computed in one query."""
     o = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency)
     if since is None:
         first = o.filter(o.result == "churned").decision_date.min()
         o = o.filter(o.decision_date >= first)
     else:
         o = o.filter(o.decision_date >= since)
-    o = o.mutate(score_date=(o.period_start - ibis.interval(days=days_before)).cast(dt.date),
-                 churned=ibis.ifelse(o.result == "churned", 1, 0))
-    decisions = o.select(*DECISION_COLUMNS).to_pyarrow()
+    scores = {n: f"score_date_{n}" for n in leads}
+    o = o.mutate(churned=ibis.ifelse(o.result == "churned", 1, 0), **{
+        name: (o.period_start - ibis.interval(days=n)).cast(dt.date)
+        for n, name in scores.items()})
+    decisions = o.select(*(c for c in DECISION_COLUMNS if c != "score_date"),
+                         *scores.values()).to_pyarrow()
     total = decisions.num_rows
     decisions = sampled_decisions(decisions, total if sample is None else sample, seed)
-    points = ibis.memtable(decisions.select(["account_id", "score_date"]))
+    at = {n: decisions.append_column("score_date", decisions[name]).select(
+        list(DECISION_COLUMNS)) for n, name in scores.items()}
+    points = ibis.memtable(pa.concat_tables([t.select(["account_id", "score_date"])
+                                             for t in at.values()]))
     f = feature_table_at(tables, points.select("account_id", as_of=points.score_date),
                          base_currency=base_currency, features=features, usage=usage,
                          stand_ins=False).drop("segment").to_pyarrow()
-    # Joined here rather than in the engine: joined back to the decisions there, the feature
-    # query was planned far worse (29 s against 11 s at 50,000 decisions).
-    j = decisions.join(f, keys=["account_id", "score_date"], right_keys=["account_id", "as_of"],
-                       join_type="left outer")
-    j = j.select([*DECISION_COLUMNS, *features]).sort_by([(c, "ascending") for c in ORDER])
-    return j.replace_schema_metadata({DECISIONS_KEY: str(total)})
+    out = {}
+    for n, t in at.items():
+        # Joined here rather than in the engine: joined back to the decisions there, the
+        # feature query was planned far worse (29 s against 11 s at 50,000 decisions).
+        j = t.join(f, keys=["account_id", "score_date"], right_keys=["account_id", "as_of"],
+                   join_type="left outer")
+        j = j.select([*DECISION_COLUMNS, *features]).sort_by([(c, "ascending") for c in ORDER])
+        out[n] = j.replace_schema_metadata({DECISIONS_KEY: str(total)})
+    return out
+
+
+class PastDecisions:
+    """The training rows of one day at several leads, computed together on the first request
+    (`training_rows_by_lead`), for the models a run trains that day: the churn model and the
+    renewal forecast's horizons ask for the same decisions at 30, 60 and 90 days.
+
+    A request for anything else (another day, start, sample or features, a lead not
+    declared) gets None, and the model computes its own rows.
+    """
+
+    def __init__(self, tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
+                 leads: Sequence[int], usage: ir.Table | None = None) -> None:
+        self.tables, self.as_of, self.base_currency, self.usage = (
+            tables, as_of, base_currency, usage)
+        self.leads = sorted(set(leads))
+        self._key: tuple[Any, ...] | None = None
+        self._rows: dict[int, pa.Table] = {}
+        self.computed = 0  # how many times the rows were computed
+
+    def rows(self, *, as_of: date, days_before: int, features: Sequence[str],
+             since: date | None, sample: int | None, seed: int) -> pa.Table | None:
+        if as_of != self.as_of or days_before not in self.leads:
+            return None
+        key = (tuple(features), since, sample, seed)
+        if self._key is None:
+            self._rows = training_rows_by_lead(
+                self.tables, as_of=as_of, base_currency=self.base_currency, leads=self.leads,
+                features=features, since=since, usage=self.usage, sample=sample, seed=seed)
+            self._key, self.computed = key, self.computed + 1
+        return self._rows[days_before] if key == self._key else None
 
 
 def decisions_known(rows: pa.Table) -> int:
@@ -525,20 +576,26 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
                       usage: ir.Table | None = None, seed: int = SEED,
                       attributes: Sequence[str] | None = None,
                       open_at_score: bool = False,
-                      sample: int | None = TRAINING_SAMPLE) -> ChurnModel:
+                      sample: int | None = TRAINING_SAMPLE,
+                      past: PastDecisions | None = None) -> ChurnModel:
     """Learn the churn model from the decisions known by `as_of` (see the module);
     `attributes` limits the account attributes it may use (None: every one);
     `open_at_score` learns only from decisions whose cancellation was not yet known on their
     score date (the renewal forecast's models); `sample` bounds the decisions it learns from
-    (`sampled_decisions`; None: every one).
+    (`sampled_decisions`; None: every one); `past` shares the day's training rows with the
+    run's other models.
 
     Raises NotEnoughHistory when there are too few. Example: train_churn_model(tables,
     as_of=date(2026, 9, 30), base_currency="USD").card["validation"]["auc"].
     """
     features, left = model_features(tables, as_of=as_of, attributes=attributes)
-    rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
-                         days_before=days_before, since=since, usage=usage, features=features,
-                         sample=sample, seed=seed)
+    rows = None if past is None else past.rows(
+        as_of=as_of, days_before=days_before, features=features, since=since, sample=sample,
+        seed=seed)
+    if rows is None:
+        rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
+                             days_before=days_before, since=since, usage=usage,
+                             features=features, sample=sample, seed=seed)
     known = decisions_known(rows)
     announced = known_by_score_date(rows) if open_at_score else np.zeros(rows.num_rows, bool)
     if announced.any():

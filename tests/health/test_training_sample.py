@@ -14,6 +14,7 @@ from test_churn_model import T, churn_world
 
 from quarterdeck.health import churn_model, window_model
 from quarterdeck.health.churn_model import (
+    PastDecisions,
     calibrated,
     decisions_known,
     sample_of,
@@ -103,3 +104,35 @@ def test_calibration_in_parallel_processes_gives_the_same_probabilities(tables, 
     assert parallel.n_jobs is not None and parallel.n_jobs >= 1
     parallel.fit(x, y)
     np.testing.assert_array_equal(serial.predict_proba(x), parallel.predict_proba(x))
+
+
+def test_the_days_models_share_their_training_rows_computed_once(tables):
+    features = ["latest_nps", "arr", "tenure_days", "tickets_30d"]
+    past = PastDecisions(tables, as_of=T, base_currency="USD", leads=[30, 60, 90])
+    for lead in (30, 60, 90):
+        kept = past.rows(as_of=T, days_before=lead, features=features, since=None, sample=150,
+                         seed=0)
+        alone = training_rows(tables, as_of=T, base_currency="USD", days_before=lead,
+                              features=features, sample=150)
+        assert kept.equals(alone) and kept.schema.metadata == alone.schema.metadata
+    assert past.computed == 1
+    assert past.rows(as_of=T, days_before=45, features=features, since=None, sample=150,
+                     seed=0) is None
+    assert past.rows(as_of=T, days_before=30, features=features[:2], since=None, sample=150,
+                     seed=0) is None
+    assert past.rows(as_of=date(2024, 1, 1), days_before=30, features=features, since=None,
+                     sample=150, seed=0) is None
+    assert past.computed == 1
+
+
+def test_a_model_trained_on_shared_rows_is_the_model_trained_alone(tables):
+    past = PastDecisions(tables, as_of=T, base_currency="USD", leads=[30, 60])
+    shared = [train_churn_model(tables, as_of=T, base_currency="USD", days_before=n,
+                                open_at_score=True, past=past) for n in (30, 60)]
+    alone = [train_churn_model(tables, as_of=T, base_currency="USD", days_before=n,
+                               open_at_score=True) for n in (30, 60)]
+    assert past.computed == 1
+    for a, b in zip(shared, alone, strict=True):
+        assert a.card == b.card
+        x = b.matrix(b.training)
+        np.testing.assert_array_equal(a.probability(x), b.probability(x))
