@@ -110,6 +110,7 @@ def print_card(card: dict[str, Any]) -> None:
          + (f" ({t['starts']})" if t.get("starts") else "")),
         ("decisions", f"{t['rows']:,} ({t['churned']:,} churned, base rate "
                       f"{_pct(t['base_rate'])})"),
+        ("sample", t.get("sample") or "every decision known"),
         ("features as of", f"{card['days_before']} days before each renewal"),
         ("calibration", card["calibration_method"]),
         ("validation", f"{v.get('method', 'time split')}, decisions {v['from']} → "

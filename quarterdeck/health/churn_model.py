@@ -53,7 +53,8 @@ Example: train_churn_model(tables, as_of=date(2026, 9, 30), base_currency="USD")
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -92,6 +93,7 @@ PROBABILITY_FLOOR = 0.001
 TRAINING_SAMPLE = 50_000
 #: From this many rows on, calibration fits its folds in parallel processes.
 PARALLEL_ROWS = 20_000
+WORKER_IDLE_SECONDS = 5
 DECISION_COLUMNS = ("account_id", "segment", "term", "period_start", "decision_date",
                     "score_date", "result", "notice_date", "churned")
 #: The training rows' order: oldest decision first, then a complete tiebreak.
@@ -168,13 +170,20 @@ def _categorical(features: Sequence[str], encodings: Mapping[str, Encoding]) -> 
     return [f in encodings and encodings[f].kind == "categorical" for f in features]
 
 
-def one_thread() -> Any:
+@contextmanager
+def one_thread() -> Iterator[None]:
     """Run scikit-learn's OpenMP loops on one thread: on a few thousand rows more threads
-    only wait on each other, badly so on a busy machine, and one thread is deterministic."""
+    only wait on each other, badly so on a busy machine, and one thread is deterministic.
+    Calibration's folds fitted side by side (`PARALLEL_ROWS`) run in worker processes of one
+    thread each, which leave once idle for `WORKER_IDLE_SECONDS`, so they hold no memory
+    while the warehouse works."""
     import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime, so the limit reaches it)
+    from joblib import parallel_config
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="openmp")
+    with threadpool_limits(limits=1, user_api="openmp"), parallel_config(
+            backend="loky", inner_max_num_threads=1, idle_worker_timeout=WORKER_IDLE_SECONDS):
+        yield
 
 
 def _signed_log(x: np.ndarray) -> np.ndarray:

@@ -74,6 +74,7 @@ def test_health_validate_prints_tables_and_writes_html(workspace: Path, tmp_path
 def test_health_train_saves_the_model_and_prints_its_card(workspace: Path):
     out = invoke("health", "train", "--as-of", "2026-06-30", "-w", str(workspace))
     assert "validation AUC" in out and "Calibration on the time split" in out
+    assert "every decision known" in out  # fewer than the bounded sample's 50,000
     card = json.loads((workspace / "data" / "models" / "churn" / "2026-06-30" /
                        "card.json").read_text())
     assert card["training"]["last_decision"] <= "2026-06-23"

@@ -4,9 +4,11 @@ decisions taken, the same sample every time, and a card that says so."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import numpy as np
+import psutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,10 +102,30 @@ def test_calibration_in_parallel_processes_gives_the_same_probabilities(tables, 
     y = np.array(rows["churned"].to_pylist())
     serial = calibrated("boosted", y).fit(x, y)
     monkeypatch.setattr(churn_model, "PARALLEL_ROWS", 10)
+    monkeypatch.setattr(churn_model, "WORKER_IDLE_SECONDS", 1)
     parallel = calibrated("boosted", y)
     assert parallel.n_jobs is not None and parallel.n_jobs >= 1
-    parallel.fit(x, y)
+    with churn_model.one_thread():
+        parallel.fit(x, y)
     np.testing.assert_array_equal(serial.predict_proba(x), parallel.predict_proba(x))
+    # The worker processes leave once idle: they hold no memory through the rest of a run.
+    for _ in range(100):
+        if not _workers():
+            break
+        time.sleep(0.1)
+    assert not _workers()
+
+
+def _workers() -> list[psutil.Process]:
+    """The live loky worker processes of this one (an exited one may linger as a zombie)."""
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and "popen_loky" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            continue
+    return out
 
 
 def test_the_days_models_share_their_training_rows_computed_once(tables):
