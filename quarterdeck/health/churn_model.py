@@ -52,7 +52,6 @@ Example: train_churn_model(tables, as_of=date(2026, 9, 30), base_currency="USD")
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -248,6 +247,7 @@ def _logistic_contributions(pipeline: Any, x: np.ndarray) -> np.ndarray:
 def calibrated(name: str, y: np.ndarray, seed: int = SEED,
                categorical: Sequence[bool] | None = None) -> Any:
     """Candidate `name` wrapped in probability calibration suited to the sample size."""
+    from joblib import cpu_count  # the cores this process may use (affinity, containers)
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedKFold
 
@@ -256,7 +256,7 @@ def calibrated(name: str, y: np.ndarray, seed: int = SEED,
         return candidate(name, len(y), seed, categorical)
     method = "isotonic" if len(y) >= ISOTONIC_MIN_ROWS else "sigmoid"
     # Each fold on one thread, as ever, so the result is the same; large ones side by side.
-    jobs = min(folds, os.cpu_count() or 1) if len(y) >= PARALLEL_ROWS else None
+    jobs = min(folds, cpu_count()) if len(y) >= PARALLEL_ROWS else None
     return CalibratedClassifierCV(candidate(name, len(y), seed, categorical), method=method,
                                   cv=StratifiedKFold(folds), n_jobs=jobs)
 
@@ -378,10 +378,11 @@ def sampled_decisions(decisions: pa.Table, limit: int, seed: int = SEED) -> pa.T
 def sample_of(positive: np.ndarray, limit: int, seed: int = SEED) -> np.ndarray:
     """Sorted indices of at most `limit` of the rows `positive` (booleans) describes: every
     row when there are no more, else a seeded random sample taking the same share of the
-    positive rows and of the others."""
-    if len(positive) <= limit:
+    positive rows and of the others. Every row, too, when that share would leave fewer than
+    `MIN_CHURNED` positive rows of more: a sample must not lose what a model needs."""
+    taken = int(round(positive.sum() * limit / len(positive))) if len(positive) else 0
+    if len(positive) <= limit or taken < min(MIN_CHURNED, positive.sum()):
         return np.arange(len(positive))
-    taken = int(round(positive.sum() * limit / len(positive)))
     rng = np.random.default_rng(seed)
     keep = [rng.choice(np.flatnonzero(side), n, replace=False)
             for side, n in ((positive, taken), (~positive, limit - taken))]

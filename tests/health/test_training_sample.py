@@ -16,6 +16,7 @@ from test_churn_model import T, churn_world
 
 from quarterdeck.health import churn_model, window_model
 from quarterdeck.health.churn_model import (
+    MIN_CHURNED,
     PastDecisions,
     calibrated,
     decisions_known,
@@ -38,12 +39,23 @@ def tables():
 def test_a_sample_keeps_the_share_of_positives_and_is_the_same_every_time(flags, limit, seed):
     positive = np.array(flags, dtype=bool)
     picked = sample_of(positive, limit, seed)
-    assert len(picked) == min(limit, len(positive))
     assert len(set(picked.tolist())) == len(picked) and (np.diff(picked) > 0).all()
-    if len(positive) > limit:
-        expected = positive.sum() * limit / len(positive)
+    expected = positive.sum() * limit / len(positive) if len(positive) else 0
+    if len(positive) > limit and round(expected) >= min(MIN_CHURNED, positive.sum()):
+        assert len(picked) == limit
         assert abs(positive[picked].sum() - expected) <= 0.5
+    else:  # nothing to bound, or the share would leave too few positives: every row
+        assert len(picked) == len(positive)
     np.testing.assert_array_equal(picked, sample_of(positive, limit, seed))
+
+
+def test_a_sample_never_leaves_fewer_churns_than_a_model_needs():
+    rare = np.zeros(100_000, dtype=bool)
+    rare[[10, 20_000, 40_000, 60_000, 80_000, 99_999]] = True  # 6 churns: 3 at half
+    assert len(sample_of(rare, 50_000)) == 100_000
+    rare[np.arange(0, 100_000, 5_000)] = True  # 20 or so: 10 at half, enough
+    assert len(picked := sample_of(rare, 50_000)) == 50_000
+    assert rare[picked].sum() == round(rare.sum() / 2)
 
 
 def test_sampled_rows_are_full_rows_of_the_decisions_taken(tables):
