@@ -606,7 +606,7 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
         rows = training_rows(tables, as_of=as_of, base_currency=base_currency,
                              days_before=days_before, since=since, usage=usage,
                              features=features, sample=sample, seed=seed)
-    known = decisions_known(rows)
+    known, taken = decisions_known(rows), rows.num_rows
     announced = known_by_score_date(rows) if open_at_score else np.zeros(rows.num_rows, bool)
     if announced.any():
         rows = rows.filter(pa.array(~announced))
@@ -631,9 +631,9 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
         return model
     if since is None:
         model.card["training"]["starts"] = FROM_FIRST_CHURN
-    if known > rows.num_rows + int(announced.sum()):
+    if known > taken:
         model.card["training"]["sample"] = (
-            f"a random sample of {rows.num_rows + int(announced.sum()):,} of the {known:,} "
+            f"a random sample of {taken:,} of the {known:,} "
             "decisions known, churned and other decisions in the same share: more adds "
             "nothing measurable to the model (docs/churn-model.md)")
         model.card["training"]["decisions_known"] = known

@@ -92,8 +92,8 @@ def kept_newest_day(con: BaseBackend, as_of: date) -> date | None:
     previous = None if raw is None else _read_state(raw)
     if previous is None or previous[0] != as_of:
         return None
-    now = _fingerprint(raw, [], [])
-    if any(previous[1].get(k) != now[k] for k in ("versions", "superseded")):
+    versions, superseded = event_loads(raw)
+    if previous[1].get("versions") != versions or previous[1].get("superseded") != superseded:
         return None
     newest = raw.execute(f"SELECT max(newest) FROM {COUNTS}").fetchall()[0][0]
     return None if newest is None else newest.date()
