@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,8 +48,11 @@ from quarterdeck.workspace.workspace import Workspace
 if TYPE_CHECKING:
     from quarterdeck.health.churn_model import ChurnModel, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
+    from quarterdeck.health.feature_table import DayUsage
 
 Progress = Callable[[str, float], None]
+#: Days before the as-of date the health scores are also computed, for their change.
+HEALTH_LOOKBACK = (7, 30)
 
 
 @dataclass
@@ -91,6 +94,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
     from quarterdeck.forecast.renewal_forecast import HORIZONS
     from quarterdeck.health.churn_model import DAYS_BEFORE, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
+    from quarterdeck.health.feature_table import day_usage
 
     step = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
@@ -110,9 +114,15 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of,
                                                    base_currency=base, tiers=tiers))
         history = con.to_pyarrow(arr_history(daily, as_of=as_of))
-        step("health_scores", 0.65)
+        step("usage of the day", 0.63)
         usage = con.table("account_usage_daily")
-        scores = health_stage(ws, tables, as_of, usage)
+        # Health (with its lookback), scoring and the book read the same days' usage: its
+        # facts are computed once, for every account.
+        known = day_usage(tables, dates=[as_of, *(as_of - timedelta(days=n)
+                                                  for n in HEALTH_LOOKBACK)],
+                          usage=usage, engine=con)
+        step("health_scores", 0.65)
+        scores = health_stage(ws, tables, as_of, usage, known=known)
         step("churn_risk", 0.72)
         versioned = with_account_versions(tables, con, ws.landing_dir)
         # The forecast's models first, so that the day's features are computed once for them
@@ -123,7 +133,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
                                                                   past=past)
         scoring = DayScoring(versioned, as_of=as_of, base_currency=base, usage=usage,
                              features=sorted({f for m in (forecast_models or {}).values()
-                                              for f in m.features}))
+                                              for f in m.features}), known=known)
         risk, notes = churn_stage(ws, versioned, as_of, usage, scoring=scoring, past=past)
         step("data_quality", 0.76)
         quality = quality_stage(ws, con, as_of, keep=True)
@@ -149,7 +159,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
             metric_series_stage(ws, con, tables, as_of, engine)
             step("lifecycle, signals and playbooks", 0.9)
             operations = operations_stage(ws, con, tables, as_of, engine, health=scores,
-                                          churn=risk, daily=daily, usage=usage)
+                                          churn=risk, daily=daily, usage=usage, known=known)
             notes.append(book_note(operations))
             step("renewal forecast", 0.95)
             notes += ([forecast_skipped] if forecast_models is None else forecast_stage(
@@ -184,9 +194,10 @@ def book_note(r: OperationsResult) -> str:
 def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table], as_of: date,
                      engine: Engine, *, health: pa.Table | None = None,
                      churn: pa.Table | None = None, daily: ir.Table | None = None,
-                     usage: ir.Table | None = None) -> OperationsResult:
+                     usage: ir.Table | None = None,
+                     known: DayUsage | None = None) -> OperationsResult:
     """Evaluate stages, signals and playbook triggers as of `as_of` in the warehouse and bring
-    the book in the app database forward to that day."""
+    the book in the app database forward to that day; `known`: the run's usage facts."""
     import ibis
 
     from quarterdeck.lifecycle.book import book_from_stages, evaluate_book
@@ -201,7 +212,7 @@ def operations_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Table
         churn=None if churn is None else ibis.memtable(churn.select(
             [c for c in ("account_id", "churn_probability", "churn_probability_window")
              if c in churn.column_names])),
-        daily=daily, usage=usage)
+        daily=daily, usage=usage, known=known)
     stages = con.to_pyarrow(day.stages)
     day = book_from_stages(ibis.memtable(stages), book, team=tables["team"])
     fired = con.to_pyarrow(day.fired)
@@ -263,13 +274,15 @@ def metric_series_stage(ws: Workspace, con: BaseBackend, tables: dict[str, ir.Ta
 
 
 def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
-                 usage: ir.Table | None = None) -> pa.Table:
-    """The health snapshot of `as_of` by the workspace's health models."""
+                 usage: ir.Table | None = None, *, known: DayUsage | None = None) -> pa.Table:
+    """The health snapshot of `as_of` by the workspace's health models (`known`: the run's
+    usage facts, read instead of the events when they hold the days)."""
     from quarterdeck.health.feature_table import feature_table
     from quarterdeck.health.health_scores import health_scores
 
     features = feature_table(tables, as_of=as_of, base_currency=ws.settings.base_currency,
-                             features=ws.health_models.features, lookback=(7, 30), usage=usage)
+                             features=ws.health_models.features, lookback=HEALTH_LOOKBACK,
+                             usage=usage, known=known)
     return health_scores(features, ws.health_models, as_of=as_of).to_pyarrow()
 
 

@@ -48,7 +48,12 @@ from quarterdeck.health.churn_model import (
     train_churn_model,
     training_rows,
 )
-from quarterdeck.health.feature_table import feature_table_at, paying_accounts, points_for
+from quarterdeck.health.feature_table import (
+    DayUsage,
+    feature_table_at,
+    paying_accounts,
+    points_for,
+)
 from quarterdeck.health.features import FEATURES, Feature
 from quarterdeck.health.window_model import NoWindowModel, WindowModel, train_window_model
 
@@ -150,16 +155,17 @@ def reasons_in_words(model: ChurnModel, account_ids: list[str], x: np.ndarray,
 
 def scoring_rows(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                  features: Sequence[str], accounts: Sequence[str] | None = None,
-                 usage: ir.Table | None = None) -> pa.Table:
+                 usage: ir.Table | None = None, known: DayUsage | None = None) -> pa.Table:
     """The accounts paying on `as_of` (or only `accounts`) with `features`,
     days_to_renewal and term_months as of `as_of`, and `observed_<feature>` for the features
-    that can hold a stand-in, ordered by account_id."""
+    that can hold a stand-in, ordered by account_id. `known`: the run's usage facts."""
     paying = paying_accounts(tables, as_of=as_of, base_currency=base_currency)
     if accounts is not None:
         paying = paying.filter(paying.account_id.isin(list(accounts)))
     wanted = list(dict.fromkeys([*features, "days_to_renewal", "term_months"]))
     f = feature_table_at(tables, points_for(paying, [as_of]), base_currency=base_currency,
-                         features=wanted, usage=usage, observed=True, stand_ins=False)
+                         features=wanted, usage=usage, observed=True, stand_ins=False,
+                         usage_facts=None if known is None else known.facts_for([as_of]))
     return f.order_by("account_id").to_pyarrow()
 
 
@@ -187,9 +193,11 @@ class DayScoring:
     """
 
     def __init__(self, tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
-                 usage: ir.Table | None = None, features: Sequence[str] = ()) -> None:
+                 usage: ir.Table | None = None, features: Sequence[str] = (),
+                 known: DayUsage | None = None) -> None:
         self.tables, self.as_of, self.base_currency, self.usage = (
             tables, as_of, base_currency, usage)
+        self.known = known
         self.features = list(features)
         self._rows: pa.Table | None = None
         self.computed = 0  # how many times the rows were computed
@@ -200,7 +208,8 @@ class DayScoring:
             self.features = list(dict.fromkeys([*self.features, *features]))
             self._rows = scoring_rows(self.tables, as_of=self.as_of,
                                       base_currency=self.base_currency,
-                                      features=self.features, usage=self.usage)
+                                      features=self.features, usage=self.usage,
+                                      known=self.known)
             self.computed += 1
         return rows_for(self._rows, features, accounts)
 

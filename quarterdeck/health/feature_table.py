@@ -15,15 +15,18 @@ paying account with account_id, as_of, segment and one column per feature.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+from ibis.backends import BaseBackend
 
 from quarterdeck.health.account_attributes import attributes_at, is_attribute
 from quarterdeck.health.features import FEATURES, Feature, feature
 from quarterdeck.warehouse.schema import empty_table
+from quarterdeck.warehouse.shared_results import holds_results, materialised
 from quarterdeck.warehouse.subscription_mrr import subscription_mrr
 
 EVERYTHING = date(9998, 12, 31)  # prices every row; what is known when is applied per point
@@ -100,6 +103,43 @@ def _usage(tables: Mapping[str, ir.Table], points: ir.Table,
         **{c: windows[c] for c in windows.columns if c not in ("account_id", "as_of")},
         last_event_date=last.last_event_date,
     )
+
+
+@dataclass(frozen=True)
+class DayUsage:
+    """The usage facts (the windows' counts, active users, days and kinds, the last day with
+    usage) of every account with usage, on each of `dates`: computed once and held for the
+    stages of a run that read the same days (health with its lookback, scoring, the book),
+    each of which would otherwise read the same events again. An account on one of `dates`
+    without a row had no usage by then, as `feature_table_at` finds for itself."""
+
+    facts: ir.Table
+    dates: frozenset[date]
+
+    def facts_for(self, dates: Iterable[date]) -> ir.Table | None:
+        """The facts, when they hold every one of `dates`; None otherwise."""
+        return self.facts if set(dates) <= self.dates else None
+
+
+def day_usage(tables: Mapping[str, ir.Table], *, dates: Iterable[date], usage: ir.Table,
+              engine: BaseBackend | None) -> DayUsage | None:
+    """The usage facts of every account with usage on each of `dates`, held in memory; None
+    where the engine does not hold shared results (each stage then computes the facts of its
+    own points, which costs less there than every account's).
+
+    `usage` is the run's `account_usage_daily`, built through the latest of `dates`: an
+    account with an event by a date has rows there, so the accounts it lists are all the
+    accounts with facts (users are mapped as known on the build's day, a superset of those
+    known on an earlier date).
+    Example: day_usage(tables, dates=[as_of, as_of - timedelta(days=7)], usage=u, engine=con).
+    """
+    if not holds_results(engine):
+        return None
+    dates = sorted(set(dates))
+    accounts = usage.select("account_id").distinct()
+    grid = points_for(accounts, dates)
+    grid = grid.select("account_id", as_of=grid.as_of.cast(dt.date))
+    return DayUsage(materialised(_usage(tables, grid, usage), engine), frozenset(dates))
 
 
 def _next_boundary(start: ir.DateValue, months: ir.IntegerValue, t: ir.DateValue) -> ir.DateValue:
@@ -205,7 +245,7 @@ _PASSES = {
 def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_currency: str,
                      features: Sequence[str] | None = None,
                      usage: ir.Table | None = None, stand_ins: bool = True,
-                     observed: bool = False) -> ir.Table:
+                     observed: bool = False, usage_facts: ir.Table | None = None) -> ir.Table:
     """The features of every point (account_id, as_of) of `points`, each as known at its date.
 
     Columns: account_id, as_of, segment, then one column per feature (all registered ones when
@@ -215,7 +255,8 @@ def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_c
     feature that stands in for an account with no rows of its own (days since the last event
     of one that never had an event) is NULL there instead. With `observed=True` each such
     feature also gets `observed_<name>`: false where its value is the stand-in (reasons then
-    say so instead of stating it as an observation).
+    say so instead of stating it as an observation). `usage_facts`: the usage facts of
+    every account on each date of `points`, already computed (`DayUsage.facts_for`).
     Example: feature_table_at(tables, points, base_currency="USD").
     """
     names = list(features) if features is not None else list(FEATURES)
@@ -225,7 +266,8 @@ def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_c
     facts = points
     parts: list[ir.Table] = []
     if "usage" in sources:
-        parts.append(_usage(tables, points, usage))
+        # Facts of more accounts than `points` are dropped by the join below.
+        parts.append(_usage(tables, points, usage) if usage_facts is None else usage_facts)
     if "subscriptions" in sources:
         parts.append(_subscriptions(tables, points, base_currency))
     parts += [_PASSES[s](tables, points) for s in sorted(sources & set(_PASSES))]
@@ -272,14 +314,16 @@ def points_for(accounts: ir.Table, dates: Iterable[date]) -> ir.Table:
 
 def feature_table(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                   features: Sequence[str] | None = None, lookback: Sequence[int] = (),
-                  usage: ir.Table | None = None) -> ir.Table:
+                  usage: ir.Table | None = None, known: DayUsage | None = None) -> ir.Table:
     """Features of the accounts paying on `as_of`, one row per account (see the module).
 
     With `lookback` (days, e.g. (7, 30)) the same accounts also get rows as of those days
-    earlier, which `health_scores` uses for the change of the score.
+    earlier, which `health_scores` uses for the change of the score. `known`: the run's
+    usage facts (`day_usage`), read instead of the events when they hold these days.
     Example: feature_table(tables, as_of=date(2026, 6, 30), base_currency="USD").
     """
     paying = paying_accounts(tables, as_of=as_of, base_currency=base_currency)
     dates = [as_of, *(as_of - timedelta(days=n) for n in lookback)]
     return feature_table_at(tables, points_for(paying, dates), base_currency=base_currency,
-                            features=features, usage=usage)
+                            features=features, usage=usage,
+                            usage_facts=None if known is None else known.facts_for(dates))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ibis.expr.types as ir
 
+from quarterdeck.health.feature_table import DayUsage
 from quarterdeck.lifecycle.definitions import LifecycleDefinitions, load_lifecycle
 from quarterdeck.lifecycle.milestones import onboarding_milestones
 from quarterdeck.lifecycle.stages import lifecycle_stages
@@ -74,8 +75,10 @@ class BookDay:
 def evaluate_book(tables: Mapping[str, ir.Table], definitions: BookDefinitions, *,
                   as_of: date, base_currency: str, tiers: Sequence[tuple[str, float]],
                   health: ir.Table | None = None, churn: ir.Table | None = None,
-                  daily: ir.Table | None = None, usage: ir.Table | None = None) -> BookDay:
-    """Stages, fired signals and playbook triggers as of `as_of` (see the module)."""
+                  daily: ir.Table | None = None, usage: ir.Table | None = None,
+                  known: DayUsage | None = None) -> BookDay:
+    """Stages, fired signals and playbook triggers as of `as_of` (see the module); `known`:
+    the run's usage facts (`day_usage`)."""
     revenue = revenue_facts(tables, as_of, base_currency)
     starts = known_accounts(tables, as_of).select("account_id").left_join(
         revenue.select("account_id", "customer_since"), "account_id").drop("account_id_right")
@@ -83,7 +86,7 @@ def evaluate_book(tables: Mapping[str, ir.Table], definitions: BookDefinitions, 
                                        customer_since=starts, daily=daily)
     facts = account_facts(tables, as_of=as_of, base_currency=base_currency, tiers=tiers,
                           facts=definitions.facts(), health=health, churn=churn,
-                          milestones=milestones, usage=usage)
+                          milestones=milestones, usage=usage, known=known)
     extra = milestones.drop("onboarding_complete", "milestones_reached", "first_value_on")
     facts = facts.left_join(extra, "account_id").drop("account_id_right")
     stages = lifecycle_stages(facts, definitions.lifecycle)

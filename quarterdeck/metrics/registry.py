@@ -21,7 +21,7 @@ from quarterdeck.metrics.mrr_bridge import mrr_bridge
 from quarterdeck.metrics.mrr_movements import movements_by_period, movements_from_changes
 from quarterdeck.metrics.retention import retention
 from quarterdeck.metrics.survival import customer_lifetimes, kaplan_meier
-from quarterdeck.warehouse.backends import capabilities
+from quarterdeck.warehouse.shared_results import engine_of, materialised
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 
 
@@ -39,28 +39,6 @@ class MetricOptions:
     free_plan: str = "churn"
     past_due_churn_days: int | None = None
     roll_up_parents: bool = False
-
-
-def _engine(tables: Mapping[str, ir.Table]) -> BaseBackend | None:
-    """The engine `tables` live on: their backend, the default one when they are all
-    in-memory tables, None when any is unbound (expressions built to be compiled, not run)."""
-    found: list[BaseBackend] = []
-    for table in tables.values():
-        backends, unbound = table._find_backends()
-        if unbound:
-            return None
-        found.extend(backends)
-    return found[0] if found else ibis.get_backend()
-
-
-def materialised(expr: ir.Table, engine: BaseBackend | None) -> ir.Table:
-    """`expr` computed now on `engine` and held as an in-memory table where the engine
-    supports it (`shared_results`: DuckDB, where a few hundred thousand rows cost milliseconds
-    to hand back and every later query reads them instead of recomputing them); elsewhere
-    (PostgreSQL, Spark, unbound tables) `expr` itself, computed where it is read."""
-    if engine is None or not capabilities(engine).supports("shared_results"):
-        return expr
-    return ibis.memtable(engine.to_pyarrow(expr))
 
 
 @dataclass
@@ -88,7 +66,7 @@ class MetricInputs:
     @property
     def engine(self) -> BaseBackend | None:
         """The engine the tables live on (see `_engine`)."""
-        return _engine(self.tables)
+        return engine_of(self.tables)
 
     def with_options(self, options: MetricOptions) -> MetricInputs:
         """The same tables asked with other options, sharing what was already built."""

@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from quarterdeck.health.feature_table import feature_table_at
+from quarterdeck.health.feature_table import DayUsage, feature_table_at
 from quarterdeck.health.features import FEATURES
 from quarterdeck.warehouse.schema import entity_table
 from quarterdeck.warehouse.subscription_mrr import day_after, subscription_mrr
@@ -131,17 +131,21 @@ def _operations(tables: Mapping[str, ir.Table], as_of: date) -> list[ir.Table]:
 def account_facts(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
                   tiers: Sequence[tuple[str, float]], facts: Sequence[str] = (),
                   health: ir.Table | None = None, churn: ir.Table | None = None,
-                  milestones: ir.Table | None = None, usage: ir.Table | None = None) -> ir.Table:
+                  milestones: ir.Table | None = None, usage: ir.Table | None = None,
+                  known: DayUsage | None = None) -> ir.Table:
     """Every account known on `as_of` with the base facts and the health features `facts`
     names (see the module). `health` (account_id, score, band, change_7d, change_30d),
     `churn` (account_id, churn_probability) and `milestones` (`onboarding_milestones`) are
-    the day's results when the caller has them; their facts are NULL otherwise."""
+    the day's results when the caller has them; their facts are NULL otherwise. `known`:
+    the run's usage facts (`day_usage`)."""
     t = ibis.literal(as_of, dt.date)
     accounts = known_accounts(tables, as_of)
     features = sorted({"days_to_renewal", "term_months", *(f for f in facts if f in FEATURES)})
     points = accounts.select("account_id", as_of=t)
     feats = feature_table_at(tables, points, base_currency=base_currency, features=features,
-                             usage=usage).drop("as_of", "segment")
+                             usage=usage,
+                             usage_facts=None if known is None else known.facts_for([as_of]),
+                             ).drop("as_of", "segment")
     team = entity_table(tables, "team").select(owner_email="email",
                                          owner_manager_email="manager_email")
     j = accounts.select("account_id", "name", "segment", "region", "industry", "owner_email")

@@ -25,8 +25,9 @@ FEATURES: dict[str, str] = {
     "memory_limit": "`warehouse.memory_limit` bounds memory; big aggregations spill to disk",
     "export_copy": "`quarterdeck export` streams with the warehouse's own COPY",
     "shared_results": "Metrics asked together hold their shared inputs (priced subscription "
-                      "rows, change days: a few hundred thousand rows) in memory, outside the "
-                      "memory limit, instead of recomputing them in each query",
+                      "rows, change days), and a run's stages the day's usage facts (a few "
+                      "hundred thousand rows each), in memory, outside the memory limit, "
+                      "instead of recomputing them in each query",
 }
 
 
