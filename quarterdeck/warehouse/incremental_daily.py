@@ -22,8 +22,10 @@ floor count on it):
 
 Anything else builds in full, with the reason: the first build, an earlier day than the last,
 a new definition (`DEFINITION`) or base currency, usage built in full or from another day
-than this table, or a warehouse other than DuckDB. A build forgets the state before it writes
-and records it after, so a crash leaves a full build next time, never a wrong table.
+than this table, or a warehouse other than DuckDB. A full build of more than
+`PART_ACCOUNTS` accounts is computed and written a part of the accounts at a time, so its
+memory stays bounded. A build forgets the state before it writes and records it after, so a
+crash leaves a full build next time, never a wrong table.
 
 Example: build_account_daily(con, tables, as_of=date(2026, 10, 1), base_currency="USD",
 usage_since=date(2026, 9, 30)) → DailyBuild(mode="incremental", accounts=31, reason="1 new
@@ -58,6 +60,12 @@ FIRST = "_quarterdeck_daily_first"
 FIRST_NOW = "_quarterdeck_daily_first_now"
 FLOORS = "_quarterdeck_daily_floors"
 DELTA = "_quarterdeck_daily_delta"
+PARTS = "_quarterdeck_daily_parts"
+#: Accounts per part of a full build. Each part's running totals and day rows are computed
+#: and written on their own, so a full build's memory stays bounded whatever the company's
+#: size: at 20,000 accounts the table built in one query ran out of memory under a 2 GB
+#: warehouse limit (and now and then under 3 GB).
+PART_ACCOUNTS = 5_000
 #: Bump when `account_daily` computes something else: the next build is a full one.
 DEFINITION = 1
 #: The columns of each entity `account_daily` reads, kept to find what changed.
@@ -199,8 +207,7 @@ def build_account_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_
     # table (the next build is then a full one).
     raw.execute(f"DROP TABLE IF EXISTS {STATE}")
     if reason is not None:
-        con.create_table(TABLE, account_daily(tables, as_of=as_of, base_currency=base_currency,
-                                              usage=usage), overwrite=True)
+        _build_in_parts(con, raw, tables, as_of=as_of, base_currency=base_currency, first=first)
         _save(con, raw, tables, first, as_of, now)
         return DailyBuild("full", 0, reason)
     before, _ = previous
@@ -213,6 +220,47 @@ def build_account_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_
     return DailyBuild("incremental", changed,
                       f"{new_days} new day{'s' if new_days != 1 else ''}, {changed:,} "
                       f"account{'s' if changed != 1 else ''} recomputed from an earlier day")
+
+
+def _build_in_parts(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  # noqa: ANN001
+                    as_of: date, base_currency: str, first: ir.Table) -> None:
+    """Build the table in full, `PART_ACCOUNTS` accounts at a time (in account_id order),
+    into a new table that replaces the old one in one transaction at the end: a crash
+    leaves the old table (and no state, so the next build is a full one)."""
+    usage = con.table("account_usage_daily")
+    con.create_table(PARTS, first, overwrite=True)
+    (accounts,) = raw.execute(f"SELECT count(*) FROM {PARTS}").fetchone()
+    if accounts <= PART_ACCOUNTS:
+        raw.execute(f"DROP TABLE {PARTS}")
+        con.create_table(TABLE, account_daily(tables, as_of=as_of, base_currency=base_currency,
+                                              usage=usage), overwrite=True)
+        return
+    raw.execute(f"CREATE OR REPLACE TABLE {PARTS} AS SELECT account_id, first_day, "
+                f"(row_number() OVER (ORDER BY account_id) - 1) // {PART_ACCOUNTS} AS part "
+                f"FROM {PARTS}")
+    building = f"{TABLE}__new"
+    raw.execute(f"DROP TABLE IF EXISTS {building}")
+    try:
+        parts = con.table(PARTS)
+        for part in range(-(-accounts // PART_ACCOUNTS)):
+            floors = parts.filter(parts.part == part).select("account_id", floor="first_day")
+            rows = account_daily(tables, as_of=as_of, base_currency=base_currency, usage=usage,
+                                 floors=floors)
+            if part == 0:
+                con.create_table(building, rows)
+            else:
+                con.insert(building, rows)
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            raw.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            raw.execute(f"ALTER TABLE {building} RENAME TO {TABLE}")
+            raw.execute("COMMIT")
+        except Exception:
+            raw.execute("ROLLBACK")
+            raise
+    finally:
+        raw.execute(f"DROP TABLE IF EXISTS {building}")
+        raw.execute(f"DROP TABLE IF EXISTS {PARTS}")
 
 
 def _recompute(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  # noqa: ANN001

@@ -180,3 +180,53 @@ def test_a_company_without_product_events_builds_incrementally_too(tmp_path: Pat
     build, rows = _build_and_compare(root, date(2024, 6, 4))
     assert (build.mode, build.accounts) == ("incremental", 1), build
     assert rows[("a1", date(2024, 6, 1))]["mrr"] == Decimal("170.00")
+
+
+def test_a_full_build_in_parts_equals_one_built_at_once(ws: Path, monkeypatch):
+    import quarterdeck.warehouse.incremental_daily as inc
+
+    monkeypatch.setattr(inc, "PART_ACCOUNTS", 3)  # the fixture's 8 accounts: 3 parts
+    parts = []
+    built = inc.account_daily
+
+    def counted(*args, **kwargs):
+        parts.append(kwargs.get("floors"))
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(inc, "account_daily", counted)
+    build, rows = _build_and_compare(ws, date(2024, 6, 4))
+    assert build.mode == "full" and len(parts) == 3 and all(f is not None for f in parts)
+    assert {a for a, _ in rows} == {f"a{i}" for i in (1, 2, 3, 5, 6, 7, 8, 9)}
+    build, _ = _build_and_compare(ws, date(2024, 6, 5))  # and the next day from it
+    assert build.mode == "incremental"
+
+
+def test_a_crash_in_a_later_part_keeps_the_table_before_it(ws: Path, monkeypatch):
+    import quarterdeck.warehouse.incremental_daily as inc
+
+    _, before = _build_and_compare(ws, date(2024, 6, 3))
+    monkeypatch.setattr(inc, "PART_ACCOUNTS", 3)
+    calls = []
+    built = inc.account_daily
+
+    def fails_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("out of memory")
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(inc, "account_daily", fails_third)
+    con = connect(f"duckdb:///{ws / 'data' / 'warehouse.duckdb'}")
+    try:
+        with pytest.raises(RuntimeError):  # a day earlier than the last: a full build
+            build_daily_tables(con, canonical_tables(con), as_of=date(2024, 6, 2),
+                               base_currency="USD", landing_dir=ws / "data" / "landing")
+        kept = con.to_pyarrow(con.table("account_daily")).to_pylist()
+        assert {(r["account_id"], r["date"]) for r in kept} == set(before)
+        assert not [t for t in con.list_tables() if t.startswith("_quarterdeck_daily_parts")
+                    or t.endswith("__new")]
+    finally:
+        con.disconnect()
+    monkeypatch.undo()
+    build, _ = _build_and_compare(ws, date(2024, 6, 4))
+    assert (build.mode, build.reason) == ("full", "first build")
