@@ -24,6 +24,7 @@ from quarterdeck.identity.definitions import IdentityDefinitions
 from quarterdeck.identity.incremental import STATE_TABLES, IdentityState
 from quarterdeck.identity.resolution import Resolution, resolve_accounts
 from quarterdeck.identity.tables import ACCOUNT_MATCHES, ACCOUNT_RESOLUTION, CUSTOMER_ACCOUNTS
+from quarterdeck.warehouse.incremental import transaction
 from quarterdeck.warehouse.schema import canonical_schema
 
 
@@ -106,14 +107,9 @@ def _replace_in_one_transaction(con: BaseBackend, tables: Mapping[str, pa.Table]
     for name, view in views.items():
         raw.register(view, tables[name])
     try:
-        raw.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(raw):
             for name, view in views.items():
                 raw.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"')
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
     finally:
         for view in views.values():
             raw.unregister(view)

@@ -5,6 +5,8 @@ some rows of a table in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import ibis.expr.types as ir
@@ -48,20 +50,28 @@ def either_way(now: ir.Table, kept: ir.Table, *, distinct: bool) -> ir.Table:
         kept.difference(now, distinct=distinct), distinct=distinct)
 
 
+@contextmanager
+def transaction(raw) -> Iterator[None]:  # noqa: ANN001
+    """The statements run inside on DuckDB's connection `raw` commit together, or not at all."""
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+
+
 def replace_rows(raw, table: str, *, delete: str, params: list[object],  # noqa: ANN001
                  delta: str | None) -> None:
     """Delete rows of `table` by the statement `delete` (with `params`) and insert the rows of
     the table `delta` (when there is one) in one transaction, then drop `delta` (also when it
     fails)."""
-    raw.execute("BEGIN TRANSACTION")
     try:
-        raw.execute(delete, params)
-        if delta is not None:
-            raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {delta}")
-        raw.execute("COMMIT")
-    except Exception:
-        raw.execute("ROLLBACK")
-        raise
+        with transaction(raw):
+            raw.execute(delete, params)
+            if delta is not None:
+                raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {delta}")
     finally:
         if delta is not None:
             raw.execute(f"DROP TABLE IF EXISTS {delta}")

@@ -50,6 +50,7 @@ from quarterdeck.warehouse.incremental import (
     raw_connection,
     replace_rows,
     table_exists,
+    transaction,
 )
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.subscription_mrr import day_after
@@ -250,14 +251,9 @@ def _build_in_parts(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  #
                 con.create_table(building, rows)
             else:
                 con.insert(building, rows)
-        raw.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(raw):
             raw.execute(f"DROP TABLE IF EXISTS {TABLE}")
             raw.execute(f"ALTER TABLE {building} RENAME TO {TABLE}")
-            raw.execute("COMMIT")
-        except Exception:
-            raw.execute("ROLLBACK")
-            raise
     finally:
         raw.execute(f"DROP TABLE IF EXISTS {building}")
         raw.execute(f"DROP TABLE IF EXISTS {PARTS}")
