@@ -33,9 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from quarterdeck.appdb.arr_series import months_of
 from quarterdeck.appdb.data_versions import HEALTH, SNAPSHOT, cached
 from quarterdeck.appdb.models import (
-    AccountArrHistory,
+    AccountArrSeries,
     AccountSnapshot,
     ChurnRisk,
     HealthScore,
@@ -436,7 +437,8 @@ def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
         parent = connection.execute(_REF, {**given, "ref": row["parent_account_id"]}).mappings(
         ).first() if row["parent_account_id"] else None
         children = connection.execute(_CHILDREN, given).mappings().all()
-        history = connection.execute(_ARR_HISTORY, given).mappings().all()
+        packed = connection.execute(_ARR_HISTORY, given).scalar()
+        history = [] if packed is None else months_of(packed)
         score = connection.execute(_SCORE, given).mappings().first()
         risk = connection.execute(_RISK, given).mappings().first()
     any_risk = risk is not None or _any_risk(engine, health_as_of)
@@ -453,7 +455,7 @@ def get_account(engine: Engine, account_id: str) -> AccountDetail | None:
             **row,
             "parent": AccountRef.model_validate(dict(parent)) if parent else None,
             "children": [AccountRef.model_validate(dict(c)) for c in children],
-            "arr_history": [ArrPoint.model_validate(dict(h)) for h in history],
+            "arr_history": [ArrPoint(month=month, arr=arr) for month, arr in history],
             "health_score": health.score,
             "health_band": health.band,
             "no_score_reason": health.no_score_reason,
@@ -487,10 +489,9 @@ _CHILDREN = (select(_S.account_id, _S.name, _S.arr)
              .where(_S.as_of == bindparam("as_of"),
                     _S.parent_account_id == bindparam("account_id"))
              .order_by(_S.arr.desc(), _S.name))
-_ARR_HISTORY = (select(AccountArrHistory.month, AccountArrHistory.arr)
-                .where(AccountArrHistory.as_of == bindparam("as_of"),
-                       AccountArrHistory.account_id == bindparam("account_id"))
-                .order_by(AccountArrHistory.month))
+_ARR_HISTORY = select(AccountArrSeries.months).where(
+    AccountArrSeries.as_of == bindparam("as_of"),
+    AccountArrSeries.account_id == bindparam("account_id"))
 _SCORE = select(HealthScore.__table__).where(HealthScore.as_of == bindparam("health_as_of"),
                                              HealthScore.account_id == bindparam("account_id"))
 _RISK = select(ChurnRisk.__table__).where(ChurnRisk.as_of == bindparam("health_as_of"),

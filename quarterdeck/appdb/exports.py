@@ -7,12 +7,14 @@ from datetime import date
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
-from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, Base, PipelineRun
+from quarterdeck.appdb.arr_series import unpacked
+from quarterdeck.appdb.models import AccountArrSeries, AccountSnapshot, Base, PipelineRun
 from quarterdeck.appdb.publish import latest_as_of
 from quarterdeck.errors import UnknownTableError
 
-# the published tables that hold one set of rows per as-of date
-DATED = {"account_snapshots": AccountSnapshot, "account_arr_history": AccountArrHistory}
+# the published tables that hold one set of rows per as-of date (the ARR history is stored
+# packed, a row per account, and given back a row per month)
+DATED = {"account_snapshots": AccountSnapshot, "account_arr_history": AccountArrSeries}
 ALL = {**DATED, "pipeline_runs": PipelineRun}
 
 
@@ -38,4 +40,5 @@ def published_table(engine: Engine, name: str, as_of: date | None) -> pa.Table:
         result = conn.execute(query.order_by(*order))
         columns = list(result.keys())
         rows = result.fetchall()
-    return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    table = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    return unpacked(table) if model is AccountArrSeries else table

@@ -2,7 +2,7 @@
 churn risk, the data-quality report, runs, audit log.
 
 The pipeline publishes one row per account per `as_of` date into `account_snapshots` (and its
-monthly ARR into `account_arr_history`); the web app reads only these tables. Money is
+monthly ARR into `account_arr_series`); the web app reads only these tables. Money is
 `Numeric(18, 2)` in the workspace base currency. Timestamps are stored and returned in UTC.
 """
 
@@ -181,18 +181,19 @@ class AccountSnapshot(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class AccountArrHistory(Base):
-    """An account's ARR at the end of each month, as known on `as_of` (for the trend chart)."""
+class AccountArrSeries(Base):
+    """An account's ARR at the end of each month (and on the day), as known on `as_of`, for
+    the trend chart: one row per account and day, the months packed as JSON text
+    (`quarterdeck.appdb.arr_series`)."""
 
     # No foreign key to account_snapshots: `publish_snapshot` checks every history row names a
     # published account before inserting, and a per-row database check would double the time
     # of a large publish.
-    __tablename__ = "account_arr_history"
+    __tablename__ = "account_arr_series"
 
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    arr: Mapped[Decimal] = mapped_column(Money)
+    months: Mapped[str] = mapped_column(Text)
 
 
 class AuditLogEntry(Base):

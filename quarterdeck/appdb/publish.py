@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from quarterdeck.appdb.arr_series import packed
 from quarterdeck.appdb.data_versions import SNAPSHOT, bump
-from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, PipelineRun, utcnow
+from quarterdeck.appdb.models import AccountArrSeries, AccountSnapshot, PipelineRun, utcnow
 from quarterdeck.errors import QuarterdeckError
 
 #: The columns of the `accounts` table given to `publish_snapshot`, in table order.
@@ -47,7 +48,8 @@ def publish_snapshot(
     """Replace the published accounts and ARR history of `as_of`; return the accounts published.
 
     `accounts` has exactly the `account_snapshots` columns but `as_of` (see `ACCOUNT_COLUMNS`),
-    `arr_history` has `account_id`, `month`, `arr`. If anything fails, the previous results
+    `arr_history` has `account_id`, `month`, `arr` (stored packed, a row per account:
+    `quarterdeck.appdb.arr_series`). If anything fails, the previous results
     of that day stay as they were and a failed run is recorded before the error is re-raised.
 
     >>> publish_snapshot(engine, as_of=date(2024, 6, 30), accounts=t, arr_history=h,
@@ -59,10 +61,10 @@ def publish_snapshot(
         _check_columns("arr_history", arr_history, ARR_HISTORY_COLUMNS)
         _check_history_accounts(accounts, arr_history)
         with engine.begin() as connection:
-            connection.execute(delete(AccountArrHistory).where(AccountArrHistory.as_of == as_of))
+            connection.execute(delete(AccountArrSeries).where(AccountArrSeries.as_of == as_of))
             connection.execute(delete(AccountSnapshot).where(AccountSnapshot.as_of == as_of))
             insert_arrow(connection, AccountSnapshot.__table__, accounts, as_of)
-            insert_arrow(connection, AccountArrHistory.__table__, arr_history, as_of)
+            insert_arrow(connection, AccountArrSeries.__table__, packed(arr_history), as_of)
             connection.execute(
                 insert(PipelineRun).values(
                     as_of=as_of,
@@ -107,6 +109,12 @@ def _check_history_accounts(accounts: pa.Table, arr_history: pa.Table) -> None:
         raise PublishError(
             f"arr_history to publish: {len(unknown)} rows for accounts not in accounts, "
             f"e.g. account_id {unknown[0].as_py()!r}"
+        )
+    unpriced = pc.filter(history_ids, pc.is_null(arr_history.column("arr")))
+    if len(unpriced):
+        raise PublishError(
+            f"arr_history to publish: {len(unpriced)} rows without ARR, "
+            f"e.g. account_id {unpriced[0].as_py()!r}"
         )
 
 

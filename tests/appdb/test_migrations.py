@@ -15,7 +15,7 @@ TABLES = {
     "api_tokens",
     "pipeline_runs",
     "account_snapshots",
-    "account_arr_history",
+    "account_arr_series",
     "audit_log",
 }
 

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, select
 
-from quarterdeck.appdb import latest_as_of, publish_snapshot, session
-from quarterdeck.appdb.models import AccountArrHistory, AccountSnapshot, PipelineRun
+from quarterdeck.appdb import latest_as_of, make_engine, migrate, publish_snapshot, session
+from quarterdeck.appdb.exports import published_table
+from quarterdeck.appdb.models import AccountArrSeries, AccountSnapshot, PipelineRun
 from quarterdeck.appdb.publish import ACCOUNT_COLUMNS, PublishError
 
 DAY = date(2024, 6, 30)
@@ -59,7 +60,8 @@ def history_table(rows: list[tuple[Any, ...]]) -> pa.Table:
         {
             "account_id": pa.array([r[0] for r in rows], pa.string()),
             "month": pa.array([r[1] for r in rows], pa.date32()),
-            "arr": pa.array([Decimal(r[2]) for r in rows], pa.decimal128(18, 2)),
+            "arr": pa.array([None if r[2] is None else Decimal(r[2]) for r in rows],
+                            pa.decimal128(18, 2)),
         }
     )
 
@@ -87,9 +89,12 @@ def test_publish_stores_accounts_and_history_with_exact_money(engine: Engine) ->
     )
     assert _publish(engine, DAY, accounts, history) == 2
     assert _published(engine, DAY) == {"a1": Decimal("12001.20"), "a2": Decimal("3000.00")}
-    with session(engine) as db:
-        months = db.scalars(select(AccountArrHistory.month).order_by(AccountArrHistory.month))
-        assert list(months) == [date(2024, 5, 1), date(2024, 6, 1)]
+    history = published_table(engine, "account_arr_history", DAY).to_pylist()
+    assert [(r["account_id"], r["month"], r["arr"]) for r in history] == [
+        ("a1", date(2024, 5, 1), Decimal("11000.00")),
+        ("a1", date(2024, 6, 1), Decimal("12001.20"))]
+    with session(engine) as db:  # one row per account and day, its months packed
+        assert db.scalars(select(AccountArrSeries.account_id)).all() == ["a1"]
         run = db.scalars(select(PipelineRun)).one()
     assert (run.status, run.account_count, run.as_of) == ("succeeded", 2, DAY)
     assert run.started_at == STARTED
@@ -118,7 +123,7 @@ def test_failed_publish_leaves_the_previous_results_intact(engine: Engine) -> No
 
     assert _published(engine, DAY) == {"a1": Decimal("120.00")}
     with session(engine) as db:
-        assert db.scalars(select(AccountArrHistory.arr)).all() == [Decimal("120.00")]
+        assert db.scalars(select(AccountArrSeries.months)).all() == ['[["2024-06-01","120.00"]]']
         statuses = db.scalars(select(PipelineRun.status).order_by(PipelineRun.id)).all()
     assert statuses == ["succeeded", "failed"]
     assert latest_as_of(engine) == DAY
@@ -167,3 +172,43 @@ def test_timestamps_without_a_zone_are_read_as_utc(engine: Engine) -> None:
     with session(engine) as db:
         stored = db.scalars(select(AccountSnapshot.last_activity_at)).one()
     assert stored == datetime(2024, 6, 29, 15, 30, tzinfo=UTC)
+
+
+def test_history_published_before_the_upgrade_is_packed_and_back(app_database_url) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from quarterdeck.appdb.database import MIGRATIONS
+
+    engine = make_engine(app_database_url)
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    rows = [("a1", "2024-05-31", "1100.50"), ("a1", "2024-04-30", "0.00"),
+            ("a1", "2024-06-30", "1200.00"), ("a2", "2024-06-30", "99999999.99")]
+    old = sa.table("account_arr_history", sa.column("as_of", sa.Date()),
+                   sa.column("account_id", sa.String()), sa.column("month", sa.Date()),
+                   sa.column("arr", sa.Numeric(18, 2)))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0015_account_detail_published")
+        connection.execute(old.insert(), [
+            {"as_of": DAY, "account_id": a, "month": date.fromisoformat(m), "arr": Decimal(v)}
+            for a, m, v in rows])
+    migrate(engine)
+    expected = sorted((a, date.fromisoformat(m), Decimal(v)) for a, m, v in rows)
+    got = published_table(engine, "account_arr_history", DAY).to_pylist()
+    assert [(r["account_id"], r["month"], r["arr"]) for r in got] == expected
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015_account_detail_published")
+        back = connection.execute(sa.select(old.c.account_id, old.c.month, old.c.arr)).all()
+    assert sorted((a, m, Decimal(v).quantize(Decimal("0.01"))) for a, m, v in back) == expected
+    engine.dispose()
+
+
+def test_history_without_arr_is_refused_before_anything_is_written(engine: Engine) -> None:
+    history = history_table([("a1", date(2024, 6, 1), None)])
+    with pytest.raises(PublishError, match="1 rows without ARR, e.g. account_id 'a1'"):
+        _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
+    assert latest_as_of(engine) is None

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from quarterdeck.appdb import publish_snapshot, session
-from quarterdeck.appdb.models import AccountArrHistory
+from quarterdeck.appdb.models import AccountArrSeries
 from quarterdeck.appdb.publish import ACCOUNT_COLUMNS
 
 ACCOUNTS, MONTHS = 20_000, 36
@@ -74,5 +74,5 @@ def test_republishing_a_large_day_replaces_every_row(engine: Engine) -> None:
     )
     elapsed = time.perf_counter() - clock
     with session(engine) as db:
-        assert db.scalar(select(func.count()).select_from(AccountArrHistory)) == 720_000
+        assert db.scalar(select(func.count()).select_from(AccountArrSeries)) == ACCOUNTS
     print(f"republishing {ACCOUNTS:,} accounts × {MONTHS} months took {elapsed:.1f} s")
