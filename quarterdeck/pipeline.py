@@ -94,7 +94,7 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
     from quarterdeck.forecast.renewal_forecast import HORIZONS
     from quarterdeck.health.churn_model import DAYS_BEFORE, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
-    from quarterdeck.health.feature_table import day_usage
+    from quarterdeck.health.feature_table import day_usage, reads_usage
 
     step = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
@@ -117,10 +117,13 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         step("usage of the day", 0.63)
         usage = con.table("account_usage_daily")
         # Health (with its lookback), scoring and the book read the same days' usage: its
-        # facts are computed once, for every account.
+        # facts are computed once, for every account, for the days the health scores and
+        # the book need (scoring, on the day, computes its own when they need none).
+        health_usage = reads_usage(ws.health_models.features)
         known = day_usage(tables, dates=[as_of, *(as_of - timedelta(days=n)
-                                                  for n in HEALTH_LOOKBACK)],
-                          usage=usage, engine=con)
+                                                  for n in HEALTH_LOOKBACK if health_usage)],
+                          usage=usage, engine=con) if (
+            health_usage or reads_usage(ws.book.facts())) else None
         step("health_scores", 0.65)
         scores = health_stage(ws, tables, as_of, usage, known=known)
         step("churn_risk", 0.72)

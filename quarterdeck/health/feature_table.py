@@ -121,6 +121,12 @@ class DayUsage:
         return self.facts if set(dates) <= self.dates else None
 
 
+def reads_usage(names: Iterable[str]) -> bool:
+    """Whether any feature of `names` is computed from usage (other names: attributes, the
+    book's own facts, are not)."""
+    return any("usage" in FEATURES[n].sources for n in names if n in FEATURES)
+
+
 def day_usage(tables: Mapping[str, ir.Table], *, dates: Iterable[date], usage: ir.Table,
               engine: BaseBackend | None) -> DayUsage | None:
     """The usage facts of every account with usage on each of `dates`, held in memory; None

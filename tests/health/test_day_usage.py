@@ -9,7 +9,7 @@ import pyarrow as pa
 from health_worlds import account, events, sub
 
 from quarterdeck.health.churn_risk import scoring_rows
-from quarterdeck.health.feature_table import day_usage, feature_table
+from quarterdeck.health.feature_table import day_usage, feature_table, reads_usage
 from quarterdeck.health.features import FEATURES
 from quarterdeck.rules.account_facts import account_facts
 from quarterdeck.testing.worlds import merge, reference_world, world
@@ -103,3 +103,8 @@ def test_days_the_facts_do_not_hold_are_computed_from_the_events(duck):
 def test_no_day_usage_where_the_engine_does_not_hold_results(duck):
     tables, usage = _loaded(duck)
     assert day_usage(tables, dates=DATES, usage=usage, engine=None) is None
+
+
+def test_whether_features_read_usage():
+    assert reads_usage(["open_tickets", "usage_trend_30d"])
+    assert not reads_usage(["open_tickets", "attribute_industry", "health_score"])
