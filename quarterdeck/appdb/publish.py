@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +29,8 @@ ACCOUNT_COLUMNS: tuple[str, ...] = tuple(
 #: The columns of the `arr_history` table given to `publish_snapshot`.
 ARR_HISTORY_COLUMNS: tuple[str, ...] = ("account_id", "month", "arr")
 
+#: Amounts the app database's money columns (`Numeric(18, 2)`) cannot hold start here.
+MONEY_LIMIT = Decimal("1E16")
 # Rows per INSERT round trip: large enough to amortise the driver, small enough that one batch
 # of Python values stays a few megabytes.
 BATCH_ROWS = 5_000
@@ -110,12 +113,22 @@ def _check_history_accounts(accounts: pa.Table, arr_history: pa.Table) -> None:
             f"arr_history to publish: {len(unknown)} rows for accounts not in accounts, "
             f"e.g. account_id {unknown[0].as_py()!r}"
         )
-    unpriced = pc.filter(history_ids, pc.is_null(arr_history.column("arr")))
+    arr = arr_history.column("arr")
+    unpriced = pc.filter(history_ids, pc.is_null(arr))
     if len(unpriced):
         raise PublishError(
             f"arr_history to publish: {len(unpriced)} rows without ARR, "
             f"e.g. account_id {unpriced[0].as_py()!r}"
         )
+    if arr_history.num_rows and not pa.types.is_null(arr.type):
+        # The app database's money columns hold 16 digits before the point.
+        too_large = pc.filter(history_ids, pc.greater_equal(pc.abs(arr),
+                                                            pa.scalar(MONEY_LIMIT)))
+        if len(too_large):
+            raise PublishError(
+                f"arr_history to publish: {len(too_large)} rows with an ARR of 10^16 or more, "
+                f"more than the app database holds, e.g. account_id {too_large[0].as_py()!r}"
+            )
 
 
 def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: date) -> None:

@@ -229,19 +229,19 @@ def _build_in_parts(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  #
     into a new table that replaces the old one in one transaction at the end: a crash
     leaves the old table (and no state, so the next build is a full one)."""
     usage = con.table("account_usage_daily")
-    con.create_table(PARTS, first, overwrite=True)
-    (accounts,) = raw.execute(f"SELECT count(*) FROM {PARTS}").fetchone()
-    if accounts <= PART_ACCOUNTS:
-        raw.execute(f"DROP TABLE {PARTS}")
-        con.create_table(TABLE, account_daily(tables, as_of=as_of, base_currency=base_currency,
-                                              usage=usage), overwrite=True)
-        return
-    raw.execute(f"CREATE OR REPLACE TABLE {PARTS} AS SELECT account_id, first_day, "
-                f"(row_number() OVER (ORDER BY account_id) - 1) // {PART_ACCOUNTS} AS part "
-                f"FROM {PARTS}")
     building = f"{TABLE}__new"
-    raw.execute(f"DROP TABLE IF EXISTS {building}")
+    raw.execute(f"DROP TABLE IF EXISTS {building}")  # left by a build that was killed
     try:
+        con.create_table(PARTS, first, overwrite=True)
+        (accounts,) = raw.execute(f"SELECT count(*) FROM {PARTS}").fetchone()
+        if accounts <= PART_ACCOUNTS:
+            con.create_table(TABLE, account_daily(tables, as_of=as_of,
+                                                  base_currency=base_currency, usage=usage),
+                             overwrite=True)
+            return
+        raw.execute(f"CREATE OR REPLACE TABLE {PARTS} AS SELECT account_id, first_day, "
+                    f"(row_number() OVER (ORDER BY account_id) - 1) // {PART_ACCOUNTS} AS part"
+                    f" FROM {PARTS}")
         parts = con.table(PARTS)
         for part in range(-(-accounts // PART_ACCOUNTS)):
             floors = parts.filter(parts.part == part).select("account_id", floor="first_day")

@@ -212,3 +212,12 @@ def test_history_without_arr_is_refused_before_anything_is_written(engine: Engin
     with pytest.raises(PublishError, match="1 rows without ARR, e.g. account_id 'a1'"):
         _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
     assert latest_as_of(engine) is None
+
+
+def test_history_with_an_arr_too_large_for_the_database_is_refused(engine: Engine) -> None:
+    history = history_table([("a1", date(2024, 6, 1), "120.00")])
+    history = history.set_column(2, "arr", pa.array([Decimal("12345678901234567.00")],
+                                                    pa.decimal128(38, 2)))
+    with pytest.raises(PublishError, match="ARR of 10\\^16 or more"):
+        _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
+    assert latest_as_of(engine) is None
