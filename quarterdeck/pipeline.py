@@ -120,10 +120,10 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         # facts are computed once, for every account, for the days the health scores and
         # the book need (scoring, on the day, computes its own when they need none).
         health_usage = reads_usage(ws.health_models.features)
-        known = day_usage(tables, dates=[as_of, *(as_of - timedelta(days=n)
-                                                  for n in HEALTH_LOOKBACK if health_usage)],
-                          usage=usage, engine=con) if (
-            health_usage or reads_usage(ws.book.facts())) else None
+        days = ([as_of, *(as_of - timedelta(days=n) for n in HEALTH_LOOKBACK)] if health_usage
+                else [as_of])
+        known = (day_usage(tables, dates=days, usage=usage, engine=con)
+                 if health_usage or reads_usage(ws.book.facts()) else None)
         step("health_scores", 0.65)
         scores = health_stage(ws, tables, as_of, usage, known=known)
         step("churn_risk", 0.72)

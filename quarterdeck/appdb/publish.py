@@ -62,7 +62,7 @@ def publish_snapshot(
     try:
         _check_columns("accounts", accounts, ACCOUNT_COLUMNS)
         _check_columns("arr_history", arr_history, ARR_HISTORY_COLUMNS)
-        _check_history_accounts(accounts, arr_history)
+        _check_history(accounts, arr_history)
         with engine.begin() as connection:
             connection.execute(delete(AccountArrSeries).where(AccountArrSeries.as_of == as_of))
             connection.execute(delete(AccountSnapshot).where(AccountSnapshot.as_of == as_of))
@@ -103,7 +103,7 @@ def _check_columns(what: str, table: pa.Table, expected: tuple[str, ...]) -> Non
         )
 
 
-def _check_history_accounts(accounts: pa.Table, arr_history: pa.Table) -> None:
+def _check_history(accounts: pa.Table, arr_history: pa.Table) -> None:
     # Ids are strings in the data contract; casting also copes with an empty, untyped column.
     history_ids = arr_history.column("account_id").cast(pa.string())
     known = pc.is_in(history_ids, value_set=accounts.column("account_id").cast(pa.string()))

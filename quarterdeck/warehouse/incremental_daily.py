@@ -232,17 +232,15 @@ def _build_in_parts(con: BaseBackend, raw, tables: Mapping[str, ir.Table], *,  #
     building = f"{TABLE}__new"
     raw.execute(f"DROP TABLE IF EXISTS {building}")  # left by a build that was killed
     try:
-        con.create_table(PARTS, first, overwrite=True)
+        parts = con.create_table(PARTS, first.mutate(
+            part=ibis.row_number().over(order_by=first.account_id) // PART_ACCOUNTS),
+            overwrite=True)
         (accounts,) = raw.execute(f"SELECT count(*) FROM {PARTS}").fetchone()
         if accounts <= PART_ACCOUNTS:
             con.create_table(TABLE, account_daily(tables, as_of=as_of,
                                                   base_currency=base_currency, usage=usage),
                              overwrite=True)
             return
-        raw.execute(f"CREATE OR REPLACE TABLE {PARTS} AS SELECT account_id, first_day, "
-                    f"(row_number() OVER (ORDER BY account_id) - 1) // {PART_ACCOUNTS} AS part"
-                    f" FROM {PARTS}")
-        parts = con.table(PARTS)
         for part in range(-(-accounts // PART_ACCOUNTS)):
             floors = parts.filter(parts.part == part).select("account_id", floor="first_day")
             rows = account_daily(tables, as_of=as_of, base_currency=base_currency, usage=usage,
