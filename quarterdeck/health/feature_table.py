@@ -25,12 +25,12 @@ from ibis.backends import BaseBackend
 
 from quarterdeck.health.account_attributes import attributes_at, is_attribute
 from quarterdeck.health.features import FEATURES, Feature, feature
+from quarterdeck.health.usage_windows import grid_usage, point_usage
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.shared_results import holds_results, materialised
 from quarterdeck.warehouse.subscription_mrr import subscription_mrr
 
 EVERYTHING = date(9998, 12, 31)  # prices every row; what is known when is applied per point
-USAGE_LOOKBACK_DAYS = 60  # the longest usage window (30 days and the 30 before)
 MEETING_KINDS = ("meeting", "qbr")
 
 
@@ -45,64 +45,6 @@ def _days(n: int) -> ir.IntervalValue:
 def _with_end(points: ir.Table) -> ir.Table:
     """Points plus `end`: midnight after T (a timestamp is known at T iff it is less)."""
     return points.mutate(end=(points.as_of + _days(1)).cast(dt.timestamp))
-
-
-def _mapped_events(tables: Mapping[str, ir.Table], since: ir.Value, until: ir.Value) -> ir.Table:
-    """Events in [since, until) with their account: their own, else their user's."""
-    e = _table(tables, "events")
-    e = e.filter((e.timestamp >= since) & (e.timestamp < until))
-    users = _table(tables, "users")
-    u = users.select("user_id", user_account=users.account_id, user_since=users.created_at)
-    j = e.left_join(u, "user_id")
-    m = j.select(account_id=j.account_id.fill_null(j.user_account), by_user=j.account_id.isnull(),
-                 user_since=j.user_since, user_id=j.user_id, event=j.event, ts=j.timestamp)
-    return m.filter(m.account_id.notnull())
-
-
-def _usage(tables: Mapping[str, ir.Table], points: ir.Table,
-           usage: ir.Table | None) -> ir.Table:
-    """Windowed usage per point (one pass over recent events) and the last day with usage."""
-    p = _with_end(points)
-    since = (points.as_of.min() - _days(USAGE_LOOKBACK_DAYS + 7)).cast(dt.timestamp)
-    until = (points.as_of.max() + _days(1)).cast(dt.timestamp)
-    m = _mapped_events(tables, since, until)
-    x = p.join(m, ["account_id", m.ts < p.end, m.ts >= p.end - _days(USAGE_LOOKBACK_DAYS + 7)])
-    # A user not yet known at T does not map an event to an account.
-    x = x.filter(~x.by_user | x.user_since.isnull() | (x.user_since < x.end))
-    last30 = x.ts >= x.end - _days(30)
-    week = x.ts >= x.end - _days(7)
-    week_before = (x.ts >= x.end - _days(37)) & (x.ts < x.end - _days(30))
-    prev_week = ~week & (x.ts >= x.end - _days(14))
-    last14 = x.ts >= x.end - _days(14)
-    prev14 = ~last14 & (x.ts >= x.end - _days(28))
-    windows = x.group_by(["account_id", "as_of"]).agg(
-        events_30d=x.count(where=last30),
-        events_prev_30d=x.count(where=~last30 & (x.ts >= x.end - _days(60))),
-        events_7d=x.count(where=week),
-        events_prev_7d=x.count(where=prev_week),
-        events_14d=x.count(where=last14),
-        events_prev_14d=x.count(where=prev14),
-        active_users_7d=x.user_id.nunique(where=week),
-        active_users_prev_7d=x.user_id.nunique(where=prev_week),
-        active_users_7d_before=x.user_id.nunique(where=week_before),
-        active_users_30d=x.user_id.nunique(where=last30),
-        active_days_30d=x.ts.date().nunique(where=last30),
-        event_kinds_30d=x.event.nunique(where=last30),
-        event_kinds_7d=x.event.nunique(where=week),
-    )
-    if usage is None:  # days with usage, over all history up to the latest point
-        all_events = _mapped_events(tables, ibis.timestamp("1900-01-01 00:00:00"), until)
-        usage = all_events.select("account_id", date=all_events.ts.date()).distinct()
-    else:
-        usage = usage.filter(usage.events > 0).select("account_id", "date")
-    d = points.join(usage, ["account_id", usage.date <= points.as_of])
-    last = d.group_by(["account_id", "as_of"]).agg(last_event_date=d.date.max())
-    return windows.outer_join(last, ["account_id", "as_of"]).select(
-        account_id=ibis.coalesce(windows.account_id, last.account_id),
-        as_of=ibis.coalesce(windows.as_of, last.as_of),
-        **{c: windows[c] for c in windows.columns if c not in ("account_id", "as_of")},
-        last_event_date=last.last_event_date,
-    )
 
 
 @dataclass(frozen=True)
@@ -143,9 +85,8 @@ def day_usage(tables: Mapping[str, ir.Table], *, dates: Iterable[date], usage: i
         return None
     dates = sorted(set(dates))
     accounts = usage.select("account_id").distinct()
-    grid = points_for(accounts, dates)
-    grid = grid.select("account_id", as_of=grid.as_of.cast(dt.date))
-    return DayUsage(materialised(_usage(tables, grid, usage), engine), frozenset(dates))
+    return DayUsage(materialised(grid_usage(tables, accounts, dates, usage), engine),
+                    frozenset(dates))
 
 
 def _next_boundary(start: ir.DateValue, months: ir.IntegerValue, t: ir.DateValue) -> ir.DateValue:
@@ -273,7 +214,8 @@ def feature_table_at(tables: Mapping[str, ir.Table], points: ir.Table, *, base_c
     parts: list[ir.Table] = []
     if "usage" in sources:
         # Facts of more accounts than `points` are dropped by the join below.
-        parts.append(_usage(tables, points, usage) if usage_facts is None else usage_facts)
+        parts.append(point_usage(tables, points, usage) if usage_facts is None
+                     else usage_facts)
     if "subscriptions" in sources:
         parts.append(_subscriptions(tables, points, base_currency))
     parts += [_PASSES[s](tables, points) for s in sorted(sources & set(_PASSES))]
