@@ -42,6 +42,7 @@ from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import open_warehouse
 from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_daily
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
+from quarterdeck.warehouse.shared_results import engine_of, staged
 from quarterdeck.warehouse.subscription_mrr import check_rates, subscription_mrr
 from quarterdeck.workspace.workspace import Workspace
 
@@ -286,7 +287,8 @@ def health_stage(ws: Workspace, tables: dict[str, ir.Table], as_of: date,
     features = feature_table(tables, as_of=as_of, base_currency=ws.settings.base_currency,
                              features=ws.health_models.features, lookback=HEALTH_LOOKBACK,
                              usage=usage, known=known)
-    return health_scores(features, ws.health_models, as_of=as_of).to_pyarrow()
+    return health_scores(staged(features, engine_of(tables)), ws.health_models,
+                         as_of=as_of).to_pyarrow()
 
 
 def quality_stage(ws: Workspace, con: BaseBackend, as_of: date, *,

@@ -313,7 +313,9 @@ def training_rows_by_lead(tables: Mapping[str, ir.Table], *, as_of: date, base_c
                                              for t in at.values()]))
     f = feature_table_at(tables, points.select("account_id", as_of=points.score_date),
                          base_currency=base_currency, features=features, usage=usage,
-                         stand_ins=False).drop("segment").to_pyarrow()
+                         stand_ins=False).drop("segment")
+    # No decisions (no churn yet, in a young workspace): no features to compute.
+    f = f.to_pyarrow() if total else f.schema().to_pyarrow().empty_table()
     out = {}
     for n, t in at.items():
         # Joined here rather than in the engine: joined back to the decisions there, the

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 from quarterdeck.health.definitions import HealthModels
 from quarterdeck.health.reasons import TOP_REASONS, points_column, top_reasons
 from quarterdeck.health.scoring import band, component_points, model_name, model_score, pick
+from quarterdeck.warehouse.shared_results import engine_of, staged
 
 CHANGE_DAYS = (7, 30)
 
@@ -61,7 +62,8 @@ def health_scores(features: ir.Table, models: HealthModels, *, as_of: date,
     each component's raw value (named after its feature) and points (`<feature>_points`).
     Example: health_scores(features, models, as_of=date(2026, 6, 30)).
     """
-    scored = score_features(features, models)
+    # Read four times below (today, the history of 7 and 30 days, the reasons).
+    scored = staged(score_features(features, models), engine_of({"features": features}))
     history = scored.select("account_id", "as_of", "score")
     if previous is not None:
         history = history.union(previous.select(

@@ -28,6 +28,9 @@ FEATURES: dict[str, str] = {
                       "rows, change days), and a run's stages the day's usage facts (a few "
                       "hundred thousand rows each), in memory, outside the memory limit, "
                       "instead of recomputing them in each query",
+    "staged_plans": "A stage's deep intermediate results (the health features, their scores) "
+                    "are cached in the session, so the planner plans them once, not once per "
+                    "query that reads them",
 }
 
 
@@ -50,7 +53,7 @@ class Capabilities:
 BACKENDS: dict[str, Capabilities] = {c.name: c for c in (
     Capabilities(
         "duckdb", "DuckDB (embedded, default)", ("duckdb:///abs/path.duckdb", "duckdb://"),
-        frozenset(FEATURES) - {"mirror"},
+        frozenset(FEATURES) - {"mirror", "staged_plans"},
         "The workspace's own file; loading, landing and exports all run here."),
     Capabilities(
         "postgres", "PostgreSQL",
@@ -61,7 +64,7 @@ BACKENDS: dict[str, Capabilities] = {c.name: c for c in (
     Capabilities(
         "pyspark", "Spark (PySpark)",
         ("pyspark://local[2]", "spark://local[4]?warehouse=/abs/dir", "spark://host:7077"),
-        frozenset({"mirror"}),
+        frozenset({"mirror", "staged_plans"}),
         "Canonical tables are Parquet files under the Spark folder (`data/spark` by "
         "default), registered as views on connect; derived tables live in a temporary "
         "session warehouse."),

@@ -5,6 +5,11 @@ every later query then reads it instead of recomputing it (backend feature `shar
 PostgreSQL and Spark compute each query where the data lives, so there the expression itself
 is shared, and each query computes it.
 
+Spark's planner, for its part, plans a shared subexpression again in every place a query reads
+it, and a stage's plan (the health features at three dates, then their scores, reasons and
+changes) grows until planning costs minutes. There a stage's deep intermediate result is
+cached in the session (backend feature `staged_plans`) and later queries read the cache.
+
 Example: materialised(subscription_rows, engine_of(tables)) → an in-memory table on DuckDB,
 `subscription_rows` itself on PostgreSQL.
 """
@@ -44,3 +49,12 @@ def materialised(expr: ir.Table, engine: BaseBackend | None) -> ir.Table:
     if not holds_results(engine):
         return expr
     return ibis.memtable(engine.to_pyarrow(expr))
+
+
+def staged(expr: ir.Table, engine: BaseBackend | None) -> ir.Table:
+    """`expr` cached in the engine's session where the engine plans shared subexpressions once
+    per reference (Spark; computed on first read, released with the table); `expr` itself
+    elsewhere (DuckDB and PostgreSQL plan a shared subexpression once)."""
+    if engine is None or not capabilities(engine).supports("staged_plans"):
+        return expr
+    return expr.cache()
