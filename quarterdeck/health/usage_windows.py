@@ -51,7 +51,7 @@ def _days(n: int) -> ir.IntervalValue:
     return ibis.interval(days=n)
 
 
-def mapped_events(tables: Mapping[str, ir.Table], since: ir.Value, until: ir.Value) -> ir.Table:
+def _mapped_events(tables: Mapping[str, ir.Table], since: ir.Value, until: ir.Value) -> ir.Table:
     """Events in [since, until) with their account: their own, else their user's
     (`by_user`, with the user's creation `user_since`)."""
     e = _table(tables, "events")
@@ -68,7 +68,7 @@ def _last_usage_day(tables: Mapping[str, ir.Table], points: ir.Table, usage: ir.
                     until: ir.Value) -> ir.Table:
     """The last day with usage on or before each point's date (over all history)."""
     if usage is None:
-        all_events = mapped_events(tables, ibis.timestamp("1900-01-01 00:00:00"), until)
+        all_events = _mapped_events(tables, ibis.timestamp("1900-01-01 00:00:00"), until)
         usage = all_events.select("account_id", date=all_events.ts.date()).distinct()
     else:
         usage = usage.filter(usage.events > 0).select("account_id", "date")
@@ -88,11 +88,14 @@ def _with_last_day(windows: ir.Table, last: ir.Table) -> ir.Table:
 def point_usage(tables: Mapping[str, ir.Table], points: ir.Table,
                 usage: ir.Table | None) -> ir.Table:
     """The usage facts of each point of `points` (account_id, as_of) and its last day with
-    usage; `usage` (`account_usage_daily`, when materialised) gives the last day cheaply."""
+    usage; `usage` (`account_usage_daily`, when materialised) gives the last day cheaply.
+
+    Example: point_usage(tables, decisions.select("account_id", as_of="score_date"), usage).
+    """
     p = points.mutate(end=(points.as_of + _days(1)).cast(dt.timestamp))
     since = (points.as_of.min() - _days(REACH)).cast(dt.timestamp)
     until = (points.as_of.max() + _days(1)).cast(dt.timestamp)
-    m = mapped_events(tables, since, until)
+    m = _mapped_events(tables, since, until)
     x = p.join(m, ["account_id", m.ts < p.end, m.ts >= p.end - _days(REACH)])
     # A user not yet known at T does not map an event to an account.
     x = x.filter(~x.by_user | x.user_since.isnull() | (x.user_since < x.end))
@@ -116,10 +119,12 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
 
     The events of the longest reach are read once and reduced three ways: per account and
     user (its last event before each window's end), per account and kind (likewise), and per
-    account, day and *class*, the number of dates at whose end the event's user was not yet
-    known (0 for events with their own account). An event counts for date i exactly when its
-    class is at most i, the dates sorted. Each date's facts are then sums and counts over
-    these, a few hundred thousand rows instead of every event once per point.
+    account, day and `unknown_at`: the number of dates at whose end the event's user was not
+    yet known (0 for events with their own account). An event counts for date i exactly when
+    its `unknown_at` is at most i, the dates sorted. Each date's facts are then sums and
+    counts over these, a few hundred thousand rows instead of every event once per point.
+
+    Example: grid_usage(tables, usage.select("account_id").distinct(), [T, T - 7 days], usage).
     """
     dates = sorted(set(dates))
     ends = [d + timedelta(days=1) for d in dates]
@@ -127,24 +132,25 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
     def at(t: date) -> ir.Value:
         return ibis.literal(t, dt.timestamp)
 
-    m = mapped_events(tables, at(ends[0] - timedelta(days=REACH)), at(ends[-1]))
+    m = _mapped_events(tables, at(ends[0] - timedelta(days=REACH)), at(ends[-1]))
     known = m.by_user & m.user_since.notnull()
-    m = m.mutate(cls=sum((ibis.ifelse(known & (m.user_since >= at(e)), 1, 0) for e in ends),
+    m = m.mutate(unknown_at=sum((ibis.ifelse(known & (m.user_since >= at(e)), 1, 0) for e in ends),
                          ibis.literal(0)))
     # For each date i and each window end b in use: the last event before end_i - b.
     offsets = {what: sorted({w[1] for t, w in DISTINCT_WINDOWS.values() if t == what})
                for what in ("user", "kind")}
 
     def last_before(i: int, b: int) -> ir.TimestampValue:
-        return m.ts.max(where=(m.cls <= i) & (m.ts < at(ends[i] - timedelta(days=b))))
+        return m.ts.max(where=(m.unknown_at <= i) & (m.ts < at(ends[i] - timedelta(days=b))))
 
     per = {what: m.filter(m[column].notnull()).group_by(["account_id", column]).agg(
         **{f"last_{i}_{b}": last_before(i, b) for i in range(len(ends)) for b in offsets[what]})
         for what, column in (("user", "user_id"), ("kind", "event"))}
-    per_day = m.group_by(["account_id", "cls", m.ts.date().name("day")]).agg(n=m.count())
-    return _with_last_day(
-        ibis.union(*[_grid_date(per, per_day, d, i) for i, d in enumerate(dates)]),
-        _last_usage_day(tables, _grid(accounts, dates), usage, at(ends[-1])))
+    per_day = m.group_by(["account_id", "unknown_at", m.ts.date().name("day")]).agg(n=m.count())
+    windows = ibis.union(*[_grid_date(per, per_day, d, i) for i, d in enumerate(dates)])
+    # The events reach accounts beyond `accounts` (each point's join leaves them out).
+    return _with_last_day(windows.semi_join(accounts, "account_id"),
+                          _last_usage_day(tables, _grid(accounts, dates), usage, at(ends[-1])))
 
 
 def _grid(accounts: ir.Table, dates: Sequence[date]) -> ir.Table:
@@ -159,7 +165,8 @@ def _grid_date(per: dict[str, ir.Table], per_day: ir.Table, day: date, i: int) -
     def ago(n: int) -> date:
         return end - timedelta(days=n)
 
-    d = per_day.filter((per_day.cls <= i) & (per_day.day >= ago(REACH)) & (per_day.day < end))
+    d = per_day.filter((per_day.unknown_at <= i) & (per_day.day >= ago(REACH))
+                       & (per_day.day < end))
     d = d.group_by(["account_id", "day"]).agg(n=d.n.sum())
 
     def on_days(window: tuple[int, int]) -> ir.BooleanValue:

@@ -97,4 +97,7 @@ def test_a_point_has_facts_when_an_event_is_within_the_reach_of_its_end():
         assert rows["a"]["last_event_date"] == inside.date()
         assert rows["b"]["events_30d"] is None
         assert rows["b"]["last_event_date"] == outside.date()
+    # Only the accounts asked for, though the events reach others.
+    only_b = grid_usage(tables, accounts.filter(accounts.account_id == "b"), [T], usage)
+    assert {r["account_id"] for r in con.to_pyarrow(only_b).to_pylist()} == {"b"}
     con.disconnect()
