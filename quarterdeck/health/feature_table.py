@@ -25,7 +25,7 @@ from ibis.backends import BaseBackend
 
 from quarterdeck.health.account_attributes import attributes_at, is_attribute
 from quarterdeck.health.features import FEATURES, Feature, feature
-from quarterdeck.health.usage_windows import grid_usage, point_usage
+from quarterdeck.health.usage_windows import grid_usage, point_usage, points_for
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.shared_results import holds_results, materialised
 from quarterdeck.warehouse.subscription_mrr import subscription_mrr
@@ -252,12 +252,6 @@ def paying_accounts(tables: Mapping[str, ir.Table], *, as_of: date,
     s = s.filter((s.start_date <= as_of) & (s.end_date.isnull() | (s.end_date > as_of)))
     per = s.group_by("account_id").agg(mrr=s.mrr.sum())
     return per.filter(per.mrr > 0)
-
-
-def points_for(accounts: ir.Table, dates: Iterable[date]) -> ir.Table:
-    """The snapshot grid of `accounts` (an account_id column) at every date of `dates`."""
-    ids = accounts.select("account_id")
-    return ibis.union(*[ids.mutate(as_of=ibis.literal(d, dt.date)) for d in dates])
 
 
 def feature_table(tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,

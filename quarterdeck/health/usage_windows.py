@@ -16,7 +16,7 @@ Example: point_usage(tables, points, usage) â†’ account_id, as_of, events_30d, â
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import ibis
@@ -134,8 +134,8 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
 
     m = _mapped_events(tables, at(ends[0] - timedelta(days=REACH)), at(ends[-1]))
     known = m.by_user & m.user_since.notnull()
-    m = m.mutate(unknown_at=sum((ibis.ifelse(known & (m.user_since >= at(e)), 1, 0) for e in ends),
-                         ibis.literal(0)))
+    m = m.mutate(unknown_at=sum(
+        (ibis.ifelse(known & (m.user_since >= at(e)), 1, 0) for e in ends), ibis.literal(0)))
     # For each date i and each window end b in use: the last event before end_i - b.
     offsets = {what: sorted({w[1] for t, w in DISTINCT_WINDOWS.values() if t == what})
                for what in ("user", "kind")}
@@ -150,10 +150,11 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
     windows = ibis.union(*[_grid_date(per, per_day, d, i) for i, d in enumerate(dates)])
     # The events reach accounts beyond `accounts` (each point's join leaves them out).
     return _with_last_day(windows.semi_join(accounts, "account_id"),
-                          _last_usage_day(tables, _grid(accounts, dates), usage, at(ends[-1])))
+                          _last_usage_day(tables, points_for(accounts, dates), usage, at(ends[-1])))
 
 
-def _grid(accounts: ir.Table, dates: Sequence[date]) -> ir.Table:
+def points_for(accounts: ir.Table, dates: Iterable[date]) -> ir.Table:
+    """The snapshot grid of `accounts` (an account_id column) at every date of `dates`."""
     ids = accounts.select("account_id")
     return ibis.union(*[ids.mutate(as_of=ibis.literal(d, dt.date)) for d in dates])
 
