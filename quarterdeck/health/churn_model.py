@@ -329,11 +329,13 @@ def training_rows_by_lead(tables: Mapping[str, ir.Table], *, as_of: date, base_c
 
 class PastDecisions:
     """The training rows of one day at several leads, computed together on the first request
-    (`training_rows_by_lead`), for the models a run trains that day: the churn model and the
-    renewal forecast's horizons ask for the same decisions at 30, 60 and 90 days.
+    of each kind (`training_rows_by_lead`), for the models a run trains that day: the churn
+    model and the renewal forecast's horizons ask for the same decisions at 30, 60 and 90
+    days, and, in a workspace with little history, again from every decision when too few
+    are left after the first churn.
 
-    A request for anything else (another day, start, sample or features, a lead not
-    declared) gets None, and the model computes its own rows.
+    A request for another day or a lead not declared gets None, and the model computes its
+    own rows.
     """
 
     def __init__(self, tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
@@ -341,21 +343,20 @@ class PastDecisions:
         self.tables, self.as_of, self.base_currency, self.usage = (
             tables, as_of, base_currency, usage)
         self.leads = sorted(set(leads))
-        self._key: tuple[Any, ...] | None = None
-        self._rows: dict[int, pa.Table] = {}
-        self.computed = 0  # how many times the rows were computed
+        self._rows: dict[tuple[Any, ...], dict[int, pa.Table]] = {}
+        self.computed = 0  # how many times rows were computed
 
     def rows(self, *, as_of: date, days_before: int, features: Sequence[str],
              since: date | None, sample: int | None, seed: int) -> pa.Table | None:
         if as_of != self.as_of or days_before not in self.leads:
             return None
         key = (tuple(features), since, sample, seed)
-        if self._key is None:
-            self._rows = training_rows_by_lead(
+        if key not in self._rows:
+            self._rows[key] = training_rows_by_lead(
                 self.tables, as_of=as_of, base_currency=self.base_currency, leads=self.leads,
                 features=features, since=since, usage=self.usage, sample=sample, seed=seed)
-            self._key, self.computed = key, self.computed + 1
-        return self._rows[days_before] if key == self._key else None
+            self.computed += 1
+        return self._rows[key][days_before]
 
 
 def decisions_known(rows: pa.Table) -> int:
@@ -618,7 +619,7 @@ def train_churn_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curre
     except NotEnoughHistory as exc:
         again = {"tables": tables, "as_of": as_of, "base_currency": base_currency,
                  "days_before": days_before, "usage": usage, "seed": seed,
-                 "attributes": attributes, "sample": sample}
+                 "attributes": attributes, "sample": sample, "past": past}
         if since is None:
             # From the first churn on, too little is left: learn from every decision after all.
             return train_churn_model(**again, since=date.min, open_at_score=open_at_score)

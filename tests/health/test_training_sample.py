@@ -150,13 +150,48 @@ def test_the_days_models_share_their_training_rows_computed_once(tables):
                               features=features, sample=150)
         assert kept.equals(alone) and kept.schema.metadata == alone.schema.metadata
     assert past.computed == 1
+    # Not for another day or a lead not declared: the model computes its own.
     assert past.rows(as_of=T, days_before=45, features=features, since=None, sample=150,
-                     seed=0) is None
-    assert past.rows(as_of=T, days_before=30, features=features[:2], since=None, sample=150,
                      seed=0) is None
     assert past.rows(as_of=date(2024, 1, 1), days_before=30, features=features, since=None,
                      sample=150, seed=0) is None
     assert past.computed == 1
+    # Another kind of request (here from every decision) is computed once for every lead too.
+    for lead in (90, 30):
+        kept = past.rows(as_of=T, days_before=lead, features=features[:2], since=date.min,
+                         sample=150, seed=0)
+        alone = training_rows(tables, as_of=T, base_currency="USD", days_before=lead,
+                              features=features[:2], since=date.min, sample=150)
+        assert kept.equals(alone) and kept.schema.metadata == alone.schema.metadata
+    assert past.computed == 2
+
+
+def test_a_young_company_asks_for_its_rows_once_per_kind_however_often_it_retries(
+        monkeypatch):
+    # Too little history: each model tries from the first churn, then from every decision
+    # (the forecast's once more without its open-decision filter), then gives up. The run's
+    # four models ask for two kinds of rows, each computed once.
+    from health_worlds import Duck
+    from test_churn_model import churn_world as world
+
+    from quarterdeck.health.churn_model import NotEnoughHistory
+
+    young = Duck().load(world(n=8)[0])
+    as_of = date(2022, 6, 30)
+    asked = []
+    real = churn_model.training_rows_by_lead
+
+    def counted(*args, **kwargs):
+        asked.append(kwargs["since"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(churn_model, "training_rows_by_lead", counted)
+    past = PastDecisions(young, as_of=as_of, base_currency="USD", leads=[30, 60, 90])
+    for lead, open_at_score in ((30, True), (60, True), (90, True), (90, False)):
+        with pytest.raises(NotEnoughHistory):
+            train_churn_model(young, as_of=as_of, base_currency="USD", days_before=lead,
+                              open_at_score=open_at_score, past=past)
+    assert asked == [None, date.min] and past.computed == 2
 
 
 def test_a_model_trained_on_shared_rows_is_the_model_trained_alone(tables):
