@@ -120,16 +120,17 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     """
     s = subscriptions.filter(subscriptions.start_date <= as_of)
     canceled_later = s.canceled_at.notnull() & (s.canceled_at >= day_after(as_of))
+    # Widen before multiplying: engines may multiply two 18-digit decimals in 64 bits
+    # (DuckDB does), which overflows for ordinary seats × prices at 6 decimals.
+    gross = as_decimal(s.quantity.cast(_WIDE) * s.unit_price.cast(_WIDE), _NET)
+    discount = s.discount.fill_null(0).cast(_WIDE)
     s = s.mutate(
         end_date=ibis.ifelse(canceled_later, ibis.null(dt.date), s.end_date),
         trial=s.trial.fill_null(False),
-        # Widen before multiplying: engines may multiply two 18-digit decimals in 64 bits
-        # (DuckDB does), which overflows for ordinary seats × prices at 6 decimals.
-        net=as_decimal(
-            as_decimal(s.quantity.cast(_WIDE) * s.unit_price.cast(_WIDE), _NET)
-            * (1 - s.discount.fill_null(0).cast(_WIDE)),
-            _NET,
-        ),
+        # Seats × price has 12 decimals exactly; only a discount adds decimals to round off,
+        # half up (the price is never negative). A 38-digit rounding costs about a
+        # microsecond a row on DuckDB (`round` less than a cast): only where needed.
+        net=ibis.ifelse(discount == 0, gross, (gross * (1 - discount)).round(12).cast(_NET)),
     )
     foreign = s.filter(s.currency != base_currency).select("currency", "start_date").distinct()
     rates = _rates_at_start(foreign, fx_rates)
@@ -142,8 +143,12 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     # are the costliest arithmetic here (a conversion to floating point included).
     s = s.mutate(fx_rate=fx_rate, converted=as_decimal(s.net * fx_rate, _CONVERTED))
     months = s.interval_months
+    # The approximate quotients from the net price and the rate in floating point: a
+    # 24-decimal amount is slow to convert (it does not fit 64 bits), and the product of the
+    # two conversions is as close (a few units in the 16th digit, far below half a cent).
     s = s.mutate(local_approx=approximate_quotient(s.net, months),
-                 approx=approximate_quotient(s.converted, months))
+                 approx=(s.net.cast(dt.float64) * s.fx_rate.cast(dt.float64)
+                         / months.cast(dt.float64)).cast(dt.Decimal(38, 2)))
     zero = ibis.literal(Decimal(0), MONEY)
     mrr_local = ibis.ifelse(s.trial, zero, nudged(s.net, months, s.local_approx))
     # A trial needs no conversion, so a missing rate does not make its (zero) MRR unknown.

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quarterdeck.errors import MissingRateError
 from quarterdeck.testing import worlds
@@ -133,3 +135,68 @@ def test_large_seat_counts_and_prices_do_not_overflow():
                                        as_of=__import__("datetime").date(2024, 6, 1),
                                        base_currency="USD"))
     assert str(out.mrr[0]) == "40754.67"  # 899 × 1632 / 36 = 40754.666… → half up
+
+
+def _reference_row_mrr(quantity, price, discount, rate, months):
+    """The rule in Decimal: net carried to 12 decimals half up, times the rate, divided by
+    the interval, half up to the cent; and the same in the row's currency."""
+    from decimal import ROUND_HALF_UP
+
+    net = (quantity * price * (1 - discount)).quantize(D("1e-12"), ROUND_HALF_UP)
+    return ((net / months).quantize(D("0.01"), ROUND_HALF_UP),
+            (net * rate / months).quantize(D("0.01"), ROUND_HALF_UP))
+
+
+def _six(draw_int):
+    return D(draw_int) / 10**6
+
+
+@st.composite
+def priced_rows(draw):
+    """Rows with up to 6 decimals in quantity, price and discount and 12 in the rate, some
+    of them built to land exactly on a half cent, or a millionth either side of it."""
+    rows = []
+    for i in range(draw(st.integers(1, 12))):
+        months = draw(st.sampled_from([1, 3, 7, 12, 24, 36, 60]))
+        rate = D(draw(st.integers(10**8, 50 * 10**12))) / 10**12
+        if draw(st.booleans()):  # on (or next to) a half cent in the row's currency
+            cents = draw(st.integers(0, 10**9))
+            quantity = D(1)
+            price = (D(cents) + D("0.005")) * months + D(draw(st.sampled_from([-1, 0, 1]))) / 10**6
+            discount = D(0)
+            rate = D(1) if draw(st.booleans()) else rate
+        else:
+            quantity = _six(draw(st.integers(0, 10**4 * 10**6)))
+            price = _six(draw(st.integers(0, 10**5 * 10**6)))
+            discount = draw(st.sampled_from([D(0), D(1), D("0.5"), D("0.333333")])
+                            | st.integers(0, 10**6).map(_six))
+        rows.append({"subscription_id": f"s{i}", "account_id": "a", "plan": "p",
+                     "quantity": quantity, "unit_price": max(price, D(0)),
+                     "discount": discount if draw(st.booleans()) else None,
+                     "currency": "EUR", "interval_months": months, "start_date": "2024-01-01",
+                     "_rate": rate})
+    return rows
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(priced_rows())
+def test_each_rows_mrr_is_the_rule_computed_in_decimal(rows):
+    # One row per currency, so that each has its own rate in effect on the start date.
+    import ibis
+
+    from quarterdeck.testing.worlds import load_world, world
+
+    currencies = [f"C{i:02d}" for i in range(len(rows))]
+    subs = [{**{k: v for k, v in r.items() if k != "_rate"}, "currency": c}
+            for r, c in zip(rows, currencies, strict=True)]
+    rates = [{"date": "2023-12-01", "currency": c, "rate_to_base": r["_rate"]}
+             for r, c in zip(rows, currencies, strict=True)]
+    tables = load_world(ibis.duckdb.connect(), world(subscriptions=subs, fx_rates=rates))
+    got = subscription_mrr(tables["subscriptions"], tables["fx_rates"], as_of=date(2024, 6, 1),
+                           base_currency="USD").to_pyarrow().to_pylist()
+    by_id = {r["subscription_id"]: r for r in got}
+    for r in rows:
+        expected = _reference_row_mrr(r["quantity"], max(r["unit_price"], D(0)),
+                                      r["discount"] or D(0), r["_rate"], r["interval_months"])
+        row = by_id[r["subscription_id"]]
+        assert (row["mrr_local"], row["mrr"]) == expected, r
