@@ -119,10 +119,11 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
 
     The events of the longest reach are read once and reduced three ways: per account and
     user (its last event before each window's end), per account and kind (likewise), and per
-    account, day and `unknown_at`: the number of dates at whose end the event's user was not
-    yet known (0 for events with their own account). An event counts for date i exactly when
-    its `unknown_at` is at most i, the dates sorted. Each date's facts are then sums and
-    counts over these, a few hundred thousand rows instead of every event once per point.
+    account and day (the events each date counts, a column per date). Each event has its
+    `unknown_at`: the number of dates at whose end its user was not yet known (0 for events
+    with their own account); it counts for date i exactly when its `unknown_at` is at most i,
+    the dates sorted. Each date's facts are then sums and counts over these, a few hundred
+    thousand rows instead of every event once per point.
 
     Example: grid_usage(tables, usage.select("account_id").distinct(), [T, T - 7 days], usage).
     """
@@ -146,7 +147,14 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
     per = {what: m.filter(m[column].notnull()).group_by(["account_id", column]).agg(
         **{f"last_{i}_{b}": last_before(i, b) for i in range(len(ends)) for b in offsets[what]})
         for what, column in (("user", "user_id"), ("kind", "event"))}
-    per_day = m.group_by(["account_id", "unknown_at", m.ts.date().name("day")]).agg(n=m.count())
+    # Per account and day, the events each date counts: its user known by then, in its reach.
+    # Counted where, not filtered: the dates' filters would reach the events' scan as one
+    # disjunction evaluated on every event of the reach.
+    day = m.ts.date()
+    per_day = m.group_by(["account_id", day.name("day")]).agg(**{
+        f"n_{i}": m.count(where=(m.unknown_at <= i) & (day >= ibis.literal(e - timedelta(
+            days=REACH), dt.date)) & (day < ibis.literal(e, dt.date)))
+        for i, e in enumerate(ends)})
     windows = ibis.union(*[_grid_date(per, per_day, d, i) for i, d in enumerate(dates)])
     # The events reach accounts beyond `accounts` (each point's join leaves them out).
     return _with_last_day(windows.semi_join(accounts, "account_id"),
@@ -166,9 +174,8 @@ def _grid_date(per: dict[str, ir.Table], per_day: ir.Table, day: date, i: int) -
     def ago(n: int) -> date:
         return end - timedelta(days=n)
 
-    d = per_day.filter((per_day.unknown_at <= i) & (per_day.day >= ago(REACH))
-                       & (per_day.day < end))
-    d = d.group_by(["account_id", "day"]).agg(n=d.n.sum())
+    n = per_day[f"n_{i}"]
+    d = per_day.filter(n > 0).select("account_id", "day", n=n)
 
     def on_days(window: tuple[int, int]) -> ir.BooleanValue:
         return (d.day >= ago(window[0])) & (d.day < ago(window[1]))
