@@ -158,7 +158,21 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
     windows = ibis.union(*[_grid_date(per, per_day, d, i) for i, d in enumerate(dates)])
     # The events reach accounts beyond `accounts` (each point's join leaves them out).
     return _with_last_day(windows.semi_join(accounts, "account_id"),
-                          _last_usage_day(tables, points_for(accounts, dates), usage, at(ends[-1])))
+                          _last_usage_days(accounts, dates, usage))
+
+
+def _last_usage_days(accounts: ir.Table, dates: Sequence[date], usage: ir.Table) -> ir.Table:
+    """`_last_usage_day` of every account of `accounts` on each of `dates`: one pass over the
+    daily usage, the last day on or before each date a column, rather than a join of every
+    account's days to each date."""
+    u = usage.filter(usage.events > 0).semi_join(accounts, "account_id")
+    last = u.group_by("account_id").agg(**{
+        f"last_{i}": u.date.max(where=u.date <= ibis.literal(d, dt.date))
+        for i, d in enumerate(dates)})
+    return ibis.union(*[
+        last.filter(last[f"last_{i}"].notnull()).select(
+            "account_id", as_of=ibis.literal(d, dt.date), last_event_date=last[f"last_{i}"])
+        for i, d in enumerate(dates)])
 
 
 def points_for(accounts: ir.Table, dates: Iterable[date]) -> ir.Table:
