@@ -53,10 +53,11 @@ def as_decimal(value: ir.NumericValue, to: dt.Decimal) -> ir.DecimalValue:
     return value.cast(to)
 
 
-def approximate_quotient(numerator: ir.DecimalValue, divisor: ir.IntegerValue,
+def approximate_quotient(numerator: ir.NumericValue, divisor: ir.IntegerValue,
                          places: int = 2) -> ir.DecimalValue:
     """`numerator / divisor` in floating point, cast to `places` decimals: at most one unit
-    off the exact half-up quotient (`nudged` corrects it)."""
+    off the exact half-up quotient (`nudged` corrects it). `numerator` may already be a
+    float (a product computed in floating point)."""
     return (numerator.cast(dt.float64) / divisor.cast(dt.float64)).cast(dt.Decimal(38, places))
 
 
@@ -147,8 +148,8 @@ def subscription_mrr(subscriptions: ir.Table, fx_rates: ir.Table, *, as_of: date
     # 24-decimal amount is slow to convert (it does not fit 64 bits), and the product of the
     # two conversions is as close (a few units in the 16th digit, far below half a cent).
     s = s.mutate(local_approx=approximate_quotient(s.net, months),
-                 approx=(s.net.cast(dt.float64) * s.fx_rate.cast(dt.float64)
-                         / months.cast(dt.float64)).cast(dt.Decimal(38, 2)))
+                 approx=approximate_quotient(
+                     s.net.cast(dt.float64) * s.fx_rate.cast(dt.float64), months))
     zero = ibis.literal(Decimal(0), MONEY)
     mrr_local = ibis.ifelse(s.trial, zero, nudged(s.net, months, s.local_approx))
     # A trial needs no conversion, so a missing rate does not make its (zero) MRR unknown.

@@ -196,7 +196,7 @@ def test_each_rows_mrr_is_the_rule_computed_in_decimal(rows):
                            base_currency="USD").to_pyarrow().to_pylist()
     by_id = {r["subscription_id"]: r for r in got}
     for r in rows:
-        expected = _reference_row_mrr(r["quantity"], max(r["unit_price"], D(0)),
-                                      r["discount"] or D(0), r["_rate"], r["interval_months"])
+        expected = _reference_row_mrr(r["quantity"], r["unit_price"], r["discount"] or D(0),
+                                      r["_rate"], r["interval_months"])
         row = by_id[r["subscription_id"]]
         assert (row["mrr_local"], row["mrr"]) == expected, r
