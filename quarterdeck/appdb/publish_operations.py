@@ -30,11 +30,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from quarterdeck.appdb.data_versions import BOOK, bump
 from quarterdeck.appdb.database import session
+from quarterdeck.appdb.models import utcnow
 from quarterdeck.appdb.operations_models import (
     LIVE_ALERT_STATES,
     PIPELINE,
@@ -45,6 +47,7 @@ from quarterdeck.appdb.operations_models import (
     Task,
     TeamMember,
 )
+from quarterdeck.appdb.publish import insert_arrow
 from quarterdeck.playbooks.definitions import Playbook, PlaybookDefinitions
 from quarterdeck.playbooks.schedule import due_date
 from quarterdeck.signals.definitions import SignalDefinitions
@@ -96,9 +99,10 @@ def _publish_team(db: Session, team: list[dict[str, Any]]) -> dict[str, dict[str
     return {m["email"]: m for m in rows}
 
 
-def _publish_stages(db: Session, as_of: date, stages: list[dict[str, Any]],
+def _publish_stages(db: Session, as_of: date, stages: pa.Table,
                     milestone_names: list[str]) -> dict[str, date]:
-    """Replace the stages of `as_of`; returns each account's entered_on."""
+    """Replace the stages of `as_of`; returns each account's entered_on. The rows go to the
+    database by the bulk path of `insert_arrow` (tens of thousands of accounts a day)."""
     previous_day = db.scalar(select(func.max(LifecycleStage.as_of))
                              .where(LifecycleStage.as_of < as_of))
     before: dict[str, tuple[str, date]] = {}
@@ -108,20 +112,28 @@ def _publish_stages(db: Session, as_of: date, stages: list[dict[str, Any]],
                        LifecycleStage.entered_on).where(LifecycleStage.as_of == previous_day)):
             before[account] = (stage, entered)
     db.execute(delete(LifecycleStage).where(LifecycleStage.as_of == as_of))
+    accounts = stages.column("account_id").to_pylist()
     entered: dict[str, date] = {}
-    rows = []
-    for r in stages:
-        prior = before.get(r["account_id"])
-        entered[r["account_id"]] = prior[1] if prior and prior[0] == r["stage"] else as_of
-        row = {c: r.get(c) for c in STAGE_COLUMNS}
-        row.update(as_of=as_of, entered_on=entered[r["account_id"]], arr=row["arr"] or 0,
-                   milestones_reached=json.dumps(
-                       {m: _iso(r.get(f"{m}_on")) for m in milestone_names})
-                   if milestone_names else None)
-        rows.append(row)
-    for start in range(0, len(rows), 5000):
-        db.execute(insert(LifecycleStage), rows[start:start + 5000])
+    for account, stage in zip(accounts, stages.column("stage").to_pylist(), strict=True):
+        prior = before.get(account)
+        entered[account] = prior[1] if prior and prior[0] == stage else as_of
+    columns = {c: _column(stages, c) for c in STAGE_COLUMNS}
+    columns["arr"] = pc.fill_null(columns["arr"], pa.scalar(0, columns["arr"].type))
+    columns["entered_on"] = pa.array([entered[a] for a in accounts], pa.date32())
+    reached = [_column(stages, f"{m}_on").to_pylist() for m in milestone_names]
+    columns["milestones_reached"] = pa.array(
+        [json.dumps({m: _iso(day) for m, day in zip(milestone_names, days, strict=True)})
+         for days in zip(*reached, strict=True)] if milestone_names else [None] * len(accounts),
+        pa.string())
+    insert_arrow(db.connection(), LifecycleStage.__table__, pa.table(columns), as_of)
     return entered
+
+
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+    """A column of `table`, or nulls when it has none by that name (an int64 `arr`)."""
+    if name in table.column_names:
+        return table.column(name)
+    return pa.nulls(table.num_rows, pa.int64() if name == "arr" else pa.null())
 
 
 def _iso(day: date | None) -> str | None:
@@ -134,45 +146,78 @@ def _event(alert_id: int, on: date, actor: str, before: str | None, after: str,
             "to_state": after, "note": note}
 
 
+@dataclass
+class _LiveAlert:
+    """What the day's publish needs of a live alert (an ORM object each costs too much for
+    thousands of them)."""
+
+    id: int | None
+    signal: str
+    account_id: str
+    fired_on: date
+    state: str
+
+
+def _ids_in_chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + 500] for start in range(0, len(ids), 500)]
+
+
 def _publish_alerts(db: Session, as_of: date, fired: list[dict[str, Any]],
-                    signals: SignalDefinitions, result: OperationsResult) -> dict[str, list[Alert]]:
+                    signals: SignalDefinitions,
+                    result: OperationsResult) -> dict[str, list[_LiveAlert]]:
     """Open, re-see and auto-resolve alerts (see the module); returns the live alerts of the
-    day by signal, for signal-triggered playbooks."""
+    day by signal, for signal-triggered playbooks. Each change is one statement for every
+    alert it concerns."""
     known = {s.name: s for s in signals.signals}
     # Only what can matter today: the live alerts, and the last firing of each key within the
     # longest cool-down (older ones cannot hold a new alert back).
     longest = max((s.cooldown_days for s in signals.signals), default=0)
-    live = {a.dedup_key: a for a in db.scalars(select(Alert).where(
-        (Alert.fired_on <= as_of) & Alert.state.in_(LIVE_ALERT_STATES)))}
+    live: dict[str, _LiveAlert] = {}
+    seen_before: dict[str, date] = {}
+    for r in db.execute(select(Alert.id, Alert.signal, Alert.account_id, Alert.dedup_key,
+                               Alert.fired_on, Alert.state, Alert.last_seen_on).where(
+            (Alert.fired_on <= as_of) & Alert.state.in_(LIVE_ALERT_STATES))):
+        live[r.dedup_key] = _LiveAlert(r.id, r.signal, r.account_id, r.fired_on, r.state)
+        seen_before[r.dedup_key] = r.last_seen_on
     last_fired: dict[str, date] = {key: day for key, day in db.execute(
         select(Alert.dedup_key, func.max(Alert.fired_on))
         .where((Alert.fired_on <= as_of) & (Alert.fired_on > as_of - timedelta(days=longest)))
         .group_by(Alert.dedup_key))}
     fired_keys = set()
-    events = []
-    opened: list[Alert] = []
+    seen: list[int] = []
+    opened: list[tuple[_LiveAlert, dict[str, Any]]] = []
     for row in fired:
         key = row["dedup_key"]
         fired_keys.add(key)
         if key in live:
-            live[key].last_seen_on = max(live[key].last_seen_on, as_of)
+            if live[key].id is not None and seen_before[key] < as_of:
+                seen.append(live[key].id)
+                seen_before[key] = as_of
             continue
         last = last_fired.get(key)
         if last is not None and (last == as_of or as_of - last < timedelta(
                 days=known[row["signal"]].cooldown_days)):
             continue
-        alert = Alert(signal=row["signal"], kind=row["kind"], severity=row["severity"],
-                      account_id=row["account_id"], dedup_key=key,
-                      owner_email=row["owner_email"], fired_on=as_of, last_seen_on=as_of,
-                      rule=row["rule"], evidence=evidence_values(row["evidence"] or "{}"),
-                      state="open", state_changed_by=PIPELINE)
-        db.add(alert)
-        opened.append(alert)
+        alert = _LiveAlert(None, row["signal"], row["account_id"], as_of, "open")
+        opened.append((alert, {
+            "signal": row["signal"], "kind": row["kind"], "severity": row["severity"],
+            "account_id": row["account_id"], "dedup_key": key,
+            "owner_email": row["owner_email"], "fired_on": as_of, "last_seen_on": as_of,
+            "rule": row["rule"], "evidence": evidence_values(row["evidence"] or "{}"),
+            "state": "open", "state_changed_by": PIPELINE}))
         live[key] = alert
         last_fired[key] = as_of
         result.alerts_opened += 1
-    db.flush()
-    events += [_event(a.id, as_of, PIPELINE, None, "open") for a in opened]
+    if opened:
+        ids = db.scalars(insert(Alert).returning(Alert.id, sort_by_parameter_order=True),
+                         [values for _, values in opened]).all()
+        for (alert, _), new_id in zip(opened, ids, strict=True):
+            alert.id = new_id
+    for chunk in _ids_in_chunks(seen):
+        db.execute(update(Alert).where(Alert.id.in_(chunk)).values(last_seen_on=as_of)
+                   .execution_options(synchronize_session=False))
+    events = [_event(alert.id, as_of, PIPELINE, None, "open") for alert, _ in opened]
+    resolved: list[int] = []
     for key, alert in list(live.items()):
         if key in fired_keys:
             continue
@@ -182,13 +227,16 @@ def _publish_alerts(db: Session, as_of: date, fired: list[dict[str, Any]],
         note = ("the condition no longer holds" if signal is not None
                 else "the signal is no longer defined")
         events.append(_event(alert.id, as_of, PIPELINE, alert.state, "auto_resolved", note))
-        alert.state, alert.state_changed_by = "auto_resolved", PIPELINE
-        alert.resolved_on = as_of
+        resolved.append(alert.id)
         del live[key]
         result.alerts_resolved += 1
+    for chunk in _ids_in_chunks(resolved):
+        db.execute(update(Alert).where(Alert.id.in_(chunk)).values(
+            state="auto_resolved", state_changed_by=PIPELINE, state_changed_at=utcnow(),
+            resolved_on=as_of).execution_options(synchronize_session=False))
     if events:
         db.execute(insert(AlertEvent), events)
-    by_signal: dict[str, list[Alert]] = {}
+    by_signal: dict[str, list[_LiveAlert]] = {}
     for alert in live.values():
         by_signal.setdefault(alert.signal, []).append(alert)
     return by_signal
@@ -203,7 +251,8 @@ class _Trigger:
 
 
 def _triggers(as_of: date, playbooks: PlaybookDefinitions, triggers: list[dict[str, Any]],
-              entered: dict[str, date], alerts: dict[str, list[Alert]]) -> list[_Trigger]:
+              entered: dict[str, date], alerts: dict[str, list[_LiveAlert]]
+              ) -> list[_Trigger]:
     out = []
     for row in triggers:
         p = playbooks.playbook(row["playbook"])
@@ -223,6 +272,18 @@ def _triggers(as_of: date, playbooks: PlaybookDefinitions, triggers: list[dict[s
     return out
 
 
+def _task_rows(p: Playbook, run_id: int, account_id: str, *, anchor: date,
+               owner: str | None, team: dict[str, dict[str, Any]],
+               holidays: list[date]) -> list[dict[str, Any]]:
+    return [{
+        "run_id": run_id, "account_id": account_id, "key": t.key, "title": t.title,
+        "owner_email": owner_for(t.owner, owner, team),
+        "due_on": due_date(anchor, t.due, business_days=p.business_days, holidays=holidays),
+        "depends_on": t.depends_on, "expected_outcome": t.outcome or None,
+        "done_when": t.done_when.model_dump(exclude_none=True) if t.done_when else None,
+        "state": "open"} for t in p.tasks]
+
+
 def start_run(db: Session, p: Playbook, account_id: str, *, key: str, anchor: date,
               started_on: date, started_by: str, owner: str | None,
               team: dict[str, dict[str, Any]], holidays: list[date]) -> PlaybookRun:
@@ -232,14 +293,30 @@ def start_run(db: Session, p: Playbook, account_id: str, *, key: str, anchor: da
                       started_by=started_by, state="active")
     db.add(run)
     db.flush()
-    db.execute(insert(Task), [{
-        "run_id": run.id, "account_id": account_id, "key": t.key, "title": t.title,
-        "owner_email": owner_for(t.owner, owner, team),
-        "due_on": due_date(anchor, t.due, business_days=p.business_days, holidays=holidays),
-        "depends_on": t.depends_on, "expected_outcome": t.outcome or None,
-        "done_when": t.done_when.model_dump(exclude_none=True) if t.done_when else None,
-        "state": "open"} for t in p.tasks])
+    db.execute(insert(Task), _task_rows(p, run.id, account_id, anchor=anchor, owner=owner,
+                                        team=team, holidays=holidays))
     return run
+
+
+def _start_runs(db: Session, as_of: date, starting: list[_Trigger],
+                owners: dict[str, str | None], team: dict[str, dict[str, Any]],
+                holidays: list[date]) -> None:
+    """`start_run` for each trigger in `starting`, by the pipeline: one statement for the
+    runs and one for their tasks."""
+    if not starting:
+        return
+    ids = db.scalars(insert(PlaybookRun).returning(PlaybookRun.id,
+                                                   sort_by_parameter_order=True), [{
+        "playbook": t.playbook.name, "account_id": t.account_id,
+        "trigger": t.playbook.trigger.kind, "trigger_key": t.key, "anchor_date": t.anchor,
+        "started_on": as_of, "started_by": PIPELINE, "state": "active"}
+        for t in starting]).all()
+    tasks = [row for t, run_id in zip(starting, ids, strict=True)
+             for row in _task_rows(t.playbook, run_id, t.account_id, anchor=t.anchor,
+                                   owner=owners.get(t.account_id), team=team,
+                                   holidays=holidays)]
+    if tasks:
+        db.execute(insert(Task), tasks)
 
 
 def _publish_runs(db: Session, as_of: date, playbooks: PlaybookDefinitions,
@@ -247,31 +324,38 @@ def _publish_runs(db: Session, as_of: date, playbooks: PlaybookDefinitions,
                   team: dict[str, dict[str, Any]], result: OperationsResult) -> None:
     existing = {(p, a, k) for p, a, k in db.execute(
         select(PlaybookRun.playbook, PlaybookRun.account_id, PlaybookRun.trigger_key))}
-    runs = list(db.scalars(select(PlaybookRun).where(
-        (PlaybookRun.started_on <= as_of) & (PlaybookRun.state == "active"))))
+    runs = db.execute(select(PlaybookRun.id, PlaybookRun.playbook, PlaybookRun.account_id,
+                             PlaybookRun.trigger_key).where(
+        (PlaybookRun.started_on <= as_of) & (PlaybookRun.state == "active"))).all()
     holding = set()
+    starting = []
     for t in triggers:
         holding.add((t.playbook.name, t.account_id, t.key))
         if (t.playbook.name, t.account_id, t.key) in existing or t.anchor is None:
             continue
-        start_run(db, t.playbook, t.account_id, key=t.key, anchor=t.anchor, started_on=as_of,
-                  started_by=PIPELINE, owner=owners.get(t.account_id), team=team,
-                  holidays=playbooks.holidays)
+        starting.append(t)
         existing.add((t.playbook.name, t.account_id, t.key))
         result.playbooks_started += 1
         result.tasks_created += len(t.playbook.tasks)
+    _start_runs(db, as_of, starting, owners, team, playbooks.holidays)
     names = {p.name: p for p in playbooks.playbooks}
+    cancelled = []
     for run in runs:
         p = names.get(run.playbook)
-        if run.state != "active" or p is None or p.trigger.manual:
+        if p is None or p.trigger.manual:
             continue
         if p.cancel_when_trigger_clears and (run.playbook, run.account_id,
                                              run.trigger_key) not in holding:
-            run.state, run.ended_on, run.note = "cancelled", as_of, "the trigger no longer holds"
-            db.execute(update(Task).where((Task.run_id == run.id) & (Task.state == "open"))
-                       .values(state="skipped", closed_on=as_of, closed_by=PIPELINE,
-                               outcome_note="playbook cancelled: the trigger no longer holds"))
-            result.playbooks_cancelled += 1
+            cancelled.append(run.id)
+    for chunk in _ids_in_chunks(cancelled):
+        db.execute(update(PlaybookRun).where(PlaybookRun.id.in_(chunk)).values(
+            state="cancelled", ended_on=as_of, note="the trigger no longer holds")
+            .execution_options(synchronize_session=False))
+        db.execute(update(Task).where(Task.run_id.in_(chunk) & (Task.state == "open"))
+                   .values(state="skipped", closed_on=as_of, closed_by=PIPELINE,
+                           outcome_note="playbook cancelled: the trigger no longer holds")
+                   .execution_options(synchronize_session=False))
+    result.playbooks_cancelled += len(cancelled)
 
 
 def _close_tasks(db: Session, as_of: date, playbooks: PlaybookDefinitions,
@@ -326,18 +410,18 @@ def publish_operations(engine: Engine, *, as_of: date, stages: pa.Table, fired: 
                        evidence: Evidence | None = None) -> OperationsResult:
     """Bring stages, alerts, playbook runs and tasks forward to `as_of` (see the module)."""
     result = OperationsResult()
-    stage_rows = _rows(stages)
-    owners = {r["account_id"]: r.get("owner_email") for r in stage_rows}
-    milestones = {r["account_id"]: {m: r.get(f"{m}_on") for m in milestone_names}
-                  for r in stage_rows}
+    accounts = stages.column("account_id").to_pylist()
+    owners = dict(zip(accounts, _column(stages, "owner_email").to_pylist(), strict=True))
+    reached = {m: _column(stages, f"{m}_on").to_pylist() for m in milestone_names}
+    milestones = {a: {m: reached[m][i] for m in milestone_names}
+                  for i, a in enumerate(accounts)}
     with session(engine) as db:
         members = _publish_team(db, _rows(team))
-        entered = _publish_stages(db, as_of, stage_rows, milestone_names)
-        result.stages = len(stage_rows)
+        entered = _publish_stages(db, as_of, stages, milestone_names)
+        result.stages = stages.num_rows
         live = _publish_alerts(db, as_of, _rows(fired), signals, result)
         found = _triggers(as_of, playbooks, _rows(triggers), entered, live)
         _publish_runs(db, as_of, playbooks, found, owners, members, result)
-        db.flush()
         _close_tasks(db, as_of, playbooks, evidence, milestones, result)
         bump(db, BOOK)
     return result

@@ -93,11 +93,17 @@ def test_an_alert_seen_again_stays_one_alert_and_resolves_when_the_condition_cle
     publish(engine, D1 + timedelta(days=1), [stage("a")], [fired("usage_drop", "a")])
     [alert] = alerts(engine)
     assert alert.last_seen_on == D1 + timedelta(days=1)
+    # A rerun of an earlier day does not move the last sighting back.
+    publish(engine, D1, [stage("a")], [fired("usage_drop", "a")])
+    [alert] = alerts(engine)
+    assert alert.last_seen_on == D1 + timedelta(days=1)
+    opened_at = alert.state_changed_at
     result = publish(engine, D1 + timedelta(days=2), [stage("a")])
     [alert] = alerts(engine)
     assert result.alerts_resolved == 1
     assert (alert.state, alert.resolved_on, alert.state_changed_by) == (
         "auto_resolved", D1 + timedelta(days=2), "quarterdeck")
+    assert alert.state_changed_at > opened_at
 
 
 def test_the_cool_down_holds_back_a_new_alert_with_the_same_key(engine) -> None:
