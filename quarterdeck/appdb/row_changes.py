@@ -54,32 +54,38 @@ def row_changes(published: pa.Table | None, new: pa.Table, *,
     if published is None:
         rows = _with_ids(new, start=1) if surrogate else new
         return RowChanges(rows, rows.select(list(key)).slice(0, 0), rows)
+    new_values = new.select(values)
     with duckdb.connect() as con:
-        con.register("published_rows", published.select([*key, *values]) if surrogate
-                     else published.select(values))
-        con.register("new_rows", new.select(values))
+        con.register("published_rows", published.select(list(dict.fromkeys([*key, *values]))))
+        con.register("new_rows", new_values.append_column(
+            "_row", pa.array(np.arange(new.num_rows, dtype=np.int64))))
         columns = ", ".join(_quote(c) for c in values)
         order = ", ".join(_quote(k) for k in key)
-        con.execute(f"CREATE TEMP TABLE o AS SELECT *, row_number() OVER (PARTITION BY "
-                    f"{columns} ORDER BY {order}) AS _n FROM published_rows")
-        con.execute(f"CREATE TEMP TABLE n AS SELECT *, row_number() OVER (PARTITION BY "
-                    f"{columns}) AS _n, row_number() OVER () AS _row FROM new_rows")
         same = " AND ".join([f"n.{_quote(c)} IS NOT DISTINCT FROM o.{_quote(c)}"
                              for c in values] + ["n._n = o._n"])
-        keys = ", ".join(f"o.{_quote(k)}" for k in key)
-        removed = con.execute(f"SELECT {keys} FROM o ANTI JOIN n ON {same} "
-                              f"ORDER BY {keys}").to_arrow_table()
-        if surrogate:
-            paired = con.execute(
-                f"SELECT {', '.join(f'n.{_quote(c)}' for c in values)}, o.id AS id "
-                f"FROM n LEFT JOIN o ON {same} ORDER BY n._row").to_arrow_table()
-            rows = _with_ids(paired, start=_largest_id(published) + 1)
-            added = rows.filter(pc.is_null(paired.column("id")))
-        else:
-            added = con.execute(f"SELECT {', '.join(f'n.{_quote(c)}' for c in values)} "
-                                f"FROM n ANTI JOIN o ON {same} ORDER BY n._row"
-                                ).to_arrow_table()
-            rows = new.select(values)
+        # One join pairs each published row with an equal new one (the k-th of its values
+        # with the k-th): only the published keys and the paired new rows' positions come
+        # back; a new row paired with none is added.
+        pairs = con.execute(
+            f"WITH o AS (SELECT *, row_number() OVER (PARTITION BY {columns} ORDER BY {order})"
+            f" AS _n FROM published_rows), n AS (SELECT *, row_number() OVER (PARTITION BY "
+            f"{columns} ORDER BY _row) AS _n FROM new_rows) SELECT "
+            f"{', '.join(f'o.{_quote(k)}' for k in key)}, n._row FROM o LEFT JOIN n ON {same}"
+        ).to_arrow_table()
+    gone = pc.is_null(pairs.column("_row"))
+    removed = pairs.filter(gone).select(list(key)).sort_by([(k, "ascending") for k in key])
+    paired = pairs.filter(pc.invert(gone))
+    at = paired.column("_row").to_numpy()
+    kept = np.zeros(new.num_rows, dtype=bool)
+    kept[at] = True
+    rows = new_values
+    if surrogate:
+        ids = np.zeros(new.num_rows, dtype=np.int64)
+        ids[at] = paired.column("id").to_numpy()
+        start = _largest_id(published) + 1
+        ids[~kept] = np.arange(start, start + int((~kept).sum()), dtype=np.int64)
+        rows = new_values.add_column(0, "id", pa.array(ids, pa.int64()))
+    added = rows.filter(pa.array(~kept))
     return RowChanges(rows, removed, _cast_like(added, rows.schema))
 
 
