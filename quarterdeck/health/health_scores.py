@@ -30,23 +30,34 @@ def score_features(features: ir.Table, models: HealthModels) -> ir.Table:
     """Every row of a feature table scored: account_id, as_of, segment, model, score (0–100,
     one decimal), band, weight_covered, then each used feature's raw value and its points.
 
+    Computed in steps, each reading the columns of the one before (a component's points, then
+    each model's score, then the account's own): written as one expression, every use of a
+    score would repeat the rules of all its components.
+
     Example: score_features(feature_table_at(tables, points, base_currency="USD"), models).
     """
     t = features.mutate(model=model_name(models, features.segment))
-    scores, covered, bands = {}, {}, {}
-    for m in models.models:
-        s, c = model_score(m, t)
-        scores[m.name], covered[m.name], bands[m.name] = s, c, band(m, s)
-    score = pick(models, t.model, scores, dt.float64)
+    points = {(j, k): f"_points_{j}_{k}" for j, m in enumerate(models.models)
+              for k in range(len(m.components))}
+    t = t.mutate(**{points[j, k]: component_points(c, t[c.feature])
+                    for j, m in enumerate(models.models) for k, c in enumerate(m.components)})
+    per_model = {}
+    for j, m in enumerate(models.models):
+        score, covered = model_score(m, t, [t[points[j, k]] for k in range(len(m.components))])
+        per_model |= {f"_score_{j}": score, f"_covered_{j}": covered}
+    t = t.mutate(**per_model)
+    scores = {m.name: t[f"_score_{j}"] for j, m in enumerate(models.models)}
+    covered = {m.name: t[f"_covered_{j}"] for j, m in enumerate(models.models)}
+    bands = {m.name: band(m, t[f"_score_{j}"]) for j, m in enumerate(models.models)}
     components = {}
     for name in models.features:
-        per = {m.name: component_points(c, t[name]) for m in models.models
-               for c in m.components if c.feature == name}
+        per = {m.name: t[points[j, k]] for j, m in enumerate(models.models)
+               for k, c in enumerate(m.components) if c.feature == name}
         components[name] = t[name]
         components[points_column(name)] = pick(models, t.model, per, dt.float64).round(1)
     return t.select(
         "account_id", "as_of", "segment", "model",
-        score=score.round(1),
+        score=pick(models, t.model, scores, dt.float64).round(1),
         band=pick(models, t.model, bands, dt.string),
         weight_covered=pick(models, t.model, covered, dt.float64).fill_null(0.0).round(3),
         **components,

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
@@ -40,16 +42,19 @@ def component_points(component: Component, value: ir.NumericValue) -> ir.Floatin
     return ibis.ifelse(v.isnull(), missing, points).cast(dt.float64)
 
 
-def model_score(model: HealthModel, t: ir.Table) -> tuple[ir.FloatingValue, ir.FloatingValue]:
-    """(score, weight_covered) of `model` over the feature columns of `t`.
+def model_score(model: HealthModel, t: ir.Table,
+                points: Sequence[ir.FloatingValue] | None = None
+                ) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """(score, weight_covered) of `model` over the feature columns of `t`, or over `points`
+    (each component's points, in the model's order, computed already).
 
     weight_covered is the share of the model's weight whose components have points.
     """
     total = sum(c.weight for c in model.components)
     num: ir.FloatingValue = ibis.literal(0.0)
     den: ir.FloatingValue = ibis.literal(0.0)
-    for c in model.components:
-        p = component_points(c, t[c.feature])
+    for i, c in enumerate(model.components):
+        p = component_points(c, t[c.feature]) if points is None else points[i]
         num = num + p.fill_null(0.0) * c.weight
         den = den + ibis.ifelse(p.isnull(), 0.0, c.weight)
     covered = den / total
