@@ -67,11 +67,17 @@ def _chains(accounts: Sequence[str], arr: np.ndarray, p_renew: np.ndarray,
     by: dict[str, list[int]] = {}
     for i, a in enumerate(accounts):
         by.setdefault(a, []).append(i)
+    renew, reached = p_renew.tolist(), p_reached.tolist()
     out = []
     for ix in by.values():
+        first = ix[0]
+        reach = reached[first]
+        if len(ix) == 1:  # most accounts: one decision, no array work
+            if renew[first] > 0 and reach > 0:
+                out.append((reach, arr[first:first + 1], p_renew[first:first + 1]))
+            continue
         p = p_renew[ix]
         cut = int(np.argmax(p <= 0)) if (p <= 0).any() else len(p)
-        reach = float(p_reached[ix[0]])
         if cut and reach > 0:
             out.append((reach, arr[ix][:cut], p[:cut]))
     return out
@@ -97,6 +103,17 @@ def _exact(chains: list[tuple[float, np.ndarray, np.ndarray]], total: float, exp
     unit = total / grid
     dist = np.ones(1)  # renewed ARR in units: 0 with certainty before any account
     for reach, a, p in chains:
+        if len(a) == 1:  # renews a with probability reach × p, else 0: two shifted copies
+            q = reach * float(p[0])
+            step = int(np.rint(float(a[0]) / unit))
+            new = np.zeros(len(dist) + step)
+            stay = (reach - q) + (1.0 - reach)  # as _outcomes computes it
+            if stay > 0:
+                new[:len(dist)] += stay * dist
+            if q > 0:
+                new[step:] += q * dist
+            dist = new
+            continue
         values, prob = _outcomes(reach, a, p)
         steps = np.rint(values / unit).astype(int)
         new = np.zeros(len(dist) + steps[-1])
