@@ -30,7 +30,6 @@ from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.appdb.publish_operations import OperationsResult, publish_operations
-from quarterdeck.health.model_imports import import_in_background
 from quarterdeck.health.window_model import WindowModel
 from quarterdeck.landing.account_versions import with_account_versions
 from quarterdeck.quality.data_age import data_warnings
@@ -102,7 +101,6 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     base = ws.settings.base_currency
-    warm = import_in_background()
     con = open_warehouse(ws)
     try:
         tables = canonical_tables(con)
@@ -133,7 +131,6 @@ def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None
         versioned = with_account_versions(tables, con, ws.landing_dir)
         # The forecast's models first, so that the day's features are computed once for them
         # and the churn models alike.
-        warm.join()
         past = PastDecisions(versioned, as_of=as_of, base_currency=base, usage=usage,
                              leads=[DAYS_BEFORE, *HORIZONS])
         forecast_models, forecast_skipped = forecast_models_stage(ws, versioned, as_of, usage,
