@@ -118,7 +118,9 @@ def _publish_stages(db: Session, as_of: date, stages: pa.Table,
         prior = before.get(account)
         entered[account] = prior[1] if prior and prior[0] == stage else as_of
     columns = {c: _column(stages, c) for c in STAGE_COLUMNS}
-    columns["arr"] = pc.fill_null(columns["arr"], pa.scalar(0, columns["arr"].type))
+    arr = columns["arr"]
+    arr = arr.cast(pa.int64()) if pa.types.is_null(arr.type) else arr
+    columns["arr"] = pc.fill_null(arr, pa.scalar(0, arr.type))
     columns["entered_on"] = pa.array([entered[a] for a in accounts], pa.date32())
     reached = [_column(stages, f"{m}_on").to_pylist() for m in milestone_names]
     columns["milestones_reached"] = pa.array(

@@ -21,7 +21,13 @@ from quarterdeck.appdb.book_actions import (
 from quarterdeck.appdb.database import session
 from quarterdeck.appdb.models import AuditLogEntry
 from quarterdeck.appdb.operations_exports import operations_table
-from quarterdeck.appdb.operations_models import Alert, AlertEvent, PlaybookRun, Task
+from quarterdeck.appdb.operations_models import (
+    Alert,
+    AlertEvent,
+    LifecycleStage,
+    PlaybookRun,
+    Task,
+)
 from quarterdeck.appdb.publish_operations import publish_operations
 from quarterdeck.lifecycle.book import default_book
 from quarterdeck.playbooks.triggers import TRIGGERS_SCHEMA as ENGINE_TRIGGERS
@@ -152,6 +158,18 @@ def test_a_stage_keeps_the_day_it_was_entered(engine) -> None:
     today = operations_table(engine, "lifecycle_stages", D1 + timedelta(days=7))
     assert today.select(["entered_on", "days_in_stage"]).to_pylist() == [
         {"entered_on": D1, "days_in_stage": 7}]
+
+
+def test_an_account_without_arr_is_published_with_an_arr_of_zero(
+        engine) -> None:
+    # Every row without ARR: the column arrives untyped (all nulls).
+    publish(engine, D1, [stage("a", arr=None), stage("b", arr=None)])
+    with session(engine) as db:
+        rows = db.execute(select(LifecycleStage.account_id, LifecycleStage.arr,
+                                 LifecycleStage.renewal_date)
+                          .order_by(LifecycleStage.account_id)).all()
+    assert [(r.account_id, r.arr, r.renewal_date) for r in rows] == [
+        ("a", 0, None), ("b", 0, None)]
 
 
 def onboarding_trigger(account: str = "a") -> dict[str, Any]:
