@@ -7,15 +7,14 @@ leaves a `pipeline_runs` row.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import JSON, Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from quarterdeck.appdb.arr_series import packed
@@ -139,64 +138,16 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: da
     as an ORM insert), then straight to the driver: per-row statement building would dominate
     the time for the hundreds of thousands of ARR history rows of a large workspace.
     """
-    names = ["as_of", *data.column_names]
-    _insert_driver_rows(connection, table, names, _driver_rows(
-        data, as_of, _processors(connection, table, names)))
-
-
-def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
-                as_of: date) -> None:
-    """`insert_arrow` for rows already in Python: dicts with the same keys, each a column of
-    `table` (JSON columns take their Python values)."""
-    if not rows:
-        return
-    names = ["as_of", *rows[0]]
-    processors = _processors(connection, table, names)
-
-    def batches() -> Iterator[list[tuple[Any, ...]]]:
-        for start in range(0, len(rows), BATCH_ROWS):
-            chunk = rows[start:start + BATCH_ROWS]
-            columns = [[as_of] * len(chunk), *([row[name] for row in chunk]
-                                                for name in names[1:])]
-            yield _processed(columns, processors)
-
-    _insert_driver_rows(connection, table, names, batches())
-
-
-def _processors(connection: Connection, table: Table,
-                names: list[str]) -> list[Callable[[Any], Any] | None]:
-    """Each column's bind processor; JSON as its text, which every driver's bulk path takes
-    (PostgreSQL's leaves JSON to the driver's adapter, which COPY does not call)."""
-    return [_json_text(table.c[name].type) if isinstance(table.c[name].type, JSON)
-            else table.c[name].type.bind_processor(connection.dialect) for name in names]
-
-
-def _json_text(kind: JSON) -> Callable[[Any], Any]:
-    def text(value: Any) -> str | None:
-        return None if value is None and kind.none_as_null else json.dumps(value)
-
-    return text
-
-
-def _processed(columns: list[list[Any]],
-               processors: list[Callable[[Any], Any] | None]) -> list[tuple[Any, ...]]:
-    for i, process in enumerate(processors):
-        if process is not None:
-            columns[i] = [process(value) for value in columns[i]]
-    return list(zip(*columns, strict=True))
-
-
-def _insert_driver_rows(connection: Connection, table: Table, names: list[str],
-                        batches: Iterator[list[tuple[Any, ...]]]) -> None:
-    """Rows ready for the DB-API driver: COPY on PostgreSQL, executemany elsewhere."""
     dialect = connection.dialect
+    names = ["as_of", *data.column_names]
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     column_list = ", ".join(quote(name) for name in names)
     if dialect.name == "postgresql":
         copy_sql = f"COPY {quote(table.name)} ({column_list}) FROM STDIN"
         cursor = connection.connection.driver_connection.cursor()  # same transaction
         with cursor.copy(copy_sql) as copy:
-            for rows in batches:
+            for rows in _driver_rows(data, as_of, processors):
                 for row in rows:
                     copy.write_row(row)
         return
@@ -205,7 +156,7 @@ def _insert_driver_rows(connection: Connection, table: Table, names: list[str],
         f"INSERT INTO {quote(table.name)} ({column_list}) "
         f"VALUES ({', '.join(marker for _ in names)})"
     )
-    for rows in batches:
+    for rows in _driver_rows(data, as_of, processors):
         connection.exec_driver_sql(sql, rows)
 
 
@@ -218,7 +169,10 @@ def _driver_rows(
             continue
         columns: list[list[Any]] = [[as_of] * batch.num_rows]
         columns += [_as_utc(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
-        yield _processed(columns, processors)
+        for i, process in enumerate(processors):
+            if process is not None:
+                columns[i] = [process(value) for value in columns[i]]
+        yield list(zip(*columns, strict=True))
 
 
 def _as_utc(array: pa.Array) -> pa.Array:

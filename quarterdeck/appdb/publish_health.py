@@ -19,11 +19,11 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, insert
 
 from quarterdeck.appdb.data_versions import HEALTH, bump
 from quarterdeck.appdb.models import ChurnRisk, HealthScore
-from quarterdeck.appdb.publish import PublishError, insert_rows
+from quarterdeck.appdb.publish import PublishError
 from quarterdeck.appdb.publish_quality import replace_quality
 from quarterdeck.quality.report import QualityReport
 
@@ -31,6 +31,7 @@ POINTS_SUFFIX = "_points"
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 HEALTH_NEEDS = ("account_id", "as_of", "model", "score", "band", "change_7d", "change_30d")
 RISK_NEEDS = ("account_id", "as_of", "churn_probability", "horizon", "model", "model_version")
+BATCH_ROWS = 5_000
 
 
 def _check(what: str, table: pa.Table, needs: tuple[str, ...], as_of: date) -> None:
@@ -87,6 +88,17 @@ def churn_risk_rows(risk: pa.Table) -> Iterator[dict[str, Any]]:
                "model_version": row["model_version"]}
 
 
+def _batches(rows: Iterator[dict[str, Any]], as_of: date) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append({"as_of": as_of, **row})
+        if len(batch) == BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
                    churn_risk: pa.Table | None,
                    quality: QualityReport | None = None) -> tuple[int, int]:
@@ -106,11 +118,10 @@ def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
             replace_quality(connection, quality)
         connection.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
         connection.execute(delete(ChurnRisk).where(ChurnRisk.as_of == as_of))
-        # By the driver's bulk path: tens of thousands of rows with JSON a day.
-        insert_rows(connection, HealthScore.__table__, list(health_score_rows(health_scores)),
-                    as_of)
+        for batch in _batches(health_score_rows(health_scores), as_of):
+            connection.execute(insert(HealthScore), batch)
         if churn_risk is not None:
-            insert_rows(connection, ChurnRisk.__table__, list(churn_risk_rows(churn_risk)),
-                        as_of)
+            for batch in _batches(churn_risk_rows(churn_risk), as_of):
+                connection.execute(insert(ChurnRisk), batch)
         bump(connection, HEALTH)
     return health_scores.num_rows, 0 if churn_risk is None else churn_risk.num_rows
