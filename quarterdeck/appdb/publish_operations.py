@@ -100,8 +100,9 @@ def _publish_team(db: Session, team: list[dict[str, Any]]) -> dict[str, dict[str
 
 
 def _publish_stages(db: Session, as_of: date, stages: pa.Table,
-                    milestone_names: list[str]) -> dict[str, date]:
-    """Replace the stages of `as_of`; returns each account's entered_on. The rows go to the
+                    milestones: dict[str, dict[str, date | None]] | None) -> dict[str, date]:
+    """Replace the stages of `as_of` (`milestones`: each account's day per milestone, None
+    when the workspace has none); returns each account's entered_on. The rows go to the
     database by the bulk path of `insert_arrow` (tens of thousands of accounts a day)."""
     previous_day = db.scalar(select(func.max(LifecycleStage.as_of))
                              .where(LifecycleStage.as_of < as_of))
@@ -122,17 +123,16 @@ def _publish_stages(db: Session, as_of: date, stages: pa.Table,
     arr = arr.cast(pa.int64()) if pa.types.is_null(arr.type) else arr
     columns["arr"] = pc.fill_null(arr, pa.scalar(0, arr.type))
     columns["entered_on"] = pa.array([entered[a] for a in accounts], pa.date32())
-    reached = [_column(stages, f"{m}_on").to_pylist() for m in milestone_names]
     columns["milestones_reached"] = pa.array(
-        [json.dumps({m: _iso(day) for m, day in zip(milestone_names, days, strict=True)})
-         for days in zip(*reached, strict=True)] if milestone_names else [None] * len(accounts),
-        pa.string())
+        [json.dumps({m: _iso(day) for m, day in milestones[a].items()}) for a in accounts]
+        if milestones is not None else [None] * len(accounts), pa.string())
     insert_arrow(db.connection(), LifecycleStage.__table__, pa.table(columns), as_of)
     return entered
 
 
 def _column(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
-    """A column of `table`, or nulls when it has none by that name (an int64 `arr`)."""
+    """A column of `table`, or nulls when it has none by that name (typed int64 for `arr`,
+    whose nulls are published as 0)."""
     if name in table.column_names:
         return table.column(name)
     return pa.nulls(table.num_rows, pa.int64() if name == "arr" else pa.null())
@@ -158,6 +158,7 @@ class _LiveAlert:
     account_id: str
     fired_on: date
     state: str
+    last_seen_on: date
 
 
 def _ids_in_chunks(ids: list[int]) -> list[list[int]]:
@@ -174,13 +175,12 @@ def _publish_alerts(db: Session, as_of: date, fired: list[dict[str, Any]],
     # Only what can matter today: the live alerts, and the last firing of each key within the
     # longest cool-down (older ones cannot hold a new alert back).
     longest = max((s.cooldown_days for s in signals.signals), default=0)
-    live: dict[str, _LiveAlert] = {}
-    seen_before: dict[str, date] = {}
-    for r in db.execute(select(Alert.id, Alert.signal, Alert.account_id, Alert.dedup_key,
-                               Alert.fired_on, Alert.state, Alert.last_seen_on).where(
-            (Alert.fired_on <= as_of) & Alert.state.in_(LIVE_ALERT_STATES))):
-        live[r.dedup_key] = _LiveAlert(r.id, r.signal, r.account_id, r.fired_on, r.state)
-        seen_before[r.dedup_key] = r.last_seen_on
+    live = {r.dedup_key: _LiveAlert(r.id, r.signal, r.account_id, r.fired_on, r.state,
+                                    r.last_seen_on)
+            for r in db.execute(select(Alert.id, Alert.signal, Alert.account_id,
+                                       Alert.dedup_key, Alert.fired_on, Alert.state,
+                                       Alert.last_seen_on).where(
+                (Alert.fired_on <= as_of) & Alert.state.in_(LIVE_ALERT_STATES)))}
     last_fired: dict[str, date] = {key: day for key, day in db.execute(
         select(Alert.dedup_key, func.max(Alert.fired_on))
         .where((Alert.fired_on <= as_of) & (Alert.fired_on > as_of - timedelta(days=longest)))
@@ -192,15 +192,16 @@ def _publish_alerts(db: Session, as_of: date, fired: list[dict[str, Any]],
         key = row["dedup_key"]
         fired_keys.add(key)
         if key in live:
-            if live[key].id is not None and seen_before[key] < as_of:
-                seen.append(live[key].id)
-                seen_before[key] = as_of
+            alert = live[key]
+            if alert.last_seen_on < as_of:  # an alert opened today was seen today
+                seen.append(alert.id)
+                alert.last_seen_on = as_of
             continue
         last = last_fired.get(key)
         if last is not None and (last == as_of or as_of - last < timedelta(
                 days=known[row["signal"]].cooldown_days)):
             continue
-        alert = _LiveAlert(None, row["signal"], row["account_id"], as_of, "open")
+        alert = _LiveAlert(None, row["signal"], row["account_id"], as_of, "open", as_of)
         opened.append((alert, {
             "signal": row["signal"], "kind": row["kind"], "severity": row["severity"],
             "account_id": row["account_id"], "dedup_key": key,
@@ -396,8 +397,8 @@ def _close_tasks(db: Session, as_of: date, playbooks: PlaybookDefinitions,
     catch_up = {p.name: p.catch_up_days for p in playbooks.playbooks}
     late = [t[0] for t in open_tasks if t[0] not in done
             and t[2] < t[4] - timedelta(days=catch_up.get(t[5], 0))]
-    for start in range(0, len(late), 500):
-        db.execute(update(Task).where(Task.id.in_(late[start:start + 500])).values(
+    for chunk in _ids_in_chunks(late):
+        db.execute(update(Task).where(Task.id.in_(chunk)).values(
             state="skipped", closed_on=as_of, closed_by=PIPELINE,
             outcome_note="was due before the playbook started"))
     still_open = select(Task.run_id).where(Task.state == "open").distinct()
@@ -419,7 +420,8 @@ def publish_operations(engine: Engine, *, as_of: date, stages: pa.Table, fired: 
                   for i, a in enumerate(accounts)}
     with session(engine) as db:
         members = _publish_team(db, _rows(team))
-        entered = _publish_stages(db, as_of, stages, milestone_names)
+        entered = _publish_stages(db, as_of, stages,
+                                  milestones if milestone_names else None)
         result.stages = stages.num_rows
         live = _publish_alerts(db, as_of, _rows(fired), signals, result)
         found = _triggers(as_of, playbooks, _rows(triggers), entered, live)
