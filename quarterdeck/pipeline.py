@@ -30,6 +30,7 @@ from quarterdeck.appdb.database import make_engine, migrate
 from quarterdeck.appdb.publish import publish_snapshot
 from quarterdeck.appdb.publish_health import publish_health
 from quarterdeck.appdb.publish_operations import OperationsResult, publish_operations
+from quarterdeck.batch_gc import batch_collection
 from quarterdeck.health.window_model import WindowModel
 from quarterdeck.landing.account_versions import with_account_versions
 from quarterdeck.quality.data_age import data_warnings
@@ -91,7 +92,13 @@ def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: 
 
 
 def run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None = None) -> RunResult:
-    """Compute every stage as of `as_of` and publish the account snapshot."""
+    """Compute every stage as of `as_of` and publish the account snapshot (with the garbage
+    collector tuned for a batch of work: `quarterdeck.batch_gc`)."""
+    with batch_collection():
+        return _run_pipeline(ws, as_of, progress=progress)
+
+
+def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> RunResult:
     from quarterdeck.forecast.renewal_forecast import HORIZONS
     from quarterdeck.health.churn_model import DAYS_BEFORE, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from quarterdeck.batch_gc import batch_collection, skip_collection_at_exit
 from quarterdeck.cli.book import alert_app, ops, playbook_app, task_app
 from quarterdeck.cli.errors import err_console, friendly_errors
 from quarterdeck.cli.forecast import forecast_app
@@ -42,6 +43,16 @@ app.command("ops")(ops)
 app.command("quality")(quality)
 app.add_typer(report_app, name="report")
 app.add_typer(forecast_app, name="forecast")
+
+
+@app.callback()
+def _batch(ctx: typer.Context) -> None:
+    # Every command but the web server is one batch of work: the garbage collector is tuned
+    # for it (`quarterdeck.batch_gc`), as a long-lived server's is not.
+    if ctx.invoked_subcommand != "serve":
+        ctx.with_resource(batch_collection())
+        skip_collection_at_exit()
+
 
 console = Console()
 
