@@ -33,7 +33,7 @@ from quarterdeck.appdb.publish_operations import OperationsResult, publish_opera
 from quarterdeck.batch_gc import batch_collection
 from quarterdeck.health.window_model import WindowModel
 from quarterdeck.landing.account_versions import with_account_versions
-from quarterdeck.quality.data_age import data_warnings
+from quarterdeck.quality.data_age import DataAge, data_warnings
 from quarterdeck.quality.incremental_events import kept_newest_day
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
@@ -68,6 +68,8 @@ class RunResult:
     operations: OperationsResult | None = None
     notes: list[str] = field(default_factory=list)
     quality: QualityReport | None = None
+    #: The entities whose newest fact is more than a day before `as_of` (the pages warn).
+    behind: list[DataAge] = field(default_factory=list)
 
 
 def build_daily_tables(con: BaseBackend, tables: dict[str, ir.Table], *, as_of: date,
@@ -191,7 +193,7 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
         notes += [f"warning: {text}"
                   for text in sync_warnings(source_statuses(ws), datetime.now(UTC))]
     return RunResult(as_of, snapshot.num_rows, total_arr, time.perf_counter() - started,
-                     scored, risked, operations, notes, quality)
+                     scored, risked, operations, notes, quality, behind)
 
 
 def book_note(r: OperationsResult) -> str:

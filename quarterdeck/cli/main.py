@@ -199,9 +199,9 @@ def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = None,
         console.print("stage timings:")
         for (stage, began), (_, ended) in zip(marks, marks[1:], strict=False):
             console.print(f"  {stage:<36} {ended - began:7.2f} s")
-    from quarterdeck.cli.staleness import warn_if_behind
+    from quarterdeck.cli.staleness import print_behind
 
-    warn_if_behind(err_console, ws, day)
+    print_behind(err_console, result.behind)  # the run found them: no second look at the data
 
 
 @app.command()

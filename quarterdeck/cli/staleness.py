@@ -27,10 +27,15 @@ def warn_if_behind(out: Console, ws: Workspace, day: date, *, con: BaseBackend |
     finally:
         if own:
             con.disconnect()
+    print_behind(out, behind)
+    return behind
+
+
+def print_behind(out: Console, behind: list[DataAge]) -> None:
+    """The warnings of `warn_if_behind` for ages already found (a run finds them)."""
     for age in behind:
         out.print(f"[bold yellow]warning:[/] {age.sentence}", highlight=False, soft_wrap=True)
     if behind:
         last = max(a.newest for a in behind)
         out.print(f"  to see the figures as of the data's last day, pass --as-of {last}",
                   highlight=False, soft_wrap=True)
-    return behind

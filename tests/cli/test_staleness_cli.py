@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import io
+from datetime import date
+
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from quarterdeck.cli.main import app
@@ -70,6 +74,27 @@ def test_run_asked_after_the_newest_data_warns_and_publishes_the_warning_for_pag
     assert "warning: the newest" not in qd("run", "--as-of", "2026-10-01", "--workspace",
                                            ws).stderr
 
+
+
+def test_run_warns_of_old_events_as_a_second_look_at_the_data_would(ws, tmp_path):
+    from quarterdeck.cli.staleness import warn_if_behind
+    from quarterdeck.workspace.workspace import open_workspace
+
+    qd("load", write(tmp_path / "in" / "events.csv", """
+event_id,timestamp,event,account_id,user_id
+e1,2026-09-01T10:00:00Z,login,a1,
+e2,2026-09-20T10:00:00Z,login,a2,
+"""), "--workspace", ws)
+    # The first run reads the events; the second finds their newest day in the quality
+    # checks it keeps. Each prints what a fresh look at the warehouse finds.
+    for day in ("2026-11-30", "2026-12-04"):
+        printed = qd("run", "--as-of", day, "--workspace", ws).stderr
+        assert "the newest product usage data is from 2026-09-20" in _flat(printed)
+        fresh = Console(file=io.StringIO(), width=200)
+        warn_if_behind(fresh, open_workspace(ws), date.fromisoformat(day))
+        looked = fresh.file.getvalue()
+        assert _flat(printed).replace("warning: ", "") == _flat(looked).replace(
+            "warning: ", "")
 
 def test_load_reads_a_windows_1252_file_and_says_so(tmp_path):
     root = tmp_path / "ws"
