@@ -43,6 +43,9 @@ def build_app(ws: Workspace) -> FastAPI:
 
 def _web_app(ws: Workspace) -> FastAPI:
     from quarterdeck.app import create_app
+    from quarterdeck.appdb.users import unknown_email_hash
+
+    unknown_email_hash()  # made before the first sign-in, which then takes as long as any
 
     app = create_app(ws.app_database_url, secret_key=secret_key(ws),
                      workspace_name=ws.settings.name,

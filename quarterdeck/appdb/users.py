@@ -7,6 +7,7 @@ argon2, which is deliberately slow.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -35,9 +36,15 @@ DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong email takes as long as a wrong
-# password and response times do not reveal who has an account.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def unknown_email_hash() -> str:
+    """The hash a password is verified against when the email is unknown, so that a wrong
+    email takes as long as a wrong password and response times do not reveal who has an
+    account. Made on first use (a quarter of a second: not on every command's import); the web
+    app makes it before it serves, so the first unknown email is no slower than the next."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class UserExistsError(QuarterdeckError):
@@ -171,7 +178,7 @@ def authenticate(engine: Engine, email: str, password: str) -> User | None:
     with session(engine) as db:
         user = db.scalar(select(User).where(User.email == normalize_email(email)))
         if user is None or not user.active:
-            _verify(_DUMMY_HASH, password)
+            _verify(unknown_email_hash(), password)
             return None
         if not _verify(user.password_hash, password):
             return None

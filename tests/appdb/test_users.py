@@ -83,3 +83,37 @@ def test_user_changes_are_audited_without_secrets(engine: Engine) -> None:
     assert entries[-1].detail == {"after": {"name": "Ana", "role": "csm", "active": True}}
     text = repr([(e.actor, e.action, e.target, e.detail) for e in entries])
     assert PASSWORD not in text and token not in text
+
+
+def test_an_unknown_email_is_checked_against_a_hash_made_once_not_at_import(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    from quarterdeck.appdb import users
+
+    # Importing the module (every command does) makes no hash.
+    made = subprocess.run([sys.executable, "-c", (
+        "from quarterdeck.appdb import users; "
+        "print(users.unknown_email_hash.cache_info().currsize)")],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert made == ["0"]
+    verified = []
+    real = users._verify
+    monkeypatch.setattr(users, "_verify", lambda h, p: verified.append(h) or real(h, p))
+    assert authenticate(engine, "nobody@example.com", PASSWORD) is None
+    assert authenticate(engine, "nobody@example.com", "other") is None
+    assert verified == [users.unknown_email_hash()] * 2  # a real argon2 hash, the same each time
+    assert verified[0].startswith("$argon2")
+
+
+def test_the_web_app_makes_the_unknown_email_hash_before_it_serves(tmp_path) -> None:
+    from quarterdeck.appdb import users
+    from quarterdeck.serving import build_app
+    from quarterdeck.workspace.init import init_workspace
+    from quarterdeck.workspace.workspace import open_workspace
+
+    users.unknown_email_hash.cache_clear()
+    init_workspace(tmp_path / "ws")
+    build_app(open_workspace(tmp_path / "ws"))
+    assert users.unknown_email_hash.cache_info().currsize == 1
