@@ -105,6 +105,7 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
     from quarterdeck.health.churn_model import DAYS_BEFORE, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
     from quarterdeck.health.feature_table import day_usage, reads_usage
+    from quarterdeck.health.recent_usage import build_recent_usage
 
     step = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
@@ -132,7 +133,10 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
         health_usage = reads_usage(ws.health_models.features)
         days = ([as_of, *(as_of - timedelta(days=n) for n in HEALTH_LOOKBACK)] if health_usage
                 else [as_of])
-        known = (day_usage(tables, dates=days, usage=usage, engine=con)
+        # They are counted from the recent usage the warehouse keeps day by day where it can.
+        known = (day_usage(tables, dates=days, usage=usage, engine=con,
+                           recent=build_recent_usage(con, tables, as_of=as_of,
+                                                     usage_build=usage_build))
                  if health_usage or reads_usage(ws.book.facts()) else None)
         step("health_scores", 0.65)
         scores = health_stage(ws, tables, as_of, usage, known=known)

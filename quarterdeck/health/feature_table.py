@@ -25,7 +25,8 @@ from ibis.backends import BaseBackend
 
 from quarterdeck.health.account_attributes import attributes_at, is_attribute
 from quarterdeck.health.features import FEATURES, Feature, feature
-from quarterdeck.health.usage_windows import grid_usage, point_usage, points_for
+from quarterdeck.health.recent_usage import RecentUsage, kept_grid_usage
+from quarterdeck.health.usage_windows import REACH, grid_usage, point_usage, points_for
 from quarterdeck.warehouse.schema import empty_table
 from quarterdeck.warehouse.shared_results import holds_results, materialised
 from quarterdeck.warehouse.subscription_mrr import subscription_mrr
@@ -70,7 +71,7 @@ def reads_usage(names: Iterable[str]) -> bool:
 
 
 def day_usage(tables: Mapping[str, ir.Table], *, dates: Iterable[date], usage: ir.Table,
-              engine: BaseBackend | None) -> DayUsage | None:
+              engine: BaseBackend | None, recent: RecentUsage | None = None) -> DayUsage | None:
     """The usage facts of every account with usage on each of `dates`, held in memory; None
     where the engine does not hold shared results (each stage then computes the facts of its
     own points, which costs less there than every account's).
@@ -79,14 +80,20 @@ def day_usage(tables: Mapping[str, ir.Table], *, dates: Iterable[date], usage: i
     account with an event by a date has rows there, so the accounts it lists are all the
     accounts with facts (users are mapped as known on the build's day, a superset of those
     known on an earlier date).
+    With `recent`, the run's kept recent usage (`quarterdeck.health.recent_usage`), the
+    facts are counted from it where it holds every day the dates reach, instead of from the
+    events: the same rows.
     Example: day_usage(tables, dates=[as_of, as_of - timedelta(days=7)], usage=u, engine=con).
     """
     if not holds_results(engine):
         return None
     dates = sorted(set(dates))
     accounts = usage.select("account_id").distinct()
-    return DayUsage(materialised(grid_usage(tables, accounts, dates, usage), engine),
-                    frozenset(dates))
+    facts = (kept_grid_usage(recent, accounts, dates, usage)
+             if recent is not None and recent.holds(dates[0] - timedelta(days=REACH - 1),
+                                                    dates[-1])
+             else grid_usage(tables, accounts, dates, usage))
+    return DayUsage(materialised(facts, engine), frozenset(dates))
 
 
 def _next_boundary(start: ir.DateValue, months: ir.IntegerValue, t: ir.DateValue) -> ir.DateValue:

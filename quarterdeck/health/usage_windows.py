@@ -51,7 +51,7 @@ def _days(n: int) -> ir.IntervalValue:
     return ibis.interval(days=n)
 
 
-def _mapped_events(tables: Mapping[str, ir.Table], since: ir.Value, until: ir.Value) -> ir.Table:
+def mapped_events(tables: Mapping[str, ir.Table], since: ir.Value, until: ir.Value) -> ir.Table:
     """Events in [since, until) with their account: their own, else their user's
     (`by_user`, with the user's creation `user_since`)."""
     e = _table(tables, "events")
@@ -68,7 +68,7 @@ def _last_usage_day(tables: Mapping[str, ir.Table], points: ir.Table, usage: ir.
                     until: ir.Value) -> ir.Table:
     """The last day with usage on or before each point's date (over all history)."""
     if usage is None:
-        all_events = _mapped_events(tables, ibis.timestamp("1900-01-01 00:00:00"), until)
+        all_events = mapped_events(tables, ibis.timestamp("1900-01-01 00:00:00"), until)
         usage = all_events.select("account_id", date=all_events.ts.date()).distinct()
     else:
         usage = usage.filter(usage.events > 0).select("account_id", "date")
@@ -76,7 +76,7 @@ def _last_usage_day(tables: Mapping[str, ir.Table], points: ir.Table, usage: ir.
     return d.group_by(["account_id", "as_of"]).agg(last_event_date=d.date.max())
 
 
-def _with_last_day(windows: ir.Table, last: ir.Table) -> ir.Table:
+def with_last_day(windows: ir.Table, last: ir.Table) -> ir.Table:
     return windows.outer_join(last, ["account_id", "as_of"]).select(
         account_id=ibis.coalesce(windows.account_id, last.account_id),
         as_of=ibis.coalesce(windows.as_of, last.as_of),
@@ -95,7 +95,7 @@ def point_usage(tables: Mapping[str, ir.Table], points: ir.Table,
     p = points.mutate(end=(points.as_of + _days(1)).cast(dt.timestamp))
     since = (points.as_of.min() - _days(REACH)).cast(dt.timestamp)
     until = (points.as_of.max() + _days(1)).cast(dt.timestamp)
-    m = _mapped_events(tables, since, until)
+    m = mapped_events(tables, since, until)
     x = p.join(m, ["account_id", m.ts < p.end, m.ts >= p.end - _days(REACH)])
     # A user not yet known at T does not map an event to an account.
     x = x.filter(~x.by_user | x.user_since.isnull() | (x.user_since < x.end))
@@ -110,7 +110,7 @@ def point_usage(tables: Mapping[str, ir.Table], points: ir.Table,
         **{name: counted[what].nunique(where=within(w))
            for name, (what, w) in DISTINCT_WINDOWS.items()},
     )
-    return _with_last_day(windows, _last_usage_day(tables, points, usage, until))
+    return with_last_day(windows, _last_usage_day(tables, points, usage, until))
 
 
 def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequence[date],
@@ -133,7 +133,7 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
     def at(t: date) -> ir.Value:
         return ibis.literal(t, dt.timestamp)
 
-    m = _mapped_events(tables, at(ends[0] - timedelta(days=REACH)), at(ends[-1]))
+    m = mapped_events(tables, at(ends[0] - timedelta(days=REACH)), at(ends[-1]))
     known = m.by_user & m.user_since.notnull()
     m = m.mutate(unknown_at=sum(
         (ibis.ifelse(known & (m.user_since >= at(e)), 1, 0) for e in ends), ibis.literal(0)))
@@ -155,13 +155,14 @@ def grid_usage(tables: Mapping[str, ir.Table], accounts: ir.Table, dates: Sequen
         f"n_{i}": m.count(where=(m.unknown_at <= i) & (day >= ibis.literal(e - timedelta(
             days=REACH), dt.date)) & (day < ibis.literal(e, dt.date)))
         for i, e in enumerate(ends)})
-    windows = ibis.union(*[_grid_date(per, per_day, d, i) for i, d in enumerate(dates)])
+    windows = ibis.union(*[grid_date(per_day, _distinct_by_last(per, d, i), d, i)
+                           for i, d in enumerate(dates)])
     # The events reach accounts beyond `accounts` (each point's join leaves them out).
-    return _with_last_day(windows.semi_join(accounts, "account_id"),
-                          _last_usage_days(accounts, dates, usage))
+    return with_last_day(windows.semi_join(accounts, "account_id"),
+                          last_usage_days(accounts, dates, usage))
 
 
-def _last_usage_days(accounts: ir.Table, dates: Sequence[date], usage: ir.Table) -> ir.Table:
+def last_usage_days(accounts: ir.Table, dates: Sequence[date], usage: ir.Table) -> ir.Table:
     """`_last_usage_day` of every account of `accounts` on each of `dates`: one pass over the
     daily usage, the last day on or before each date a column, rather than a join of every
     account's days to each date."""
@@ -181,8 +182,11 @@ def points_for(accounts: ir.Table, dates: Iterable[date]) -> ir.Table:
     return ibis.union(*[ids.mutate(as_of=ibis.literal(d, dt.date)) for d in dates])
 
 
-def _grid_date(per: dict[str, ir.Table], per_day: ir.Table, day: date, i: int) -> ir.Table:
-    """The window facts of date `day`, the `i`-th of the grid's sorted dates."""
+def grid_date(per_day: ir.Table, distinct: Mapping[str, ir.Table], day: date,
+               i: int) -> ir.Table:
+    """The window facts of date `day`, the `i`-th of the grid's sorted dates, from the events
+    it counts per account and day (`per_day`, a column n_i) and its distinct users and kinds
+    per account (`distinct`: what → account_id and one column per fact)."""
     end = day + timedelta(days=1)
 
     def ago(n: int) -> date:
@@ -199,12 +203,19 @@ def _grid_date(per: dict[str, ir.Table], per_day: ir.Table, day: date, i: int) -
         **{name: d.count(where=on_days(w)) for name, (what, w) in DISTINCT_WINDOWS.items()
            if what == "day"})
     for what in ("user", "kind"):
-        t = per[what]
-        counts = t.group_by("account_id").agg(**{
-            name: t.count(where=t[f"last_{i}_{w[1]}"] >= ibis.literal(ago(w[0]), dt.timestamp))
-            for name, (counted, w) in DISTINCT_WINDOWS.items() if counted == what})
-        facts = facts.left_join(counts, "account_id").drop("account_id_right")
+        facts = facts.left_join(distinct[what], "account_id").drop("account_id_right")
     return facts.select(
         "account_id", as_of=ibis.literal(day, dt.date),
         **{c: facts[c] if c in COUNT_WINDOWS or DISTINCT_WINDOWS[c][0] == "day"
            else facts[c].fill_null(0) for c in USAGE_COLUMNS})
+
+
+def _distinct_by_last(per: Mapping[str, ir.Table], day: date, i: int) -> dict[str, ir.Table]:
+    """Distinct users and kinds of date i from each one's last event before each window's
+    end (`grid_usage`'s columns last_{i}_{b})."""
+    end = day + timedelta(days=1)
+    return {what: per[what].group_by("account_id").agg(**{
+        name: per[what].count(where=per[what][f"last_{i}_{w[1]}"]
+                              >= ibis.literal(end - timedelta(days=w[0]), dt.timestamp))
+        for name, (counted, w) in DISTINCT_WINDOWS.items() if counted == what})
+        for what in ("user", "kind")}
