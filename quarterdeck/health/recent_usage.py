@@ -169,7 +169,6 @@ def _update(con: BaseBackend, raw, tables: Mapping[str, ir.Table],  # noqa: ANN0
         cleared[day_number(d) // BLOCK] = (cleared.get(day_number(d) // BLOCK, 0)
                                            | 1 << day_number(d) % BLOCK)
     full = (1 << BLOCK) - 1
-    keep = " ".join(f"WHEN block = {b} THEN {full & ~bits}" for b, bits in sorted(cleared.items()))
     try:
         with transaction(raw):
             raw.execute(f"DELETE FROM {DAYS} WHERE day < ? OR day IN (SELECT unnest(?::DATE[]))",
@@ -177,14 +176,20 @@ def _update(con: BaseBackend, raw, tables: Mapping[str, ir.Table],  # noqa: ANN0
             if touched:
                 raw.execute(f"INSERT INTO {DAYS} BY NAME SELECT * FROM {DAYS}_delta")
             for name, key in ((USERS, "user_id"), (KINDS, "event")):
-                kept = f"days & CASE {keep} ELSE {full} END" if cleared else "days"
-                new = (f" UNION ALL SELECT account_id, {key}, since, block, days "
-                       f"FROM {name}_delta" if touched else "")
-                raw.execute(
-                    f"CREATE OR REPLACE TABLE {name} AS SELECT account_id, {key}, since, block, "
-                    f"bit_or(days) AS days FROM (SELECT account_id, {key}, since, block, "
-                    f"{kept} AS days FROM {name} WHERE block >= ?{new}) "
-                    f"GROUP BY ALL HAVING bit_or(days) <> 0", [day_number(first) // BLOCK])
+                raw.execute(f"DELETE FROM {name} WHERE block < ?", [day_number(first) // BLOCK])
+                # Only rows with a touched day's bit change (none, on a day with no events yet).
+                for block, bits in sorted(cleared.items()):
+                    raw.execute(f"UPDATE {name} SET days = days & {full & ~bits} "
+                                f"WHERE block = {block} AND days & {bits} <> 0")
+                if touched:
+                    raw.execute(
+                        f"MERGE INTO {name} USING {name}_delta AS d ON ({name}.account_id = "
+                        f"d.account_id AND {name}.{key} = d.{key} AND {name}.block = d.block "
+                        f"AND {name}.since IS NOT DISTINCT FROM d.since) WHEN MATCHED THEN "
+                        f"UPDATE SET days = {name}.days | d.days WHEN NOT MATCHED THEN "
+                        f"INSERT (account_id, {key}, since, block, days) "
+                        f"VALUES (d.account_id, d.{key}, d.since, d.block, d.days)")
+                raw.execute(f"DELETE FROM {name} WHERE days = 0")
     finally:
         for name in fresh:
             raw.execute(f"DROP TABLE IF EXISTS {name}_delta")
