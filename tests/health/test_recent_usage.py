@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from test_usage_windows import KEY, LOOKBACKS, USERS, T, _world, event, lookbacks, user
 
 from quarterdeck.health.recent_usage import (
+    BLOCK,
     DAYS,
     KEPT_DAYS,
     KINDS,
     STATE,
     build_recent_usage,
+    day_number,
     kept_grid_usage,
     recent_rows,
 )
@@ -41,7 +43,7 @@ def _facts(con, expr) -> list[dict]:
     return con.to_pyarrow(expr).select(COLUMNS).sort_by(KEY).to_pylist()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(user, min_size=len(USERS), max_size=len(USERS)),
        st.lists(event, min_size=1, max_size=60), lookbacks)
 def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
@@ -53,6 +55,48 @@ def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
     accounts = usage.select("account_id").distinct()
     recent = build_recent_usage(con, tables, as_of=T, usage_build=FIRST)
     assert recent is not None and recent.holds(dates[0] - timedelta(days=67), dates[-1])
+    assert _facts(con, kept_grid_usage(recent, accounts, dates, usage)) \
+        == _facts(con, grid_usage(tables, accounts, dates, usage))
+    con.disconnect()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(user, min_size=len(USERS), max_size=len(USERS)),
+       st.lists(user, min_size=len(USERS), max_size=len(USERS)),
+       st.lists(st.tuples(event, st.booleans()), min_size=1, max_size=50),
+       st.integers(min_value=0, max_value=40))
+def test_a_kept_usage_brought_up_to_date_equals_one_kept_afresh(before_users, users, events,
+                                                                  days_later):
+    """Kept `days_later` days before T from the events loaded by then (the others are late)
+    and the users as they were, then brought to T as a run does (the new days, the days of
+    late events, every day of a user who changed): the same tables and facts as kept afresh."""
+    con = connect("duckdb://")
+    world = _world(users, [e for e, _ in events])
+    tables = load_world(con, world)
+    old = _world(before_users, [e for e, _ in events])["users"]
+    then = {**tables, "users": con.create_table("users_then", old),
+            "events": tables["events"].filter(tables["events"].event_id.isin(
+                [f"e{i}" for i, (_, early) in enumerate(events) if early] or ["none"]))}
+    before = T - timedelta(days=days_later)
+    build_recent_usage(con, then, as_of=before, usage_build=FIRST)
+    now = {r["user_id"]: r for r in tables["users"].to_pyarrow().to_pylist()}
+    changed = {r["user_id"] for r in old.to_pylist() if now[r["user_id"]] != r}
+    rows = tables["events"].to_pyarrow().to_pylist()
+    touched = {before + timedelta(days=n + 1) for n in range(days_later)}
+    touched |= {r["timestamp"].date() for (r, (_, early)) in zip(rows, events, strict=True)
+                if not early or r["user_id"] in changed}
+    recent = build_recent_usage(con, tables, as_of=T, usage_build=UsageBuild(
+        "incremental", len(touched), "", since=before,
+        touched=tuple(sorted(d for d in touched if d <= T))))
+    assert recent.mode == "incremental"
+    afresh = recent_rows(tables, recent.first_day, T)
+    for name in (DAYS, USER_DAYS, KINDS):
+        assert _kept_days(_sorted(con, name), recent.first_day) == _kept_days(
+            _sorted(con, afresh[name]), recent.first_day), name
+    usage = con.create_table("account_usage_daily", account_usage_daily(
+        tables["events"], tables["users"], as_of=T))
+    accounts = usage.select("account_id").distinct()
+    dates = [T - timedelta(days=30), T - timedelta(days=7), T]
     assert _facts(con, kept_grid_usage(recent, accounts, dates, usage)) \
         == _facts(con, grid_usage(tables, accounts, dates, usage))
     con.disconnect()
@@ -113,7 +157,7 @@ def _kept_days(rows: list[dict], first: date) -> list[dict]:
             if r["day"] >= first:
                 out.append(r)
             continue
-        start = (first - date(1970, 1, 1)).days - r["block"] * 60
+        start = day_number(first) - r["block"] * BLOCK
         days = r["days"] & ~((1 << start) - 1) if start > 0 else r["days"]
         if days:
             out.append({**r, "days": days})
