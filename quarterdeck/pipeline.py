@@ -134,9 +134,9 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
         days = ([as_of, *(as_of - timedelta(days=n) for n in HEALTH_LOOKBACK)] if health_usage
                 else [as_of])
         # They are counted from the recent usage the warehouse keeps day by day where it can.
-        known = (day_usage(tables, dates=days, usage=usage, engine=con,
-                           recent=build_recent_usage(con, tables, as_of=as_of,
-                                                     usage_build=usage_build))
+        recent = (build_recent_usage(con, tables, as_of=as_of, usage_build=usage_build)
+                  if health_usage or reads_usage(ws.book.facts()) else None)
+        known = (day_usage(tables, dates=days, usage=usage, engine=con, recent=recent)
                  if health_usage or reads_usage(ws.book.facts()) else None)
         step("health_scores", 0.65)
         scores = health_stage(ws, tables, as_of, usage, known=known)
@@ -192,6 +192,8 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
                     if usage_build.mode == "incremental" else "")
                  + f" ({usage_build.reason})")
     notes.insert(1, f"account_daily: {daily_build.mode} build ({daily_build.reason})")
+    if recent is not None:
+        notes.insert(2, recent.describe())
     notes += [f"warning: {row.detail}" for row in quality.stale]
     if as_of >= started_at.date():  # today's run: are the synced sources current?
         notes += [f"warning: {text}"

@@ -34,7 +34,8 @@ def _workspace(root: Path, data: Path) -> Path:
 def test_demo_loads_runs_publishes_and_exports(company, tmp_path):
     out, today = company
     ws = _workspace(tmp_path / "ws", out / "data")
-    assert "Published" in qd("run", "--as-of", today, "--workspace", ws)
+    ran = qd("run", "--as-of", today, "--workspace", ws)
+    assert "Published" in ran and "recent usage: kept afresh (120 days)" in ran
     snapshot = tmp_path / "snapshots.csv"
     qd("export", "account_snapshots", "--as-of", today, "--out", snapshot, "--workspace", ws)
     import csv

@@ -79,6 +79,13 @@ class RecentUsage:
     mode: str = "full"
     recomputed: int = 0
 
+    def describe(self) -> str:
+        """What the run did, in one line of its output."""
+        if self.mode == "full":
+            return f"recent usage: kept afresh ({(self.as_of - self.first_day).days + 1} days)"
+        return (f"recent usage: incremental ({self.recomputed} "
+                f"day{'s' if self.recomputed != 1 else ''} recomputed)")
+
     def holds(self, first: date, last: date) -> bool:
         """Whether every day of [first, last] is kept (with the users as known on `as_of`,
         which the usage by day of the same run also maps them by)."""

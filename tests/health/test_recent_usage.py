@@ -186,6 +186,7 @@ def test_day_after_day_the_kept_usage_follows_the_events(ws: Path, tmp_path: Pat
     recent, facts = _build(ws, date(2024, 6, 3))
     assert recent.mode == "full" and recent.first_day == date(2024, 6, 3) - timedelta(
         days=KEPT_DAYS - 1)
+    assert recent.describe() == f"recent usage: kept afresh ({KEPT_DAYS} days)"
     # u3 is created on 2024-06-05: on 06-03 its event is no one's yet
     assert facts[("a1", date(2024, 6, 3))]["active_users_7d"] == 2
     assert ("a2", date(2024, 6, 3)) in facts  # its own event on 06-02
@@ -199,6 +200,7 @@ def test_day_after_day_the_kept_usage_follows_the_events(ws: Path, tmp_path: Pat
     recent, facts = _build(ws, date(2024, 6, 5))
     assert recent.mode == "incremental"
     assert recent.recomputed == 4  # 06-04 and 06-05 new, 06-01 late, 06-03 u3's, now known
+    assert recent.describe() == "recent usage: incremental (4 days recomputed)"
     assert facts[("a1", date(2024, 6, 5))]["event_kinds_30d"] == 4
     assert facts[("a2", date(2024, 6, 5))]["active_users_7d"] == 1
 
