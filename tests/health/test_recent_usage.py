@@ -43,7 +43,7 @@ def _facts(con, expr) -> list[dict]:
     return con.to_pyarrow(expr).select(COLUMNS).sort_by(KEY).to_pylist()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(user, min_size=len(USERS), max_size=len(USERS)),
        st.lists(event, min_size=1, max_size=60), lookbacks)
 def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
@@ -60,7 +60,7 @@ def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
     con.disconnect()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(user, min_size=len(USERS), max_size=len(USERS)),
        st.lists(user, min_size=len(USERS), max_size=len(USERS)),
        st.lists(st.tuples(event, st.booleans()), min_size=1, max_size=50),
