@@ -4,8 +4,9 @@ their reach (about 14M events at 20,000 accounts).
 
 Three tables hold the events of the kept days [first_day, as_of], each mapped to its account as
 the usage facts map it (its own account, else its user's), with `since`: when the user that
-maps it was created (NULL for an event with its own account or a user without a date, known
-on every day):
+maps it was created, where that is after the end of the event's day (NULL otherwise: an event
+with its own account, or a user known by then or without a date, counts on every date whose
+windows hold it):
 
 - `_quarterdeck_recent_days` (account_id, since, day, events): the events per account and day;
 - `_quarterdeck_recent_users` (account_id, user_id, since, block, days): the days on which the
@@ -14,8 +15,8 @@ on every day):
 - `_quarterdeck_recent_kinds` (account_id, event, since, block, days): likewise per event kind.
 
 A date's facts are then counts over these of what was known at the date (`since` before the
-midnight after it; `quarterdeck.health.usage_windows.kept_grid_usage`). They are exact at the
-grain of a day because every window starts and ends at midnight.
+midnight after it; `kept_grid_usage`), the same rows as `grid_usage` computes from the
+events. They are exact at the grain of a day because every window starts and ends at midnight.
 
 The tables follow `account_usage_daily` (`quarterdeck.warehouse.incremental_usage`): when that
 table was built incrementally from the day these were last built for, only its touched days
@@ -23,7 +24,7 @@ table was built incrementally from the day these were last built for, only its t
 every event of that day, and the days that fall out of the kept span are dropped; otherwise
 (a full build of the usage, no kept state, another definition) they are built afresh for the
 last `KEPT_DAYS` days. Only DuckDB warehouses reading their events from a landing area keep
-them; elsewhere the facts are computed from the events, as before.
+them; elsewhere the facts are computed from the events (`grid_usage`).
 
 Example: build_recent_usage(con, tables, as_of=date(2026, 9, 30), usage_build=build)
 → RecentUsage(first_day=date(2026, 6, 3), as_of=date(2026, 9, 30), mode="incremental", …)
