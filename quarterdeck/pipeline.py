@@ -134,10 +134,11 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
         days = ([as_of, *(as_of - timedelta(days=n) for n in HEALTH_LOOKBACK)] if health_usage
                 else [as_of])
         # They are counted from the recent usage the warehouse keeps day by day where it can.
+        wanted = health_usage or reads_usage(ws.book.facts())
         recent = (build_recent_usage(con, tables, as_of=as_of, usage_build=usage_build)
-                  if health_usage or reads_usage(ws.book.facts()) else None)
+                  if wanted else None)
         known = (day_usage(tables, dates=days, usage=usage, engine=con, recent=recent)
-                 if health_usage or reads_usage(ws.book.facts()) else None)
+                 if wanted else None)
         step("health_scores", 0.65)
         scores = health_stage(ws, tables, as_of, usage, known=known)
         step("churn_risk", 0.72)

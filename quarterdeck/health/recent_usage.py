@@ -171,11 +171,11 @@ def _update(con: BaseBackend, raw, tables: Mapping[str, ir.Table],  # noqa: ANN0
                                  touched)) if touched else {})
     for name, rows in fresh.items():
         con.create_table(f"{name}_delta", rows, overwrite=True)
-    # A touched day's bit is cleared in every row of its block and set again from its events.
-    cleared: dict[int, int] = {}
+    # A touched day's bit is cleared in the rows that have it and set again from its events.
+    cleared: dict[int, int] = {}  # block → the bits of its touched days
     for d in touched:
-        cleared[day_number(d) // BLOCK] = (cleared.get(day_number(d) // BLOCK, 0)
-                                           | 1 << day_number(d) % BLOCK)
+        block, bit = divmod(day_number(d), BLOCK)
+        cleared[block] = cleared.get(block, 0) | 1 << bit
     full = (1 << BLOCK) - 1
     try:
         with transaction(raw):
@@ -208,7 +208,7 @@ def build_recent_usage(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_o
     """Keep every account's usage of the `KEPT_DAYS` days through `as_of`, incrementally when
     `account_usage_daily` was (see the module); None where the warehouse does not keep it."""
     raw = raw_connection(con)
-    if con.name != "duckdb" or raw is None or usage_build.reason.startswith("not a DuckDB"):
+    if con.name != "duckdb" or raw is None or not usage_build.kept:
         return None
     first = as_of - timedelta(days=KEPT_DAYS - 1)
     previous = _read_state(raw)
@@ -219,8 +219,9 @@ def build_recent_usage(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_o
             and previous[0] == usage_build.since and previous[2] == DEFINITION):
         touched = sorted(d for d in usage_build.touched if first <= d <= as_of)
         _update(con, raw, tables, touched, first)
-        _save(raw, as_of, max(first, previous[1]))
-        return _bound(con, max(first, previous[1]), as_of, "incremental", len(touched))
+        kept_from = max(first, previous[1])
+        _save(raw, as_of, kept_from)
+        return _bound(con, kept_from, as_of, "incremental", len(touched))
     for name, rows in recent_rows(tables, first, as_of).items():
         con.create_table(name, rows, overwrite=True)
     _save(raw, as_of, first)

@@ -60,13 +60,16 @@ DEFINITION = 1
 @dataclass(frozen=True)
 class UsageBuild:
     """How the table was built: mode full or incremental, days recomputed, and why; for an
-    incremental build, the day of the build it started from and the days it recomputed."""
+    incremental build, the day of the build it started from and the days it recomputed.
+    `kept`: whether the warehouse keeps what the build read (DuckDB with a landing area);
+    where it does not, every build is a full one."""
 
     mode: str
     days: int
     reason: str
     since: date | None = None
     touched: tuple[date, ...] = ()
+    kept: bool = True
 
 
 def _fingerprint(raw) -> dict[str, object]:  # noqa: ANN001
@@ -127,7 +130,7 @@ def build_usage_daily(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_of
         if raw is not None and con.name == "duckdb":  # a state beside another table misleads
             raw.execute(f"DROP TABLE IF EXISTS {STATE}")
         con.create_table(TABLE, account_usage_daily(events, users, as_of=as_of), overwrite=True)
-        return UsageBuild("full", 0, "not a DuckDB warehouse with a landing area")
+        return UsageBuild("full", 0, "not a DuckDB warehouse with a landing area", kept=False)
     now = _fingerprint(raw)
     previous = _read_state(raw)
     # A company without product events (billing and CRM only) has nothing to rebuild: its

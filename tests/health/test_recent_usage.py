@@ -32,6 +32,7 @@ from quarterdeck.testing.worlds import load_world
 from quarterdeck.warehouse.account_daily import account_usage_daily
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
+from quarterdeck.warehouse.incremental import table_exists
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
 from tests.cli_runner import qd, write_csv
 
@@ -256,8 +257,7 @@ def test_a_crash_while_the_kept_usage_changes_leaves_no_state_behind(ws: Path, m
                                   landing_dir=ws / "data" / "landing")
         with pytest.raises(RuntimeError):
             build_recent_usage(con, tables, as_of=date(2024, 6, 4), usage_build=build)
-        assert not con.con.execute("SELECT count(*) FROM information_schema.tables "
-                                   f"WHERE table_name = '{STATE}'").fetchall()[0][0]
+        assert not table_exists(con.con, STATE)
     finally:
         con.disconnect()
     monkeypatch.undo()
@@ -269,6 +269,6 @@ def test_no_kept_usage_without_a_landing_area():
     con = connect("duckdb://")
     tables = load_world(con, _world([{"account_id": "a", "created_at": None}] * 3, [
         {"account_id": "a", "user_id": "u1", "event": "login", "timestamp": "2024-06-30T09:00"}]))
-    build = UsageBuild("full", 0, "not a DuckDB warehouse with a landing area")
+    build = UsageBuild("full", 0, "not a DuckDB warehouse with a landing area", kept=False)
     assert build_recent_usage(con, tables, as_of=T, usage_build=build) is None
     con.disconnect()

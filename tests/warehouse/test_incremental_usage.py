@@ -15,6 +15,7 @@ import pytest
 from quarterdeck.warehouse.account_daily import account_usage_daily
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
+from quarterdeck.warehouse.incremental import table_exists
 from quarterdeck.warehouse.incremental_usage import STATE, build_usage_daily
 from tests.cli_runner import qd, write_csv
 
@@ -123,8 +124,7 @@ def test_a_crash_in_a_full_build_leaves_no_state_behind(ws: Path, monkeypatch):
         with pytest.raises(RuntimeError):
             build_usage_daily(con, canonical_tables(con), as_of=date(2024, 6, 1),
                               landing_dir=ws / "data" / "landing")
-        assert not con.con.execute("SELECT count(*) FROM information_schema.tables "
-                                   f"WHERE table_name = '{STATE}'").fetchall()[0][0]
+        assert not table_exists(con.con, STATE)
     finally:
         con.disconnect()
     monkeypatch.undo()
