@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from quarterdeck.contract.entities import Entity
+from quarterdeck.contract.entities import ENTITIES, Entity
+from quarterdeck.landing import manifest
 from quarterdeck.landing.row_checks import literal, quote
 
 SUPERSEDED = "_quarterdeck_superseded"
@@ -67,6 +68,29 @@ def refresh_view(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
                            [ent.name]).fetchall()[0][0]
     body = view_sql(ent, landing_dir, versions, has_superseded=replaced > 0)
     con.execute(f"CREATE OR REPLACE VIEW {quote(ent.name)} AS {body}")
+
+
+def follow_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[str]:
+    """Point the views of the entities kept in the landing area at `landing_dir` where they
+    read another folder: the workspace was moved, or restored from a copy made elsewhere.
+    The views name their versions' full paths, so a view left behind reads files that are
+    gone, or another copy's. Returns the entities whose views were pointed anew."""
+    loaded = con.execute("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_name = ?", [manifest.TABLE]).fetchall()[0][0]
+    if not loaded:
+        return []
+    views = dict(con.execute(
+        "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    kept = manifest.Manifest(con)
+    moved = []
+    for ent in ENTITIES.values():
+        if ent.storage != "landing" or ent.name not in views:
+            continue
+        versions = kept.versions(ent.name)
+        if any(literal(str(landing_dir / v)) not in views[ent.name] for v in versions):
+            refresh_view(con, ent, landing_dir, versions)
+            moved.append(ent.name)
+    return moved
 
 
 def supersede(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
