@@ -33,7 +33,6 @@ from quarterdeck.appdb.publish_operations import OperationsResult, publish_opera
 from quarterdeck.batch_gc import batch_collection
 from quarterdeck.health.window_model import WindowModel
 from quarterdeck.landing.account_versions import with_account_versions
-from quarterdeck.landing.landing_views import follow_landing
 from quarterdeck.quality.data_age import DataAge, data_warnings
 from quarterdeck.quality.incremental_events import kept_newest_day
 from quarterdeck.quality.report import QualityReport
@@ -41,7 +40,7 @@ from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
-from quarterdeck.warehouse.connection import is_duckdb, open_warehouse
+from quarterdeck.warehouse.connection import open_warehouse
 from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_daily
 from quarterdeck.warehouse.incremental_usage import UsageBuild, build_usage_daily
 from quarterdeck.warehouse.shared_results import engine_of, staged
@@ -114,8 +113,6 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
     base = ws.settings.base_currency
     con = open_warehouse(ws)
     try:
-        if is_duckdb(con):  # a workspace moved since its last load reads its own landing area
-            follow_landing(con.con, ws.landing_dir)
         tables = canonical_tables(con)
         step("checking exchange rates", 0.05)
         check_rates(con, subscription_mrr(tables["subscriptions"], tables["fx_rates"],

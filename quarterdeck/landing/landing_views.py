@@ -57,24 +57,33 @@ def view_sql(ent: Entity, landing_dir: Path, versions: list[str],
 
 
 def refresh_view(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
-                 versions: list[str]) -> None:
-    ensure_superseded(con)
-    exists = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?",
-        [ent.name]).fetchall()
-    if exists and exists[0][0] != "VIEW":
-        con.execute(f"DROP TABLE {quote(ent.name)}")
-    replaced = con.execute(f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = ?",
-                           [ent.name]).fetchall()[0][0]
-    body = view_sql(ent, landing_dir, versions, has_superseded=replaced > 0)
-    con.execute(f"CREATE OR REPLACE VIEW {quote(ent.name)} AS {body}")
+                 versions: list[str], *, temporary: bool = False) -> None:
+    """(Re)create the entity's view over `versions`; `temporary`: as a view of this
+    connection only, over the stored one (a read-only warehouse can hold no new view)."""
+    if not temporary:
+        ensure_superseded(con)
+        exists = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+            [ent.name]).fetchall()
+        if exists and exists[0][0] != "VIEW":
+            con.execute(f"DROP TABLE {quote(ent.name)}")
+    has_superseded = con.execute("SELECT count(*) FROM information_schema.tables "
+                                 "WHERE table_name = ?", [SUPERSEDED]).fetchall()[0][0]
+    replaced = has_superseded and con.execute(
+        f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = ?", [ent.name]).fetchall()[0][0]
+    body = view_sql(ent, landing_dir, versions, has_superseded=bool(replaced))
+    kind = "TEMP VIEW" if temporary else "VIEW"
+    con.execute(f"CREATE OR REPLACE {kind} {quote(ent.name)} AS {body}")
 
 
-def follow_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[str]:
+def follow_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, *,
+                   read_only: bool = False) -> list[str]:
     """Point the views of the entities kept in the landing area at `landing_dir` where they
     read another folder: the workspace was moved, or restored from a copy made elsewhere.
     The views name their versions' full paths, so a view left behind reads files that are
-    gone, or another copy's. Returns the entities whose views were pointed anew."""
+    gone, or another copy's. On a `read_only` connection the views are the connection's own
+    (temporary, in front of the stored ones) until a writer points the stored ones anew.
+    Returns the entities whose views were pointed anew."""
     loaded = con.execute("SELECT count(*) FROM information_schema.tables "
                          "WHERE table_name = ?", [manifest.TABLE]).fetchall()[0][0]
     if not loaded:
@@ -88,7 +97,7 @@ def follow_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[st
             continue
         versions = kept.versions(ent.name)
         if any(literal(str(landing_dir / v)) not in views[ent.name] for v in versions):
-            refresh_view(con, ent, landing_dir, versions)
+            refresh_view(con, ent, landing_dir, versions, temporary=read_only)
             moved.append(ent.name)
     return moved
 

@@ -191,6 +191,12 @@ def _connect_spark(url: str, root: Path | None) -> BaseBackend:
 
 
 def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
-    """The workspace's warehouse, with its memory and thread settings."""
-    return connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
-                   threads=ws.settings.warehouse.threads, read_only=read_only, root=ws.root)
+    """The workspace's warehouse, with its memory and thread settings; a DuckDB one reads the
+    workspace's own landing area wherever the workspace was moved (`follow_landing`)."""
+    from quarterdeck.landing.landing_views import follow_landing
+
+    con = connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
+                  threads=ws.settings.warehouse.threads, read_only=read_only, root=ws.root)
+    if is_duckdb(con):
+        follow_landing(con.con, ws.landing_dir, read_only=read_only)
+    return con

@@ -1,5 +1,6 @@
-"""A workspace moved to another folder, or restored from a copy made elsewhere, runs on its
-own landing area: the events view names its files by full path, and a run points it anew."""
+"""A workspace moved to another folder, or restored from a copy made elsewhere, reads its own
+landing area: the events view names its files by full path; a run points it anew, and a
+read-only reader meanwhile reads through a view of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from quarterdeck.warehouse.connection import open_warehouse
 from quarterdeck.workspace.workspace import open_workspace
 from tests.cli_runner import qd
 
@@ -35,6 +37,13 @@ def test_a_moved_workspace_runs_on_its_own_landing_area(tmp_path: Path) -> None:
     shutil.copytree(first, restored)  # a backup restored elsewhere, the original kept
     shutil.move(first, moved)  # the original moved: its old folder is gone
 
+    # Read-only first, as `quarterdeck export` or a report opens it: the connection's own view.
+    reader = open_warehouse(open_workspace(moved), read_only=True)
+    try:
+        assert reader.table("events").count().execute() == events
+    finally:
+        reader.disconnect()
+    assert str(first) in _events_view(moved)  # the stored view is left to a writer
     qd("run", "--as-of", today, "--workspace", moved)
     assert str(moved / "data") in _events_view(moved)
     assert str(first) not in _events_view(moved)
