@@ -55,7 +55,7 @@ def _world(users: list[dict], events: list[dict]) -> dict:
         events=[{"event_id": f"e{i}", **e} for i, e in enumerate(events)])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(user, min_size=len(USERS), max_size=len(USERS)),
        st.lists(event, min_size=1, max_size=60), lookbacks)
 def test_grid_usage_equals_the_facts_of_each_point(users, events, lookbacks):

@@ -178,7 +178,7 @@ def priced_rows(draw):
     return rows
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(priced_rows())
 def test_each_rows_mrr_is_the_rule_computed_in_decimal(rows):
     # One row per currency, so that each has its own rate in effect on the start date.
