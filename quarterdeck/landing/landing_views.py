@@ -19,6 +19,12 @@ from quarterdeck.landing.row_checks import literal, quote
 SUPERSEDED = "_quarterdeck_superseded"
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse (or this connection's temporary schema) holds table `name`."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_name = ?", [name]).fetchall()[0][0])
+
+
 def ensure_superseded(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {SUPERSEDED} "
                 "(entity VARCHAR, version VARCHAR, key VARCHAR)")
@@ -67,9 +73,7 @@ def refresh_view(con: duckdb.DuckDBPyConnection, ent: Entity, landing_dir: Path,
             [ent.name]).fetchall()
         if exists and exists[0][0] != "VIEW":
             con.execute(f"DROP TABLE {quote(ent.name)}")
-    has_superseded = con.execute("SELECT count(*) FROM information_schema.tables "
-                                 "WHERE table_name = ?", [SUPERSEDED]).fetchall()[0][0]
-    replaced = has_superseded and con.execute(
+    replaced = table_exists(con, SUPERSEDED) and con.execute(
         f"SELECT count(*) FROM {SUPERSEDED} WHERE entity = ?", [ent.name]).fetchall()[0][0]
     body = view_sql(ent, landing_dir, versions, has_superseded=bool(replaced))
     kind = "TEMP VIEW" if temporary else "VIEW"
@@ -84,9 +88,7 @@ def follow_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, *,
     gone, or another copy's. On a `read_only` connection the views are the connection's own
     (temporary, in front of the stored ones) until a writer points the stored ones anew.
     Returns the entities whose views were pointed anew."""
-    loaded = con.execute("SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_name = ?", [manifest.TABLE]).fetchall()[0][0]
-    if not loaded:
+    if not table_exists(con, manifest.TABLE):
         return []
     views = dict(con.execute(
         "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())

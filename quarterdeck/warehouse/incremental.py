@@ -12,17 +12,12 @@ from pathlib import Path
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from quarterdeck.landing.landing_views import SUPERSEDED
+from quarterdeck.landing.landing_views import SUPERSEDED, table_exists
 from quarterdeck.landing.manifest import TABLE as LOADS
 
 
 def raw_connection(con: BaseBackend):  # noqa: ANN202 - DuckDB's own connection
     return getattr(con, "con", None)
-
-
-def table_exists(raw, name: str) -> bool:  # noqa: ANN001
-    return bool(raw.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = ?", [name]).fetchall()[0][0])
 
 
 def event_loads(raw) -> tuple[list[str], int]:  # noqa: ANN001
