@@ -243,12 +243,13 @@ def _write_arrow(table: pa.Table, fmt: str, out: Path | None) -> int:
 
 
 def _published(ws: Workspace, name: str, as_of: date, *, ops_by: str = "csm") -> pa.Table:
-    from quarterdeck.appdb.database import make_engine
+    from quarterdeck.appdb.database import make_engine, migrate
     from quarterdeck.appdb.exports import published_table
     from quarterdeck.appdb.operations_exports import operations_table
 
     engine = make_engine(ws.app_database_url)
     try:
+        migrate(engine)  # before the first run the tables are made empty: "nothing published"
         if name == "ops_metrics":
             from quarterdeck.appdb.ops_metrics import ops_metrics
 

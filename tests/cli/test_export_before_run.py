@@ -1,0 +1,24 @@
+"""Exporting what a run publishes, loaded but before any run: a clear error, not a database traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from quarterdeck.cli.main import app
+from quarterdeck.workspace.workspace import Workspace
+from tests.cli_runner import qd, write_csv
+
+
+@pytest.mark.parametrize("table", ["account_snapshots", "pipeline_runs", "alerts", "ops_metrics"])
+def test_a_published_table_before_any_run_says_to_run_first(workspace: Workspace,
+                                                            table: str) -> None:
+    write_csv(workspace.root / "in", "accounts", "account_id,name", ["a1,Alpha"])
+    qd("load", workspace.root / "in", "--workspace", workspace.root)
+    result = CliRunner().invoke(app, ["export", table, "--as-of", "2026-09-30",
+                                      "--workspace", str(workspace.root)])
+    assert "Traceback" not in result.output and "sqlite3" not in result.output, result.output
+    if result.exit_code == 0:  # a table that is not dated: no rows
+        assert len(result.output.strip().splitlines()) <= 1, result.output
+    else:
+        assert "quarterdeck run" in result.output, result.output
