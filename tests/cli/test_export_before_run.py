@@ -1,4 +1,5 @@
-"""Exporting what a run publishes, loaded but before any run: a clear error, not a database traceback."""
+"""Exporting what a run publishes, loaded but before any run: a clear error, not a database
+traceback."""
 
 from __future__ import annotations
 
