@@ -31,6 +31,8 @@ FEATURES: dict[str, str] = {
     "staged_plans": "A stage's deep intermediate results (the health features, their scores) "
                     "are cached in the session, so the planner plans them once, not once per "
                     "query that reads them",
+    "number_format": "Reasons spell their numbers with the engine's own `format` (a "
+                     "smaller query than the portable spelling every engine runs)",
 }
 
 
