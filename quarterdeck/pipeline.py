@@ -38,6 +38,9 @@ from quarterdeck.quality.incremental_events import kept_newest_day
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
+from quarterdeck.warehouse.account_snapshot import (
+    WINDOW_DAYS as SNAPSHOT_WINDOW_DAYS,
+)
 from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import open_warehouse
@@ -105,7 +108,7 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
     from quarterdeck.health.churn_model import DAYS_BEFORE, PastDecisions
     from quarterdeck.health.churn_risk import DayScoring
     from quarterdeck.health.feature_table import day_usage, reads_usage
-    from quarterdeck.health.recent_usage import build_recent_usage
+    from quarterdeck.health.recent_usage import build_recent_usage, kept_active_users
 
     step = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
@@ -120,23 +123,27 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
         daily, usage_build, daily_build = build_daily_tables(
             con, tables, as_of=as_of, base_currency=base, progress=step,
             landing_dir=ws.landing_dir)
-        step("account_snapshot", 0.6)
-        tiers = [(t.name, t.min_arr) for t in ws.tiers.tiers]
-        snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of,
-                                                   base_currency=base, tiers=tiers))
-        history = con.to_pyarrow(arr_history(daily, as_of=as_of))
-        step("usage of the day", 0.63)
         usage = con.table("account_usage_daily")
         # Health (with its lookback), scoring and the book read the same days' usage: its
         # facts are computed once, for every account, for the days the health scores and
         # the book need (scoring, on the day, computes its own when they need none).
+        # They are counted from the recent usage the warehouse keeps day by day where it can.
         health_usage = reads_usage(ws.health_models.features)
         days = ([as_of, *(as_of - timedelta(days=n) for n in HEALTH_LOOKBACK)] if health_usage
                 else [as_of])
-        # They are counted from the recent usage the warehouse keeps day by day where it can.
         wanted = health_usage or reads_usage(ws.book.facts())
+        step("recent usage", 0.6)
         recent = (build_recent_usage(con, tables, as_of=as_of, usage_build=usage_build)
                   if wanted else None)
+        step("account_snapshot", 0.62)
+        tiers = [(t.name, t.min_arr) for t in ws.tiers.tiers]
+        window = (as_of - timedelta(days=SNAPSHOT_WINDOW_DAYS - 1), as_of)
+        snapshot = con.to_pyarrow(account_snapshot(
+            tables, daily, as_of=as_of, base_currency=base, tiers=tiers,
+            active_users=kept_active_users(recent, *window)
+            if recent is not None and recent.holds(*window) else None))
+        history = con.to_pyarrow(arr_history(daily, as_of=as_of))
+        step("usage of the day", 0.63)
         known = (day_usage(tables, dates=days, usage=usage, engine=con, recent=recent)
                  if wanted else None)
         step("health_scores", 0.65)

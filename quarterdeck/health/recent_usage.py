@@ -228,6 +228,16 @@ def build_recent_usage(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_o
     return _bound(con, first, as_of, "full", KEPT_DAYS)
 
 
+def kept_active_users(recent: RecentUsage, first: date, last: date) -> ir.Table:
+    """Distinct users with an event in [first, last] per account, each event mapped to its
+    account as the users are known now, however late its user was created: what
+    `account_snapshot` counts from the events, from the kept users' day masks instead.
+    `recent` must hold the days (`RecentUsage.holds`)."""
+    u = recent.users
+    hit = u.filter((u.days & window_mask(u.block, first, last + timedelta(days=1))) != 0)
+    return hit.group_by("account_id").agg(active_users_30d=hit.user_id.nunique())
+
+
 def kept_grid_usage(recent: RecentUsage, accounts: ir.Table, dates: Sequence[date],
                     usage: ir.Table) -> ir.Table:
     """`grid_usage` from the kept recent usage (`quarterdeck.health.recent_usage`), the same

@@ -15,6 +15,9 @@ import ibis.expr.types as ir
 from quarterdeck.warehouse.subscription_mrr import day_after, subscription_mrr
 
 HISTORY_MONTHS = 36
+#: The days of the 30-day figures (events, tickets, active users): the as-of day and the 29
+#: before it.
+WINDOW_DAYS = 30
 
 
 def _tier_expr(arr: ir.NumericValue, tiers: Sequence[tuple[str, float]]) -> ir.StringValue:
@@ -24,17 +27,21 @@ def _tier_expr(arr: ir.NumericValue, tiers: Sequence[tuple[str, float]]) -> ir.S
 
 
 def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: date,
-                     base_currency: str, tiers: Sequence[tuple[str, float]]) -> ir.Table:
+                     base_currency: str, tiers: Sequence[tuple[str, float]],
+                     active_users: ir.Table | None = None) -> ir.Table:
     """Per account known at `as_of`: who it is, its ARR, status, tier, usage and support load.
 
     status: `active` (MRR > 0), `trial` (an active trial and no MRR), `churned` (paid before,
     not now), `prospect` (never paid). Example: an account whose last row ended last month is
     `churned` with ARR 0.
+    `active_users` (account_id, active_users_30d): the distinct users of the 30 days when
+    already counted (from the kept recent usage, `kept_active_users`); by default they are
+    counted from the events.
     """
     accounts = tables["accounts"]
     accounts = accounts.filter(
         accounts.created_at.isnull() | (accounts.created_at.date() <= as_of))
-    window_start = as_of - timedelta(days=29)
+    window_start = as_of - timedelta(days=WINDOW_DAYS - 1)
     on_day = daily.filter(daily.date == as_of).select(
         "account_id", "mrr", "arr", "open_tickets")
     last30 = daily.filter((daily.date >= window_start) & (daily.date <= as_of))
@@ -50,7 +57,8 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
     renewals = live.group_by("account_id").agg(
         renewal_date=live.end_date.min(), on_trial=live.trial.any())
 
-    users_30d = _active_users(tables, window_start, as_of)
+    users_30d = (active_users_30d(tables, window_start, as_of) if active_users is None
+                 else active_users)
     acts = tables["activities"]
     acts = acts.filter(acts.occurred_at.date() <= as_of)
     last_activity = acts.group_by("account_id").agg(last_activity_at=acts.occurred_at.max())
@@ -84,7 +92,7 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
     ).order_by("account_id")
 
 
-def _active_users(tables: Mapping[str, ir.Table], start: date, as_of: date) -> ir.Table:
+def active_users_30d(tables: Mapping[str, ir.Table], start: date, as_of: date) -> ir.Table:
     """Distinct users with an event in [start, as_of], by account (user_id mapped if needed)."""
     events = tables["events"]
     # Timestamps against midnights, not their dates: the scan of the events can then skip

@@ -21,6 +21,7 @@ from quarterdeck.health.recent_usage import (
     STATE,
     build_recent_usage,
     day_number,
+    kept_active_users,
     kept_grid_usage,
     recent_rows,
 )
@@ -30,6 +31,7 @@ from quarterdeck.health.recent_usage import (
 from quarterdeck.health.usage_windows import USAGE_COLUMNS, grid_usage
 from quarterdeck.testing.worlds import load_world
 from quarterdeck.warehouse.account_daily import account_usage_daily
+from quarterdeck.warehouse.account_snapshot import active_users_30d
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
 from quarterdeck.warehouse.incremental import table_exists
@@ -58,6 +60,24 @@ def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
     assert recent is not None and recent.holds(dates[0] - timedelta(days=67), dates[-1])
     assert _facts(con, kept_grid_usage(recent, accounts, dates, usage)) \
         == _facts(con, grid_usage(tables, accounts, dates, usage))
+    con.disconnect()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(user, min_size=len(USERS), max_size=len(USERS)),
+       st.lists(event, min_size=1, max_size=60), lookbacks)
+def test_the_kept_usage_counts_the_active_users_the_snapshot_counts(users, events, lookbacks):
+    """The account snapshot's active users of 30 days, counted from the kept users' days,
+    equal those counted from the events: every user known now, however late created."""
+    con = connect("duckdb://")
+    tables = load_world(con, _world(users, events))
+    recent = build_recent_usage(con, tables, as_of=T, usage_build=FIRST)
+    assert recent is not None
+    for last in sorted(T - timedelta(days=n) for n in lookbacks):
+        first = last - timedelta(days=29)
+        kept = con.to_pyarrow(kept_active_users(recent, first, last)).sort_by("account_id")
+        counted = con.to_pyarrow(active_users_30d(tables, first, last)).sort_by("account_id")
+        assert kept.to_pylist() == counted.to_pylist()
     con.disconnect()
 
 
