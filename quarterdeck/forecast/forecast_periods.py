@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from quarterdeck.forecast.renewed_arr_interval import LEVEL, renewed_arr_interval
-from quarterdeck.metrics.periods import period_of
+from quarterdeck.metrics.periods import Period, period_of
 
 DIMENSIONS = {"segment": "segment", "owner": "owner_email", "category": "category",
               "term": "term"}
@@ -62,10 +62,12 @@ def forecast_periods(forecast: pa.Table, *, grain: str = "quarter", by: Sequence
     r = np.array(forecast["p_reached"].to_pylist(), dtype=float)
     gross = np.array(forecast["gross_factor"].to_pylist(), dtype=float)
     net = np.array(forecast["net_factor"].to_pylist(), dtype=float)
-    periods: dict[date, object] = {}
+    periods: dict[date, Period] = {}
     groups: dict[tuple, list[int]] = {}
     for i, day in enumerate(cols["renewal_date"]):
-        period = periods.setdefault(day, period_of(day, grain, fiscal_start_month))
+        period = periods.get(day)
+        if period is None:  # a few hundred days among tens of thousands of decisions
+            period = periods[day] = period_of(day, grain, fiscal_start_month)
         key = (period.start, *(cols[DIMENSIONS[b]][i] or NONE_LABEL for b in by))
         groups.setdefault(key, []).append(i)
     rows = []

@@ -181,13 +181,35 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(q / (1 - q))
 
 
+@dataclass(frozen=True)
+class _Packed:
+    """Chains side by side for array arithmetic: each account's reach, and its ARR and p_renew
+    per decision, padded with ARR 0 and p 1 after its last (a padded step adds nothing)."""
+
+    reach: np.ndarray  # (accounts,)
+    arr: np.ndarray  # (accounts, most decisions)
+    p: np.ndarray
+
+    @classmethod
+    def of(cls, chains: list[tuple[float, np.ndarray, np.ndarray]]) -> _Packed:
+        n, k = len(chains), max((len(a) for _, a, _ in chains), default=1)
+        reach = np.fromiter((r for r, _, _ in chains), dtype=float, count=n)
+        lengths = np.fromiter((len(a) for _, a, _ in chains), dtype=int, count=n)
+        arr, p = np.zeros((n, k)), np.ones((n, k))
+        filled = np.arange(k) < lengths[:, None]
+        if n:
+            arr[filled] = np.concatenate([a for _, a, _ in chains])
+            p[filled] = np.concatenate([q for _, _, q in chains])
+        return cls(reach, arr, p)
+
+    def expected_at(self, shift: float) -> float:
+        moved = np.where(self.p >= 1, 1.0, 1 / (1 + np.exp(-(_logit(self.p) + shift))))
+        return float((self.reach * (np.cumprod(moved, axis=1) * self.arr).sum(axis=1)).sum())
+
+
 def expected_at(chains: list[tuple[float, np.ndarray, np.ndarray]], shift: float) -> float:
     """Expected renewed ARR when every decision's log-odds move by `shift` (p = 1 stays 1)."""
-    total = 0.0
-    for reach, a, p in chains:
-        moved = np.where(p >= 1, 1.0, 1 / (1 + np.exp(-(_logit(p) + shift))))
-        total += float((reach * np.cumprod(moved) * a).sum())
-    return total
+    return _Packed.of(chains).expected_at(shift)
 
 
 def _with_period_error(chains: list[tuple[float, np.ndarray, np.ndarray]], expected: float,
@@ -197,7 +219,8 @@ def _with_period_error(chains: list[tuple[float, np.ndarray, np.ndarray]], expec
 
     nodes, weights = np.polynomial.hermite_e.hermegauss(NODES)
     weights = weights / weights.sum()
-    values = np.array([expected_at(chains, tau * x) for x in nodes])
+    packed = _Packed.of(chains)
+    values = np.array([packed.expected_at(tau * x) for x in nodes])
     mean = float(values @ weights)
     sd = float(np.sqrt(max(((values - mean) ** 2) @ weights, 0.0)))
     z = NormalDist().inv_cdf(1 - (1 - level) / 2)
@@ -215,15 +238,15 @@ def period_shift(arr: Sequence[float], p_renew: Sequence[float], actual: float) 
     a = np.asarray(arr, dtype=float)
     p = np.clip(np.asarray(p_renew, dtype=float), 0.0, 1.0)
     keep = p > 0
-    chains = [(1.0, a[i:i + 1], p[i:i + 1]) for i in np.flatnonzero(keep)]
+    packed = _Packed(np.ones(int(keep.sum())), a[keep][:, None], p[keep][:, None])
     lo, hi = -10.0, 10.0
-    if expected_at(chains, lo) >= actual:
+    if packed.expected_at(lo) >= actual:
         return lo
-    if expected_at(chains, hi) <= actual:
+    if packed.expected_at(hi) <= actual:
         return hi
     for _ in range(60):
         mid = (lo + hi) / 2
-        if expected_at(chains, mid) < actual:
+        if packed.expected_at(mid) < actual:
             lo = mid
         else:
             hi = mid
