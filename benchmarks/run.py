@@ -157,6 +157,9 @@ def main() -> None:
     parser.add_argument("--copy-first-run", type=Path, metavar="DIR",
                         help="copy the workspace after its first run to DIR (to time the "
                              "next day again on fresh copies of it)")
+    parser.add_argument("--copy-loaded", type=Path, metavar="DIR",
+                        help="copy the workspace once every file is loaded, before any run, "
+                             "to DIR (to time a first run again on fresh copies of it)")
     parser.add_argument("--memory-limit", default="3GB", metavar="SIZE",
                         help="the workspace's warehouse.memory_limit for the pipeline's "
                              "phases (default 3GB, the size the 4 GB peak target is set at)")
@@ -187,6 +190,8 @@ def main() -> None:
         events = sorted(data.glob("events*"))
         secs, rss, _ = measure([BIN, "load", *events, "--workspace", ws])
         rows.append(("load events", secs, rss, f"{counts['events'] / secs:,.0f} rows/s"))
+        if args.copy_loaded:
+            shutil.copytree(ws, args.copy_loaded)
         secs, rss, out = measure([sys.executable, "-c", DAILY_SNIPPET, ws, meta["today"]])
         rows.append(("account_daily build", secs, rss, f"{int(out.split()[-1]):,} rows"))
         today = date.fromisoformat(meta["today"])
