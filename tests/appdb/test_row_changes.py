@@ -52,6 +52,15 @@ def test_equal_rows_pair_one_to_one():
     assert fewer.removed.column("id").to_pylist() == [2] and fewer.added.num_rows == 0
 
 
+def test_null_and_nan_values_are_equal_to_themselves():
+    published = pa.table({"id": [1, 2, 3], "account_id": ["a", "b", None],
+                          "value": [float("nan"), None, 1.0]})
+    new = pa.table({"account_id": ["a", "b", None], "value": [float("nan"), None, 1.0]})
+    changes = row_changes(published, new)
+    assert changes.removed.num_rows == 0 and changes.added.num_rows == 0
+    assert changes.rows.column("id").to_pylist() == [1, 2, 3]
+
+
 def test_a_natural_key_deletes_and_adds_the_changed_row():
     published = pa.table({"account_id": ["a", "a"], "week_start": [date(2024, 1, 1),
                                                                   date(2024, 1, 8)],
@@ -95,3 +104,4 @@ def test_published_minus_removed_plus_added_is_the_new_rows(before, after, shift
                 & _values(published.filter(pa.compute.is_in(
                     published.column("id"), changes.removed.column("id"))),
                     ["account_id", "value"]))
+
