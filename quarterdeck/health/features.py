@@ -19,8 +19,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from quarterdeck.errors import NotSupportedError
-from quarterdeck.warehouse.backends import capabilities
+from quarterdeck.health.number_phrases import thousands
 
 Expr = Callable[[ir.Table], ir.Value]
 Phrase = Callable[[ir.Value], ir.StringValue]
@@ -61,60 +60,6 @@ def _change(now: ir.NumericValue, before: ir.NumericValue) -> ir.FloatingValue:
 
 def _days(later: ir.DateValue, earlier: ir.DateValue) -> ir.IntegerValue:
     return later.delta(earlier, unit="day").cast(dt.int64)
-
-
-@ibis.udf.scalar.builtin(name="format")
-def _engine_format(pattern: str, value: dt.int64) -> str:
-    """The engine's own `format` (DuckDB: `format('{:,}', 1234)` → "1,234")."""
-
-
-def thousands(value: ir.NumericValue) -> ir.StringValue:
-    """A whole number with thousands separators: 439714.4 → "439,714".
-
-    Where the engine spells numbers itself (backend feature `number_format`), its `format`
-    does; elsewhere a portable spelling by groups of three digits. The portable one repeats
-    the value's expression a dozen times, which a phrase over twenty features multiplies
-    into a query the engine takes longer to plan than to run."""
-    n = value.cast(dt.float64).round(0).cast(dt.int64)
-    if _formats_numbers(value):
-        return _engine_format("{:,}", n)
-    return portable_thousands(n)
-
-
-def portable_thousands(n: ir.IntegerValue) -> ir.StringValue:
-    """A whole number with thousands separators, with arithmetic and text functions every
-    engine has: 439714 → "439,714"."""
-    a = n.abs()
-
-    def group(k: int) -> ir.IntegerValue:
-        return (a // 10 ** (3 * k)) % 1000
-
-    def padded(k: int) -> ir.StringValue:
-        return group(k).cast(dt.string).lpad(3, "0")
-
-    def spelled(groups: int) -> ir.StringValue:  # a has `groups` groups after its head
-        text = (a // 10 ** (3 * groups)).cast(dt.string)
-        for k in range(groups - 1, -1, -1):
-            text = text + "," + padded(k)
-        return text
-
-    # int64 reaches 9.2 × 10^18: a head and at most six groups of three
-    text = ibis.cases(*[(a >= 10 ** (3 * g), spelled(g)) for g in range(6, 0, -1)],
-                      else_=a.cast(dt.string))
-    return ibis.ifelse(n < 0, "-" + text, text)
-
-
-def _formats_numbers(value: ir.Value) -> bool:
-    """Whether the engine `value` runs on has the `number_format` feature (in-memory tables
-    run on the default engine; an unbound table's engine is not known: no)."""
-    backends, unbound = value._find_backends()
-    if unbound:
-        return False
-    engines = backends or [ibis.get_backend()]
-    try:
-        return all(capabilities(e).supports("number_format") for e in engines)
-    except NotSupportedError:
-        return False
 
 
 def _num(value: ir.NumericValue, places: int = 0) -> ir.StringValue:

@@ -9,7 +9,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.health.features import FEATURES, portable_thousands, thousands
+from quarterdeck.health.features import FEATURES
+from quarterdeck.health.number_phrases import portable_thousands, thousands
+from quarterdeck.warehouse.connection import connect
 
 
 def _both(con, values: list[float | None]) -> tuple[list, list]:
@@ -22,21 +24,27 @@ def _both(con, values: list[float | None]) -> tuple[list, list]:
 
 def test_duckdb_spells_numbers_as_the_portable_spelling_does(duck):
     values = [None, 0.0, 0.4, 0.5, -0.5, 999.4, 999.5, 1000.0, -1000.0, 439714.4, -1234567.0,
-              1.5e9, -9.99e11, 123456789012345.0, 2.0**52]
+              1.5e9, -9.99e11, 123456789012345.0, 2.0**52, 141201107534734992.0, 2.0**62,
+              -(2.0**62)]
     engine, portable = _both(duck.con, values)
     assert engine == portable
     assert engine[:2] == [None, "0"]
     assert engine[9] == "439,714"
     assert engine[13] == "123,456,789,012,345"
+    assert engine[15] == "141,201,107,534,734,992"
+    assert engine[16] == "4,611,686,018,427,387,904"
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False), min_size=1,
-                max_size=50))
+@given(st.lists(st.one_of(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False),
+                          st.integers(-(2**63) + 1024, 2**63 - 1024).map(float)),
+                min_size=1, max_size=50))
 def test_the_two_spellings_agree_on_any_number(values):
-    from quarterdeck.warehouse.connection import connect
-
-    engine, portable = _both(connect("duckdb://"), values)
+    con = connect("duckdb://")
+    try:
+        engine, portable = _both(con, values)
+    finally:
+        con.disconnect()
     assert engine == portable
 
 
