@@ -38,10 +38,7 @@ from quarterdeck.quality.incremental_events import kept_newest_day
 from quarterdeck.quality.report import QualityReport
 from quarterdeck.quality.stale_inputs import with_data_warnings
 from quarterdeck.sources.status import source_statuses, sync_warnings
-from quarterdeck.warehouse.account_snapshot import (
-    WINDOW_DAYS as SNAPSHOT_WINDOW_DAYS,
-)
-from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history
+from quarterdeck.warehouse.account_snapshot import account_snapshot, arr_history, figures_window
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import open_warehouse
 from quarterdeck.warehouse.incremental_daily import DailyBuild, build_account_daily
@@ -137,11 +134,11 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
                   if wanted else None)
         step("account_snapshot", 0.62)
         tiers = [(t.name, t.min_arr) for t in ws.tiers.tiers]
-        window = (as_of - timedelta(days=SNAPSHOT_WINDOW_DAYS - 1), as_of)
-        snapshot = con.to_pyarrow(account_snapshot(
-            tables, daily, as_of=as_of, base_currency=base, tiers=tiers,
-            active_users=kept_active_users(recent, *window)
-            if recent is not None and recent.holds(*window) else None))
+        window = figures_window(as_of)  # its users are counted where they are kept
+        users = (kept_active_users(recent, *window)
+                 if recent is not None and recent.holds(*window) else None)
+        snapshot = con.to_pyarrow(account_snapshot(tables, daily, as_of=as_of, base_currency=base,
+                                                   tiers=tiers, active_users=users))
         history = con.to_pyarrow(arr_history(daily, as_of=as_of))
         step("usage of the day", 0.63)
         known = (day_usage(tables, dates=days, usage=usage, engine=con, recent=recent)

@@ -20,6 +20,11 @@ HISTORY_MONTHS = 36
 WINDOW_DAYS = 30
 
 
+def figures_window(as_of: date) -> tuple[date, date]:
+    """The first and last day of the 30-day figures as of `as_of`."""
+    return as_of - timedelta(days=WINDOW_DAYS - 1), as_of
+
+
 def _tier_expr(arr: ir.NumericValue, tiers: Sequence[tuple[str, float]]) -> ir.StringValue:
     """The first tier whose floor the ARR meets (tiers are listed from the highest floor)."""
     case = ibis.cases(*[(arr >= floor, name) for name, floor in tiers], else_=tiers[-1][0])
@@ -41,7 +46,7 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
     accounts = tables["accounts"]
     accounts = accounts.filter(
         accounts.created_at.isnull() | (accounts.created_at.date() <= as_of))
-    window_start = as_of - timedelta(days=WINDOW_DAYS - 1)
+    window_start, _ = figures_window(as_of)
     on_day = daily.filter(daily.date == as_of).select(
         "account_id", "mrr", "arr", "open_tickets")
     last30 = daily.filter((daily.date >= window_start) & (daily.date <= as_of))
