@@ -32,7 +32,7 @@ warehouse:
   # Ibis URL; the default is an embedded DuckDB file inside this workspace.
   url: duckdb://data/warehouse.duckdb
   # Memory DuckDB may use for computations, and while loading, before spilling to disk.
-  memory_limit: 4GB
+  memory_limit: 3GB
   load_memory_limit: 1GB
 
 app_database:

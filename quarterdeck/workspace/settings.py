@@ -24,10 +24,11 @@ class WarehouseSettings(_Strict):
         "workspace.",
     )
     memory_limit: str = Field(
-        "4GB", description="Memory the embedded DuckDB may use for the pipeline's "
+        "3GB", description="Memory the embedded DuckDB may use for the pipeline's "
         "computations before it spills to disk (20,000 accounts with 100M events need about "
         "3 GB; small companies far less). The run's peak follows it: at that size about "
-        "4.7 GB with 4GB, 3.8 GB with 3GB; the daily tables build under 2GB too.")
+        "3.9 GB with 3GB, 4.7 GB with 4GB, in about the same time; the daily tables build "
+        "under 2GB too.")
     load_memory_limit: str = Field(
         "1GB", description="Memory the embedded DuckDB may use while loading files; loads "
         "stream and spill, so this bounds their footprint whatever the file size.")

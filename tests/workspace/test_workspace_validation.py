@@ -46,7 +46,7 @@ def test_init_never_overwrites_a_workspace(root):
      "less than or equal to 12"),
     ("timezone: UTC", "timezone: Mars/Olympus", "timezone", "IANA time zone"),
     ("  port: 8000", "  port: eighty", "server.port", "integer"),
-    ("  memory_limit: 4GB", "  memory_limt: 4GB", "warehouse.memory_limt", "unknown setting"),
+    ("  memory_limit: 3GB", "  memory_limt: 3GB", "warehouse.memory_limt", "unknown setting"),
 ])
 def test_a_bad_setting_names_file_line_and_field(root, old, new, field, words):
     config = root / "quarterdeck.yml"
