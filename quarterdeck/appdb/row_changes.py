@@ -4,10 +4,10 @@ A table republished every day mostly holds what it held the day before: of the a
 million rows at 20,000 accounts, a day changes a few tens of thousands (the current week's
 usage, new timeline entries). Writing only those is what keeps a daily publish short.
 
-Rows are compared on every value column, NULL equal to NULL, each row once (two equal rows
-published pair with two equal new rows; a third new one is added). A table keyed by a
-surrogate `id` keeps the ids of the rows that stay and numbers the new ones after the largest
-id published; a table with a natural key has the key among its values. The result holds:
+Rows are compared on every value column, NULL equal to NULL and NaN to NaN, each row once
+(two equal rows published pair with two equal new rows; a third new one is added). A table
+keyed by a surrogate `id` keeps the ids of the rows that stay and numbers the new ones after
+the largest id published; a table with a natural key has the key among its values. The result holds:
 published − removed + added = the new rows, as a multiset of values.
 
 Example::

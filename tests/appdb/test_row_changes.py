@@ -104,4 +104,3 @@ def test_published_minus_removed_plus_added_is_the_new_rows(before, after, shift
                 & _values(published.filter(pa.compute.is_in(
                     published.column("id"), changes.removed.column("id"))),
                     ["account_id", "value"]))
-

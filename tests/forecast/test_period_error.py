@@ -94,3 +94,29 @@ def test_the_kept_tau_serves_later_days_only(tmp_path):
     keep_period_error(tmp_path, date(2026, 9, 30), 0.21, days_before=30, periods=4)
     assert period_sd_for(tmp_path, date(2026, 10, 1)) == 0.21
     assert period_sd_for(tmp_path, date(2026, 9, 29)) == 0.0  # measured after that day
+
+
+def _expected_one_by_one(chains, shift):
+    """The expected renewed ARR account by account: the definition `expected_at` computes
+    over every account at once."""
+    total = 0.0
+    for reach, a, p in chains:
+        q = np.clip(p, 1e-9, 1 - 1e-9)
+        moved = np.where(p >= 1, 1.0, 1 / (1 + np.exp(-(np.log(q / (1 - q)) + shift))))
+        total += float((reach * np.cumprod(moved) * a).sum())
+    return total
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_expected_value_over_every_account_at_once_is_the_sum_of_each(seed):
+    rng = np.random.default_rng(seed)
+    chains = []
+    for _ in range(60):
+        n = int(rng.integers(1, 6))
+        p = rng.choice([0.0, 1.0, 0.5, 0.97], n) if rng.random() < 0.3 else rng.uniform(0, 1, n)
+        chains.append((float(rng.choice([1.0, rng.uniform(0.2, 1.0)])),
+                       rng.uniform(100, 50_000, n), p))
+    for shift in (-3.0, -0.4, 0.0, 0.7, 2.5):
+        assert expected_at(chains, shift) == pytest.approx(
+            _expected_one_by_one(chains, shift), rel=1e-12)
+    assert expected_at([], 0.5) == 0.0
