@@ -109,6 +109,13 @@ METRIC_TABLES = ("account_mrr_daily", "account_dimensions", "mrr_movements", "mr
                  "retention", "cohorts", "survival")
 
 
+#: Tables whose rows come out of the engine in no set order (parallel aggregations), sorted on
+#: every column so that two exports of the same day are the same file. (`events`, which can
+#: hold a hundred million rows, keeps the order the warehouse reads them in.)
+SORTED_ON_EXPORT = frozenset({"account_daily", "account_mrr_daily", "health_scores",
+                              "renewal_outcomes", "mrr_movements"})
+
+
 @dataclass(frozen=True)
 class Shape:
     """How a metric export is cut: period grain, retention window, dimensions, roll-up."""
@@ -191,6 +198,8 @@ def export_table(ws: Workspace, name: str, *, as_of: date, fmt: str = "csv",
             expr = con.sql(f"SELECT * FROM {MANIFEST_TABLE} ORDER BY load_id")
         else:
             expr = canonical_tables(con)[name]
+        if name in SORTED_ON_EXPORT:
+            expr = expr.order_by(list(expr.columns))
         # Batches stream from whichever backend computes the table into DuckDB's writer,
         # so an export of any size runs in bounded memory.
         return _write_batches(con.to_pyarrow_batches(expr, chunk_size=100_000), fmt, out)

@@ -48,6 +48,20 @@ def test_demo_loads_runs_publishes_and_exports(company, tmp_path):
     files = len(list((out / "data").glob("*.parquet")))
     assert again.count("unchanged") == files, again
     _account_list_counts_the_customers_metrics_counts(ws, today)
+    _exports_of_a_day_are_the_same_file(ws, today)
+
+
+def _exports_of_a_day_are_the_same_file(ws: Path, today: date) -> None:
+    """Tables the engine aggregates in parallel come out sorted: exported twice, the same
+    text, in order of their first columns."""
+    for table in ("health_scores", "account_daily", "mrr_movements"):
+        first, second = (ws / f"{table}-1.csv", ws / f"{table}-2.csv")
+        for out in (first, second):
+            qd("export", table, "--as-of", today, "--out", out, "--workspace", ws)
+        assert first.read_text() == second.read_text(), table
+        rows = first.read_text().strip().splitlines()[1:]
+        assert len(rows) > 10
+        assert rows == sorted(rows, key=lambda line: line.split(",")[:2]), table
 
 
 def _account_list_counts_the_customers_metrics_counts(ws: Path, today: date) -> None:
