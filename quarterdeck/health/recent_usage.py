@@ -229,12 +229,13 @@ def build_recent_usage(con: BaseBackend, tables: Mapping[str, ir.Table], *, as_o
 
 
 def kept_active_users(recent: RecentUsage, first: date, last: date) -> ir.Table:
-    """Distinct users with an event in [first, last] per account, each event mapped to its
-    account as the users are known now, however late its user was created: what
-    `account_snapshot` counts from the events, from the kept users' day masks instead.
-    `recent` must hold the days (`RecentUsage.holds`)."""
+    """Distinct users with an event in [first, last] per account, of what was known at the end
+    of `last` (`since` before it): what `account_snapshot` counts from the events, from the
+    kept users' day masks instead. `recent` must hold the days (`RecentUsage.holds`)."""
     u = recent.users
-    hit = u.filter((u.days & window_mask(u.block, first, last + timedelta(days=1))) != 0)
+    end = last + timedelta(days=1)
+    hit = u.filter(((u.days & window_mask(u.block, first, end)) != 0)
+                   & (u.since.isnull() | (u.since < ibis.literal(end, dt.timestamp))))
     return hit.group_by("account_id").agg(active_users_30d=hit.user_id.nunique())
 
 

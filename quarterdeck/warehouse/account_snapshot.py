@@ -98,13 +98,18 @@ def account_snapshot(tables: Mapping[str, ir.Table], daily: ir.Table, *, as_of: 
 
 
 def active_users_30d(tables: Mapping[str, ir.Table], start: date, as_of: date) -> ir.Table:
-    """Distinct users with an event in [start, as_of], by account (user_id mapped if needed)."""
+    """Distinct users with an event in [start, as_of], by account: an event counts for its own
+    account, else its user's when the user was known at the end of `as_of` (created before
+    the midnight after it, or without a date), as the health features count them."""
     events = tables["events"]
+    end = day_after(as_of)
     # Timestamps against midnights, not their dates: the scan of the events can then skip
     # what lies outside the window.
     events = events.filter((events.timestamp >= day_after(start - timedelta(days=1)))
-                           & (events.timestamp < day_after(as_of)) & events.user_id.notnull())
-    users = tables["users"].select(user_id="user_id", user_account="account_id")
+                           & (events.timestamp < end) & events.user_id.notnull())
+    users = tables["users"]
+    users = users.filter(users.created_at.isnull() | (users.created_at < end)).select(
+        user_id="user_id", user_account="account_id")
     mapped = events.left_join(users, "user_id").select(
         account_id=ibis.coalesce(events.account_id, users.user_account), user_id=events.user_id)
     mapped = mapped.filter(mapped.account_id.notnull())

@@ -68,9 +68,12 @@ def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
        st.lists(event, min_size=1, max_size=60), lookbacks)
 def test_the_kept_usage_counts_the_active_users_the_snapshot_counts(users, events, lookbacks):
     """The account snapshot's active users of 30 days, counted from the kept users' days,
-    equal those counted from the events: every user known now, however late created."""
+    equal those counted from the events, and the usage facts' `active_users_30d` (the users
+    known at the end of the day)."""
     con = connect("duckdb://")
     tables = load_world(con, _world(users, events))
+    usage = con.create_table("account_usage_daily", account_usage_daily(
+        tables["events"], tables["users"], as_of=T))
     recent = build_recent_usage(con, tables, as_of=T, usage_build=FIRST)
     assert recent is not None
     for last in sorted(T - timedelta(days=n) for n in lookbacks):
@@ -78,6 +81,10 @@ def test_the_kept_usage_counts_the_active_users_the_snapshot_counts(users, event
         kept = con.to_pyarrow(kept_active_users(recent, first, last)).sort_by("account_id")
         counted = con.to_pyarrow(active_users_30d(tables, first, last)).sort_by("account_id")
         assert kept.to_pylist() == counted.to_pylist()
+        facts = con.to_pyarrow(grid_usage(tables, usage.select("account_id").distinct(),
+                                          [last], usage)).to_pylist()
+        assert {(r["account_id"], r["active_users_30d"]) for r in kept.to_pylist()} == {
+            (r["account_id"], r["active_users_30d"]) for r in facts if r["active_users_30d"]}
     con.disconnect()
 
 
