@@ -46,7 +46,6 @@ def quality(
 
         ws = open_workspace(workspace)
         day = parse_as_of(as_of, ws.settings.timezone)
-        _require_warehouse(ws.warehouse_url)
         con = open_warehouse(ws, read_only=True)
         try:
             with console.status(f"Checking data quality as of {day}…"):
@@ -62,12 +61,3 @@ def quality(
 
     _run()
 
-
-def _require_warehouse(url: str) -> None:
-    """An embedded warehouse that was never written to has nothing to check."""
-    from quarterdeck.errors import QuarterdeckError
-
-    path = url.removeprefix("duckdb://")
-    if url.startswith("duckdb://") and path and path != ":memory:" and not Path(path).exists():
-        raise QuarterdeckError(f"no warehouse yet at {path}: load data first "
-                               "(`quarterdeck load`)")

@@ -38,13 +38,14 @@ def build_weekly_report(ws: Workspace, as_of: date, *,
                         definitions: ReportDefinitions | None = None,
                         progress: Progress | None = None) -> WeeklyReport:
     """The weekly operating report of `as_of` (see docs/reports.md for every section)."""
-    from quarterdeck.appdb.database import make_engine
+    from quarterdeck.appdb.database import make_engine, migrate
     from quarterdeck.warehouse.connection import open_warehouse
 
     defs = definitions or load_report_definitions(ws.definitions_dir)
     step = progress or (lambda _: None)
     engine = make_engine(ws.app_database_url)
     try:
+        migrate(engine)  # before the first run the tables are made empty: nothing published
         step("published accounts")
         snaps = book_figures.snapshots(engine, as_of)
         risk = book_figures.churn_risk(engine, as_of)

@@ -192,9 +192,16 @@ def _connect_spark(url: str, root: Path | None) -> BaseBackend:
 
 def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
     """The workspace's warehouse, with its memory and thread settings; a DuckDB one reads the
-    workspace's own landing area wherever the workspace was moved (`follow_landing`)."""
+    workspace's own landing area wherever the workspace was moved (`follow_landing`). A
+    reader of an embedded warehouse never loaded is told to load first."""
+    from quarterdeck.errors import QuarterdeckError
     from quarterdeck.landing.landing_views import follow_landing
 
+    path = ws.warehouse_url.removeprefix("duckdb://")
+    if (read_only and ws.warehouse_url.startswith("duckdb://") and path
+            and path != ":memory:" and not Path(path).exists()):
+        raise QuarterdeckError(f"no warehouse yet at {path}: load data first "
+                               "(`quarterdeck load`)")
     con = connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
                   threads=ws.settings.warehouse.threads, read_only=read_only, root=ws.root)
     if is_duckdb(con):

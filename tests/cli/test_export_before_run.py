@@ -1,5 +1,5 @@
-"""Exporting what a run publishes, loaded but before any run: a clear error, not a database
-traceback."""
+"""Reading a workspace before it holds anything (never loaded, or loaded but never run): a
+clear error saying what to do first, not a database traceback."""
 
 from __future__ import annotations
 
@@ -23,3 +23,15 @@ def test_a_published_table_before_any_run_says_to_run_first(workspace: Workspace
         assert len(result.output.strip().splitlines()) <= 1, result.output
     else:
         assert "quarterdeck run" in result.output, result.output
+
+
+@pytest.mark.parametrize("command", [
+    ["export", "accounts"], ["export", "health_scores", "--as-of", "2026-09-30"],
+    ["metrics", "--as-of", "2026-09-30"], ["quality"],
+    ["report", "weekly", "--as-of", "2026-09-30"]])
+def test_reading_a_workspace_never_loaded_says_what_to_do_first(workspace: Workspace,
+                                                               command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--workspace", str(workspace.root)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "quarterdeck load" in result.output or "quarterdeck run" in result.output, \
+        result.output
