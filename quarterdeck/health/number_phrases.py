@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 
 from quarterdeck.errors import NotSupportedError
 from quarterdeck.warehouse.backends import capabilities
+from quarterdeck.warehouse.shared_results import engine_of
 
 
 @ibis.udf.scalar.builtin(name="format")
@@ -60,13 +61,12 @@ def portable_thousands(n: ir.IntegerValue) -> ir.StringValue:
 
 
 def formats_numbers(value: ir.Value) -> bool:
-    """Whether the engine `value`'s tables are bound to has the `number_format` feature
-    (in-memory tables alone: the default engine; any unbound table: no)."""
-    backends, unbound = value._find_backends()
-    if unbound:
+    """Whether the engine `value` runs on (`engine_of` its tables: in-memory tables alone, the
+    default engine; any unbound table, none) has the `number_format` feature."""
+    engine = engine_of({"value": value})
+    if engine is None:
         return False
-    engines = backends or [ibis.get_backend()]
     try:
-        return all(capabilities(e).supports("number_format") for e in engines)
+        return capabilities(engine).supports("number_format")
     except NotSupportedError:
         return False
