@@ -293,70 +293,102 @@ def training_rows_by_lead(tables: Mapping[str, ir.Table], *, as_of: date, base_c
                           sample: int | None = None, seed: int = SEED) -> dict[int, pa.Table]:
     """`training_rows` for each `days_before` of `leads`: the same decisions (the same sample),
     their features at every lead computed in one query."""
-    o = renewal_outcomes(tables, as_of=as_of, base_currency=base_currency)
-    if since is None:
-        first = o.filter(o.result == "churned").decision_date.min()
-        o = o.filter(o.decision_date >= first)
-    else:
-        o = o.filter(o.decision_date >= since)
-    scores = {n: f"score_date_{n}" for n in leads}
-    o = o.mutate(churned=ibis.ifelse(o.result == "churned", 1, 0), **{
-        name: (o.period_start - ibis.interval(days=n)).cast(dt.date)
-        for n, name in scores.items()})
-    decisions = o.select(*(c for c in DECISION_COLUMNS if c != "score_date"),
-                         *scores.values()).to_pyarrow()
-    total = decisions.num_rows
-    decisions = sampled_decisions(decisions, total if sample is None else sample, seed)
-    at = {n: decisions.append_column("score_date", decisions[name]).select(
-        list(DECISION_COLUMNS)) for n, name in scores.items()}
+    rows = training_rows_by_day(tables, days={as_of: leads}, base_currency=base_currency,
+                                features=features, since=since, usage=usage, sample=sample,
+                                seed=seed)
+    return {n: rows[as_of, n] for n in leads}
+
+
+def training_rows_by_day(tables: Mapping[str, ir.Table], *, days: Mapping[date, Sequence[int]],
+                         base_currency: str, features: Sequence[str] = MODEL_FEATURES,
+                         since: date | None = None, usage: ir.Table | None = None,
+                         sample: int | None = None, seed: int = SEED
+                         ) -> dict[tuple[date, int], pa.Table]:
+    """`training_rows` as of each day of `days` at each of its leads, keyed (day, lead): each
+    day's own decisions (its own sample), the features of every day and lead computed in one
+    query, which reads the events once for all of them."""
+    decided: dict[date, tuple[pa.Table, int]] = {}
+    at: dict[tuple[date, int], pa.Table] = {}
+    for day, leads in days.items():
+        o = renewal_outcomes(tables, as_of=day, base_currency=base_currency)
+        if since is None:
+            first = o.filter(o.result == "churned").decision_date.min()
+            o = o.filter(o.decision_date >= first)
+        else:
+            o = o.filter(o.decision_date >= since)
+        scores = {n: f"score_date_{n}" for n in leads}
+        o = o.mutate(churned=ibis.ifelse(o.result == "churned", 1, 0), **{
+            name: (o.period_start - ibis.interval(days=n)).cast(dt.date)
+            for n, name in scores.items()})
+        decisions = o.select(*(c for c in DECISION_COLUMNS if c != "score_date"),
+                             *scores.values()).to_pyarrow()
+        total = decisions.num_rows
+        decisions = sampled_decisions(decisions, total if sample is None else sample, seed)
+        decided[day] = decisions, total
+        for n, name in scores.items():
+            at[day, n] = decisions.append_column("score_date", decisions[name]).select(
+                list(DECISION_COLUMNS))
     points = ibis.memtable(pa.concat_tables([t.select(["account_id", "score_date"])
                                              for t in at.values()]))
     f = feature_table_at(tables, points.select("account_id", as_of=points.score_date),
                          base_currency=base_currency, features=features, usage=usage,
                          stand_ins=False).drop("segment")
     # No decisions (no churn yet, in a young workspace): no features to compute.
-    f = f.to_pyarrow() if total else f.schema().to_pyarrow().empty_table()
+    anything = any(total for _, total in decided.values())
+    f = f.to_pyarrow() if anything else f.schema().to_pyarrow().empty_table()
     out = {}
-    for n, t in at.items():
+    for (day, n), t in at.items():
         # Joined here rather than in the engine: joined back to the decisions there, the
         # feature query was planned far worse (29 s against 11 s at 50,000 decisions).
         j = t.join(f, keys=["account_id", "score_date"], right_keys=["account_id", "as_of"],
                    join_type="left outer")
         j = j.select([*DECISION_COLUMNS, *features]).sort_by([(c, "ascending") for c in ORDER])
-        out[n] = j.replace_schema_metadata({DECISIONS_KEY: str(total)})
+        out[day, n] = j.replace_schema_metadata({DECISIONS_KEY: str(decided[day][1])})
     return out
 
 
 class PastDecisions:
     """The training rows of one day at several leads, computed together on the first request
-    of each kind (`training_rows_by_lead`), for the models a run trains that day: the churn
+    of each kind (`training_rows_by_day`), for the models a run trains that day: the churn
     model and the renewal forecast's horizons ask for the same decisions at 30, 60 and 90
     days, and, in a workspace with little history, again from every decision when too few
-    are left after the first churn.
+    are left after the first churn. With `also`, other days' decisions are computed in the
+    same query (the window model's alternatives, trained as of the days it is judged on).
+
+    `features`, when given, is every feature the requests may ask for (they may differ by
+    day): the rows are computed once with all of them, and each request gets its own.
 
     A request for another day or a lead not declared gets None, and the model computes its
     own rows.
     """
 
     def __init__(self, tables: Mapping[str, ir.Table], *, as_of: date, base_currency: str,
-                 leads: Sequence[int], usage: ir.Table | None = None) -> None:
+                 leads: Sequence[int], usage: ir.Table | None = None,
+                 also: Sequence[date] = (), features: Sequence[str] | None = None) -> None:
         self.tables, self.as_of, self.base_currency, self.usage = (
             tables, as_of, base_currency, usage)
+        self.days = list(dict.fromkeys([as_of, *also]))
         self.leads = sorted(set(leads))
-        self._rows: dict[tuple[Any, ...], dict[int, pa.Table]] = {}
+        self.features = None if features is None else list(dict.fromkeys(features))
+        self._rows: dict[tuple[Any, ...], dict[tuple[date, int], pa.Table]] = {}
         self.computed = 0  # how many times rows were computed
 
     def rows(self, *, as_of: date, days_before: int, features: Sequence[str],
              since: date | None, sample: int | None, seed: int) -> pa.Table | None:
-        if as_of != self.as_of or days_before not in self.leads:
+        if as_of not in self.days or days_before not in self.leads:
             return None
-        key = (tuple(features), since, sample, seed)
+        wanted = list(features)
+        every = (self.features if self.features is not None
+                 and set(wanted) <= set(self.features) else wanted)
+        key = (tuple(every), since, sample, seed)
         if key not in self._rows:
-            self._rows[key] = training_rows_by_lead(
-                self.tables, as_of=as_of, base_currency=self.base_currency, leads=self.leads,
-                features=features, since=since, usage=self.usage, sample=sample, seed=seed)
+            self._rows[key] = training_rows_by_day(
+                self.tables, days={d: self.leads for d in self.days},
+                base_currency=self.base_currency, features=every, since=since,
+                usage=self.usage, sample=sample, seed=seed)
             self.computed += 1
-        return self._rows[key][days_before]
+        rows = self._rows[key][as_of, days_before]
+        return rows if every == wanted else rows.select([*DECISION_COLUMNS, *wanted])
 
 
 def decisions_known(rows: pa.Table) -> int:

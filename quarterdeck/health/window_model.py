@@ -47,10 +47,12 @@ import pyarrow as pa
 
 from quarterdeck.health.attribute_encoding import Encoding
 from quarterdeck.health.churn_model import (
+    DAYS_BEFORE,
     MIN_CHURNED,
     MIN_DECISIONS,
     SEED,
     TRAINING_SAMPLE,
+    PastDecisions,
     _categorical,
     calibrated,
     matrix,
@@ -164,11 +166,19 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
                    (snapshot + timedelta(days=window_days) <= d).sum() > 0]
     pooled: dict[str, list[np.ndarray]] = {"logistic": [], "boosted": [], "combined": []}
     labels: list[np.ndarray] = []
-    for day in judged_days:
+    judged = [day for day in judged_days
+              if y[snapshot + timedelta(days=window_days) <= day].sum() >= MIN_CHURNED
+              and 0 < y[snapshot == day].sum() < (snapshot == day).sum()]
+    # The alternative's churn models, one as of each judged day, learn from decisions whose
+    # features are computed in one query for all those days.
+    past = PastDecisions(tables, as_of=judged[0], also=judged[1:], base_currency=base_currency,
+                         leads=[DAYS_BEFORE], usage=usage, features=[
+                             f for day in judged for f in model_features(
+                                 tables, as_of=day, attributes=attributes)[0]]
+                         ) if judged else None
+    for day in judged:
         test = snapshot == day
         older = snapshot + timedelta(days=window_days) <= day
-        if y[older].sum() < MIN_CHURNED or not 0 < y[test].sum() < test.sum():
-            continue
         train = np.flatnonzero(older)[sample_of(y[older] == 1, TRAINING_SAMPLE, seed)]
         labels.append(y[test])
         for name in ("logistic", "boosted"):
@@ -182,7 +192,8 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
                 pooled[name].append(fitted.predict_proba(x[test])[:, 1])
         pooled["combined"].append(_combined(
             tables, rows.filter(pa.array(test)), day=day, window_days=window_days,
-            base_currency=base_currency, usage=usage, attributes=attributes, seed=seed))
+            base_currency=base_currency, usage=usage, attributes=attributes, seed=seed,
+            past=past))
     if not labels:
         raise NoWindowModel(f"the latest windows ({days[0]} + {window_days} days) or the older "
                             "ones hold too few accounts that stopped paying to judge a model")
@@ -231,7 +242,8 @@ def train_window_model(tables: Mapping[str, ir.Table], *, as_of: date, base_curr
 
 def _combined(tables: Mapping[str, ir.Table], judged: pa.Table, *, day: date,
               window_days: int, base_currency: str, usage: ir.Table | None,
-              attributes: Sequence[str] | None, seed: int) -> np.ndarray | None:
+              attributes: Sequence[str] | None, seed: int,
+              past: PastDecisions | None = None) -> np.ndarray | None:
     """The alternative's probabilities for the judged accounts: the churn model trained as of
     the window's first day, its decisions in the window combined (as `churn_risk` states
     them), read from the judged rows' features (those of `churn_risk` on that day); None when
@@ -241,7 +253,7 @@ def _combined(tables: Mapping[str, ir.Table], judged: pa.Table, *, day: date,
 
     try:
         model = train_churn_model(tables, as_of=day, base_currency=base_currency, usage=usage,
-                                  attributes=attributes, seed=seed)
+                                  attributes=attributes, seed=seed, past=past)
     except NotEnoughHistory:
         return None
     p, _, decisions = next_decisions(model, judged, as_of=day, window_days=window_days)

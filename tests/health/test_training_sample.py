@@ -179,13 +179,13 @@ def test_a_young_company_asks_for_its_rows_once_per_kind_however_often_it_retrie
     young = Duck().load(world(n=8)[0])
     as_of = date(2022, 6, 30)
     asked = []
-    real = churn_model.training_rows_by_lead
+    real = churn_model.training_rows_by_day
 
     def counted(*args, **kwargs):
         asked.append(kwargs["since"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(churn_model, "training_rows_by_lead", counted)
+    monkeypatch.setattr(churn_model, "training_rows_by_day", counted)
     past = PastDecisions(young, as_of=as_of, base_currency="USD", leads=[30, 60, 90])
     for lead, open_at_score in ((30, True), (60, True), (90, True), (90, False)):
         with pytest.raises(NotEnoughHistory):
@@ -205,3 +205,43 @@ def test_a_model_trained_on_shared_rows_is_the_model_trained_alone(tables):
         assert a.card == b.card
         x = b.matrix(b.training)
         np.testing.assert_array_equal(a.probability(x), b.probability(x))
+
+
+def test_a_request_for_fewer_features_gets_the_rows_computed_with_every_one(tables):
+    every = ["latest_nps", "arr", "tenure_days", "tickets_30d"]
+    earlier = date(2024, 3, 31)
+    past = PastDecisions(tables, as_of=T, also=[earlier], base_currency="USD", leads=[30],
+                         features=every)
+    for day, features in ((T, every[:2]), (earlier, every[1:]), (T, every)):
+        kept = past.rows(as_of=day, days_before=30, features=features, since=None,
+                         sample=150, seed=0)
+        alone = training_rows(tables, as_of=day, base_currency="USD", features=features,
+                              sample=150)
+        assert kept.equals(alone) and kept.schema.metadata == alone.schema.metadata
+    assert past.computed == 1
+    # A feature beyond the ones declared: computed on its own.
+    past.rows(as_of=T, days_before=30, features=["term_months"], since=None, sample=150, seed=0)
+    assert past.computed == 2
+
+
+def test_the_window_models_alternatives_share_one_query_and_judge_as_alone(tables,
+                                                                            monkeypatch):
+    # The alternative (the churn model's decisions combined) is trained as of each judged
+    # day; their training rows come from one query for all those days, with the same result.
+    shared = train_window_model(tables, as_of=T, base_currency="USD", window_days=90)
+    asked = []
+    real = churn_model.training_rows_by_day
+
+    def counted(*args, **kwargs):
+        asked.append(sorted(kwargs["days"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(churn_model, "training_rows_by_day", counted)
+    again = train_window_model(tables, as_of=T, base_currency="USD", window_days=90)
+    judged = [date.fromisoformat(d) for d in again.card["validation"]["snapshots"]]
+    assert asked == [sorted(judged)] and len(judged) == 2
+    monkeypatch.setattr(window_model, "PastDecisions", lambda *args, **kwargs: None)
+    alone = train_window_model(tables, as_of=T, base_currency="USD", window_days=90)
+    assert len(asked) == 1 + len(judged)  # each alternative its own query
+    assert shared.card == again.card == alone.card
+    assert alone.card["validation"]["decisions_combined_auc"] is not None
