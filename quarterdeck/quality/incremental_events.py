@@ -200,15 +200,24 @@ def _contributions(tables: Mapping[str, ir.Table], tests: Sequence[RowTest], own
     # Prefixed apart from judged_rows' own columns, which number the own tests alone.
     t = judged.mutate(**{f"_q_{name}": value for name, value in flags.items()})
     stamp = t.timestamp.cast(dt.timestamp)
-    counts = t.group_by("_source").agg(
+    # One pass over the events, per source and looked-up value (an account, a user): the
+    # counts per source and the rows judged per value are sums over these groups, rather
+    # than a pass each (at 100M events the three took 18 s).
+    fields = list(dict.fromkeys(tests[i].field for i in looked))
+    grouped = t.group_by("_source", *fields).agg(
         rows=t.count(),
         **{name: t.count(where=t[f"_q_{name}"]) for name in flags},
         stamped=t.count(where=stamp.notnull()), newest=stamp.max())
+    g = ibis.memtable(grouped.to_pyarrow()) if looked else grouped
+    counts = g.group_by("_source").agg(
+        rows=g.rows.sum().cast(dt.int64),
+        **{name: g[name].sum().cast(dt.int64) for name in flags},
+        stamped=g.stamped.sum().cast(dt.int64), newest=g.newest.max())
     values = []
     for i in looked:
-        v = t.filter(t[f"_q_judged_{i}"])
+        v = g.filter(g[f"judged_{i}"] > 0)
         values.append(v.group_by("_source", value=v[tests[i].field].cast(dt.string)).agg(
-            n=v.count()).mutate(test=ibis.literal(i)))
+            n=v[f"judged_{i}"].sum().cast(dt.int64)).mutate(test=ibis.literal(i)))
     values_table = (values[0].union(*values[1:]) if values else _empty_values()).select(
         "test", "_source", "value", "n")
     if not own:

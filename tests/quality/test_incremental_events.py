@@ -16,6 +16,7 @@ import pytest
 from quarterdeck.quality import incremental_events as inc
 from quarterdeck.quality.data_age import newest_facts
 from quarterdeck.quality.data_quality import data_quality, row_tests, warehouse_tables
+from quarterdeck.quality.row_tests import judged_rows, row_test_counts
 from quarterdeck.warehouse.canonical import canonical_tables
 from quarterdeck.warehouse.connection import connect
 from quarterdeck.workspace.workspace import open_workspace
@@ -40,6 +41,11 @@ def _compare(root: Path, as_of: date) -> inc.EventQuality:
         incremental = data_quality(con, tables, landing_dir=ws.landing_dir, **args)
         full = data_quality(con, tables, **args)
         assert incremental.rows == full.rows
+        # The rows per source too (what rows refused on load are weighed against).
+        every = con.to_pyarrow(row_test_counts(judged_rows(
+            tables, "events", tests, as_of=as_of, sources=[]), len(tests))).to_pylist()
+        assert sorted(kept.counts, key=lambda c: c["_source"]) == sorted(
+            every, key=lambda c: c["_source"])
         facts = con.to_pyarrow(newest_facts(canonical_tables(con), as_of)).to_pylist()
         newest = next(r["newest"] for r in facts if r["entity"] == "events")
         assert inc.kept_newest_day(con, as_of) == newest
