@@ -189,3 +189,30 @@ def test_the_quality_command_reads_every_event_and_leaves_the_kept_counts_alone(
     finally:
         con.disconnect()
 
+
+
+def test_a_recommended_field_left_empty_gets_its_examples_day_after_day(ws: Path,
+                                                                        tmp_path: Path):
+    # The loader refuses events without their required fields, so only a field the company
+    # recommends can fail completeness: its first failing ids are kept as examples.
+    quality = ws / "definitions" / "quality.yml"
+    quality.write_text(quality.read_text().replace(
+        "    invoices: [due_at]\n", "    invoices: [due_at]\n    events: [properties]\n"))
+    con = connect(f"duckdb:///{ws / 'data' / 'warehouse.duckdb'}")
+    try:
+        tests = row_tests(open_workspace(ws).quality, warehouse_tables(con))
+    finally:
+        con.disconnect()
+    empty = next(i for i, t in enumerate(t for t in tests if t.entity == "events")
+                 if t.field == "properties")
+    kept = _compare(ws, date(2024, 6, 3))
+    assert kept.mode == "full"
+    assert kept.examples[("files", empty)] == ["e1-1", "e1-2", "e1-3"]
+    more = tmp_path / "more"
+    write_csv(more, "events", "event_id,timestamp,event,account_id,user_id,properties", [
+        'e0-1,2024-06-04T09:00:00,click,a1,,"{""plan"": ""pro""}"',
+        "e0-2,2024-06-04T10:00:00,click,a1,,"])
+    qd("load", more, "--workspace", ws)
+    kept = _compare(ws, date(2024, 6, 4))
+    assert kept.mode == "incremental"
+    assert kept.examples[("files", empty)] == ["e0-2", "e1-1", "e1-2"]
