@@ -65,6 +65,12 @@ def _text(source: str, source_type: str) -> str:
     return f"NULLIF(TRIM(CAST({source} AS VARCHAR)), '')"
 
 
+#: DuckDB types whose non-NULL values are never empty as text.
+NOT_TEXT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+                  "DATE", "TIME", "TIMESTAMP", "BOOLEAN")
+
+
 def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
     """Typed value and checks for `col`, read from a source column of `source_type`.
 
@@ -78,6 +84,11 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
     src = quote(col.name)
     text = _text(src, source_type)
     is_text = source_type in ("VARCHAR", "JSON") or source_type.startswith("STRUCT")
+    # A value of a number, date, time or boolean type is present exactly when it is not
+    # NULL: spelling it as text first (for a timestamp, formatting it in a time zone) only
+    # to see it is not empty cost most of a load's checks.
+    present = (f"{src} IS NOT NULL" if source_type.startswith(NOT_TEXT_TYPES)
+               else f"{text} IS NOT NULL")
     checks: list[tuple[str, str]] = []
     t = col.type
     if t in ("string", "email"):
@@ -108,10 +119,16 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
                 text, typed, TIMESTAMP_PATTERN, TIMESTAMP_HINT,
                 "not a valid ISO 8601 timestamp (e.g. 2024-03-01T09:30:00Z)")
         elif "WITH TIME ZONE" in source_type:
-            typed = f"timezone('UTC', {src})"
+            # The same instant as a UTC wall-clock time: its microseconds since the epoch
+            # are the same, read without the time-zone library (10 times faster).
+            typed = (f"CASE WHEN isfinite({src}) THEN make_timestamp(epoch_us({src})) "
+                     f"ELSE timezone('UTC', {src}) END")
         else:
             typed = f"TRY_CAST({src} AS TIMESTAMP)"
             checks.append((f"{typed} IS NULL", "not a timestamp"))
+    elif t == "number" and source_type == "DOUBLE":
+        typed = src  # as its shortest text read back: the same double
+        checks.append((f"NOT isfinite({typed})", "not a number"))
     elif t in ("decimal", "rate", "number"):
         typed = f"TRY_CAST({text} AS {col.sql_type})"
         check = f"{typed} IS NULL"
@@ -137,7 +154,7 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
         raise ValueError(f"unknown column type {t}")
 
     # A type problem only applies to a present value; a missing value is its own problem.
-    checks = [(f"{text} IS NOT NULL AND ({cond})", reason) for cond, reason in checks]
+    checks = [(f"{present} AND ({cond})", reason) for cond, reason in checks]
     if col.allowed:
         typed = f"LOWER({typed})"
         allowed = ", ".join(map(literal, col.allowed))
@@ -154,7 +171,7 @@ def column_sql(col: Column, source_type: str | None) -> ColumnSQL:
     if col.maximum is not None:
         checks.append((f"{typed} > {col.maximum}", f"must be at most {col.maximum:g}"))
     if col.required:
-        checks.append((f"{text} IS NULL", "required value is missing"))
+        checks.append((f"NOT ({present})", "required value is missing"))
     if col.default is not None:
         typed = f"COALESCE({typed}, CAST({col.default} AS {col.sql_type}))"
     return ColumnSQL(col.name, typed, checks, f"CAST({text} AS VARCHAR)")
