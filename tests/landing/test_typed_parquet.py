@@ -95,3 +95,15 @@ def test_a_typed_column_reads_as_its_text_would():
         f"OR NOT isfinite(TRY_CAST({text.format('x')} AS DOUBLE))) FROM t").fetchall()
     assert [(str(v), w) for v, w in values] == [(str(v), w) for v, w in by_text]
     assert [r[1] for r in values] == [True, True, False, False, False, True]
+
+
+def test_a_time_of_day_with_an_offset_loads_as_before(workspace, tmp_path):
+    # Only a timestamp with a time zone is read through its microseconds; a time of day with
+    # an offset (no such thing as isfinite) is still converted by the time-zone library.
+    assert load_into_workspace(workspace, [write(workspace.root / "in" / "accounts.csv",
+                                                 "account_id,name\na1,Acme\n")]).ok
+    path = tmp_path / "events.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT 'e1' AS event_id, TIMETZ '10:00:00+02' AS \"timestamp\", "
+        f"'login' AS event, 'a1' AS account_id) TO '{path}' (FORMAT parquet)")
+    assert load_into_workspace(workspace, [path]).files[0].status == "loaded"
