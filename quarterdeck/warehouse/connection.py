@@ -83,9 +83,14 @@ def postgres_url(url: str) -> str:
     return f"postgresql://{rest}"
 
 
+def duckdb_path(url: str) -> str:
+    """The database file a `duckdb://` URL names, or `:memory:`."""
+    return url[len("duckdb://"):] or ":memory:"
+
+
 def _connect_duckdb(url: str, memory_limit: str | None, threads: int | None,
                     read_only: bool) -> BaseBackend:
-    path = url[len("duckdb://"):] or ":memory:"
+    path = duckdb_path(url)
     if path != ":memory:":
         private_folder(Path(path).parent)
     config: dict[str, object] = {}
@@ -197,9 +202,8 @@ def open_warehouse(ws: Workspace, *, read_only: bool = False) -> BaseBackend:
     from quarterdeck.errors import QuarterdeckError
     from quarterdeck.landing.landing_views import follow_landing
 
-    path = ws.warehouse_url.removeprefix("duckdb://")
-    if (read_only and ws.warehouse_url.startswith("duckdb://") and path
-            and path != ":memory:" and not Path(path).exists()):
+    path = duckdb_path(ws.warehouse_url) if ws.warehouse_url.startswith("duckdb://") else None
+    if read_only and path not in (None, ":memory:") and not Path(path).exists():
         raise QuarterdeckError(f"no warehouse yet at {path}: load data first "
                                "(`quarterdeck load`)")
     con = connect(ws.warehouse_url, memory_limit=ws.settings.warehouse.memory_limit,
