@@ -7,15 +7,16 @@ leaves a `pipeline_runs` row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import JSON, Connection, Dialect, Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import TypeEngine
 
 from quarterdeck.appdb.arr_series import packed
 from quarterdeck.appdb.data_versions import SNAPSHOT, bump
@@ -138,16 +139,27 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: da
     as an ORM insert), then straight to the driver: per-row statement building would dominate
     the time for the hundreds of thousands of ARR history rows of a large workspace.
     """
+    insert_columns(connection, table, data.column_names, as_of, (
+        [_as_utc(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
+        for batch in data.to_batches(max_chunksize=BATCH_ROWS) if batch.num_rows))
+
+
+def insert_columns(connection: Connection, table: Table, names: Sequence[str], as_of: date,
+                   batches: Iterable[list[list[Any]]]) -> None:
+    """Insert batches of Python values, one list per column of `names` in each, with `as_of`
+    in every row, by `insert_arrow`'s bulk path: each value through its column type's bind
+    processor (a JSON column takes the Python object, None as NULL where the column says so),
+    then to the driver as it is."""
     dialect = connection.dialect
-    names = ["as_of", *data.column_names]
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    names = ["as_of", *names]
+    processors = [_bind_processor(table.c[name].type, dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     column_list = ", ".join(quote(name) for name in names)
     if dialect.name == "postgresql":
         copy_sql = f"COPY {quote(table.name)} ({column_list}) FROM STDIN"
         cursor = connection.connection.driver_connection.cursor()  # same transaction
         with cursor.copy(copy_sql) as copy:
-            for rows in _driver_rows(data, as_of, processors):
+            for rows in _driver_rows(batches, as_of, processors):
                 for row in rows:
                     copy.write_row(row)
         return
@@ -156,19 +168,29 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: da
         f"INSERT INTO {quote(table.name)} ({column_list}) "
         f"VALUES ({', '.join(marker for _ in names)})"
     )
-    for rows in _driver_rows(data, as_of, processors):
+    for rows in _driver_rows(batches, as_of, processors):
         connection.exec_driver_sql(sql, rows)
 
 
+def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect
+                    ) -> Callable[[Any], Any] | None:
+    """What a value of `column_type` goes through on its way to the driver: the type's own
+    processor, and for JSON the dialect's (psycopg takes a JSON value wrapped, not as a dict)."""
+    if isinstance(column_type, JSON):
+        return column_type.dialect_impl(dialect).bind_processor(dialect)
+    return column_type.bind_processor(dialect)
+
+
 def _driver_rows(
-    data: pa.Table, as_of: date, processors: list[Callable[[Any], Any] | None]
+    batches: Iterable[list[list[Any]]], as_of: date,
+    processors: list[Callable[[Any], Any] | None]
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of row tuples, `as_of` first, each value ready for the DB-API driver."""
-    for batch in data.to_batches(max_chunksize=BATCH_ROWS):
-        if batch.num_rows == 0:
+    for values in batches:
+        rows = len(values[0]) if values else 0
+        if rows == 0:
             continue
-        columns: list[list[Any]] = [[as_of] * batch.num_rows]
-        columns += [_as_utc(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
+        columns: list[list[Any]] = [[as_of] * rows, *values]
         for i, process in enumerate(processors):
             if process is not None:
                 columns[i] = [process(value) for value in columns[i]]

@@ -16,14 +16,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import date
+from itertools import islice
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Connection, Engine, Table, delete
 
 from quarterdeck.appdb.data_versions import HEALTH, bump
 from quarterdeck.appdb.models import ChurnRisk, HealthScore
-from quarterdeck.appdb.publish import PublishError
+from quarterdeck.appdb.publish import PublishError, insert_columns
 from quarterdeck.appdb.publish_quality import replace_quality
 from quarterdeck.quality.report import QualityReport
 
@@ -88,15 +89,23 @@ def churn_risk_rows(risk: pa.Table) -> Iterator[dict[str, Any]]:
                "model_version": row["model_version"]}
 
 
-def _batches(rows: Iterator[dict[str, Any]], as_of: date) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append({"as_of": as_of, **row})
-        if len(batch) == BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _insert(connection: Connection, table: Table, rows: Iterator[dict[str, Any]],
+            as_of: date) -> None:
+    """Insert `rows` (every row the same keys) with `as_of`, `BATCH_ROWS` at a time, by the
+    bulk path of `insert_arrow`: the values an ORM insert writes, without its per-row
+    statement work."""
+    batch = list(islice(rows, BATCH_ROWS))
+    if not batch:
+        return
+    names = list(batch[0])
+
+    def batches() -> Iterator[list[list[Any]]]:
+        current = batch
+        while current:
+            yield [[row[name] for row in current] for name in names]
+            current = list(islice(rows, BATCH_ROWS))
+
+    insert_columns(connection, table, names, as_of, batches())
 
 
 def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
@@ -118,10 +127,8 @@ def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
             replace_quality(connection, quality)
         connection.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
         connection.execute(delete(ChurnRisk).where(ChurnRisk.as_of == as_of))
-        for batch in _batches(health_score_rows(health_scores), as_of):
-            connection.execute(insert(HealthScore), batch)
+        _insert(connection, HealthScore.__table__, health_score_rows(health_scores), as_of)
         if churn_risk is not None:
-            for batch in _batches(churn_risk_rows(churn_risk), as_of):
-                connection.execute(insert(ChurnRisk), batch)
+            _insert(connection, ChurnRisk.__table__, churn_risk_rows(churn_risk), as_of)
         bump(connection, HEALTH)
     return health_scores.num_rows, 0 if churn_risk is None else churn_risk.num_rows

@@ -6,12 +6,12 @@ from datetime import date
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from quarterdeck.appdb import session
 from quarterdeck.appdb.models import ChurnRisk, HealthScore
 from quarterdeck.appdb.publish import PublishError
-from quarterdeck.appdb.publish_health import publish_health
+from quarterdeck.appdb.publish_health import churn_risk_rows, health_score_rows, publish_health
 
 DAY = date(2024, 6, 30)
 OTHER_DAY = date(2024, 6, 29)
@@ -115,3 +115,41 @@ def test_the_window_probability_and_the_reasons_direction_are_published(engine: 
                          churn_risk=risk(OTHER_DAY, [("a", 0.3)]))
     assert old == (0, 1)
     assert published(engine)[1][(OTHER_DAY, "a")].churn_probability_window is None
+
+
+def test_the_bulk_insert_stores_what_an_orm_insert_stores(engine: Engine) -> None:
+    """Every value as a statement per row would store it: JSON (nested, unicode, quotes), NULL
+    for a missing list or object, NaN and infinities as NULL, the window columns."""
+    table = scores(DAY, [("a", 20.0), ("b", None), ("ç\"'", 99.5)])
+    table = table.set_column(table.column_names.index("change_7d"), "change_7d",
+                             pa.array([float("nan"), None, float("inf")], pa.float64()))
+    table = table.set_column(table.column_names.index("reason_1"), "reason_1",
+                             pa.array(['«usage» down "45%"', None, "ok"]))
+    table = table.set_column(table.column_names.index("urgent_tickets_30d_points"),
+                             "urgent_tickets_30d_points", pa.array([0.25, None, float("nan")]))
+    table = table.append_column("data_warnings", pa.array(["events stale\nsurveys", None, ""]))
+    churn = risk(DAY, [("a", 0.7), ("b", 0.0)])
+    for name, values in (("churn_probability_window", pa.array([0.5, None])),
+                         ("window_days", pa.array([90, None], pa.int32())),
+                         ("reasons_direction", pa.array(["raises", None]))):
+        churn = churn.append_column(name, values)
+    publish_health(engine, as_of=DAY, health_scores=table, churn_risk=churn)
+    with engine.begin() as connection:  # the rows as statements per row would write them
+        connection.execute(insert(HealthScore), [{"as_of": OTHER_DAY, **row}
+                                                 for row in health_score_rows(table)])
+        connection.execute(insert(ChurnRisk), [{"as_of": OTHER_DAY, **row}
+                                               for row in churn_risk_rows(churn)])
+
+    def stored(name: str, day: date) -> list[tuple]:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.exec_driver_sql(
+                f"SELECT * FROM {name} WHERE as_of = '{day}' ORDER BY account_id")]
+
+    for name in ("health_scores", "churn_risk"):
+        bulk, orm = stored(name, DAY), stored(name, OTHER_DAY)
+        assert len(bulk) == len(orm) > 0
+        assert [r[1:] for r in bulk] == [r[1:] for r in orm]  # all but as_of
+    h, _ = published(engine)
+    assert h[(DAY, "a")].change_7d is None and h[(DAY, "ç\"'")].change_7d is None
+    assert h[(DAY, "a")].reasons == ['«usage» down "45%"']
+    assert h[(DAY, "ç\"'")].components == {"urgent_tickets_30d": {"value": 2, "points": None}}
