@@ -174,6 +174,7 @@ def _run_pipeline(ws: Workspace, as_of: date, *, progress: Progress | None) -> R
             step("account detail", 0.82)
             account_detail_stage(con, tables, as_of, engine, base_currency=base, usage=usage,
                                  copy_dir=published_copy_dir(ws, "account_detail"))
+            step("publishing health and risk", 0.84)
             scored, risked = publish_health(
                 engine, as_of=as_of, churn_risk=risk, quality=quality,
                 health_scores=with_data_warnings(scores, ws.health_models, quality))
