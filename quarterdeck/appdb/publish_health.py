@@ -14,7 +14,7 @@ churn_risk=risk) → (1312, 1312).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import islice
 from typing import Any
@@ -89,11 +89,12 @@ def churn_risk_rows(risk: pa.Table) -> Iterator[dict[str, Any]]:
                "model_version": row["model_version"]}
 
 
-def _insert(connection: Connection, table: Table, rows: Iterator[dict[str, Any]],
+def _insert(connection: Connection, table: Table, rows: Iterable[dict[str, Any]],
             as_of: date) -> None:
     """Insert `rows` (every row the same keys) with `as_of`, `BATCH_ROWS` at a time, by the
     bulk path of `insert_arrow`: the values an ORM insert writes, without its per-row
     statement work."""
+    rows = iter(rows)
     batch = list(islice(rows, BATCH_ROWS))
     if not batch:
         return

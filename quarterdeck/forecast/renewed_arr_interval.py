@@ -148,6 +148,29 @@ def _monte_carlo(chains: list[tuple[float, np.ndarray, np.ndarray]], level: floa
     return _quantiles(np.sort(totals), np.arange(1, draws + 1) / draws, level)
 
 
+def _sums(chains: list[tuple[float, np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """The expected renewed ARR and the most ARR that can renew: per account, reach × Σ
+    (p₁ × … × p_j) × a_j and Σ a_j, added account after account from 0 in the chains' order
+    (a running sum, so every figure is the same to the last bit however the accounts are
+    held); an account with one decision, most of them, is computed side by side with the
+    others."""
+    n = len(chains)
+    if not n:
+        return 0.0, 0.0
+    reach = np.fromiter((r for r, _, _ in chains), dtype=float, count=n)
+    first_a = np.fromiter((a[0] for _, a, _ in chains), dtype=float, count=n)
+    first_p = np.fromiter((q[0] for _, _, q in chains), dtype=float, count=n)
+    expected = (reach * first_p) * first_a  # as reach × cumprod([p]) × [a] is for one decision
+    most = first_a.copy()
+    for i, (r, a, q) in enumerate(chains):
+        if len(a) > 1:
+            expected[i] = (r * np.cumprod(q) * a).sum()
+            most[i] = a.sum()
+    zero = np.zeros(1)
+    return (float(np.cumsum(np.concatenate((zero, expected)))[-1]),
+            float(np.cumsum(np.concatenate((zero, most)))[-1]))
+
+
 def renewed_arr_interval(accounts: Sequence[str], arr: Sequence[float],
                          p_renew: Sequence[float], p_reached: Sequence[float], *,
                          level: float = LEVEL, grid: int = GRID,
@@ -159,8 +182,7 @@ def renewed_arr_interval(accounts: Sequence[str], arr: Sequence[float],
     p = np.clip(np.asarray(p_renew, dtype=float), 0.0, 1.0)
     r = np.clip(np.asarray(p_reached, dtype=float), 0.0, 1.0)
     chains = _chains(list(accounts), a, p, r)
-    expected = float(sum((reach * np.cumprod(pi) * ai).sum() for reach, ai, pi in chains))
-    total = float(sum(ai.sum() for _, ai, _ in chains))
+    expected, total = _sums(chains)
     if not chains or total <= 0:
         return Interval(expected, 0.0, 0.0, "exact")
     cells = sum(len(ai) + 1 for _, ai, _ in chains) * grid

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.forecast.renewed_arr_interval import GRID, renewed_arr_interval
+from quarterdeck.forecast.renewed_arr_interval import GRID, _sums, renewed_arr_interval
 
 
 def _enumerated(accounts, arr, p, reached):
@@ -126,3 +126,25 @@ def test_the_rounding_shift_never_lifts_low_above_a_clipped_high():
     i = renewed_arr_interval(["a", "a", "b", "a"], [100.0, 100.0, 4600.0, 100.0],
                              [0.97, 1.0, 1.0, 0.0], [1.0, 0.97, 1.0, 0.97])
     assert i.low <= i.high <= 4800.0
+
+
+chains_drawn = st.lists(st.tuples(
+    st.sampled_from([0.0, 0.37, 0.5, 1.0, 1e-12]),
+    st.lists(st.tuples(st.floats(0.0, 1e7, allow_subnormal=True) | st.sampled_from([-0.0]),
+                       st.sampled_from([1.0, 0.999, 0.3, 1e-9, 0.0]) | st.floats(0.0, 1.0)),
+             min_size=1, max_size=14),
+), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(chains_drawn)
+@example([(0.37, [(3.3, 0.7)])])  # 0.37 × 0.7 first: 0.8547; 0.7 × 3.3 first: 0.85469999…
+def test_the_sums_are_the_running_sums_of_each_account_to_the_last_bit(drawn):
+    # The figures the published forecast rounds to the cent: what adding account after
+    # account gives, whether an account has one decision or several.
+    chains = [(r, np.array([a for a, _ in d]), np.array([q for _, q in d])) for r, d in drawn]
+    expected = float(sum((r * np.cumprod(q) * a).sum() for r, a, q in chains))
+    most = float(sum(a.sum() for _, a, _ in chains))
+    got = _sums(chains)
+    assert [np.float64(v).tobytes() for v in got] == [np.float64(v).tobytes()
+                                                      for v in (expected, most)]
