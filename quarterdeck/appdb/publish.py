@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 import pyarrow as pa
@@ -170,6 +171,25 @@ def insert_columns(connection: Connection, table: Table, names: Sequence[str], a
     )
     for rows in _driver_rows(batches, as_of, processors):
         connection.exec_driver_sql(sql, rows)
+
+
+def insert_rows(connection: Connection, table: Table, rows: Iterable[dict[str, Any]],
+                as_of: date) -> None:
+    """Insert row dicts (every row the same keys) with `as_of`, `BATCH_ROWS` at a time, by
+    `insert_columns`: the values a per-row insert writes, without its per-row statement work."""
+    rows = iter(rows)
+    batch = list(islice(rows, BATCH_ROWS))
+    if not batch:
+        return
+    names = list(batch[0])
+
+    def batches() -> Iterator[list[list[Any]]]:
+        current = batch
+        while current:
+            yield [[row[name] for row in current] for name in names]
+            current = list(islice(rows, BATCH_ROWS))
+
+    insert_columns(connection, table, names, as_of, batches())
 
 
 def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect

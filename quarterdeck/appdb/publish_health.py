@@ -14,17 +14,16 @@ churn_risk=risk) → (1312, 1312).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
-from itertools import islice
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table, delete
+from sqlalchemy import Engine, delete
 
 from quarterdeck.appdb.data_versions import HEALTH, bump
 from quarterdeck.appdb.models import ChurnRisk, HealthScore
-from quarterdeck.appdb.publish import PublishError, insert_columns
+from quarterdeck.appdb.publish import PublishError, insert_rows
 from quarterdeck.appdb.publish_quality import replace_quality
 from quarterdeck.quality.report import QualityReport
 
@@ -32,7 +31,6 @@ POINTS_SUFFIX = "_points"
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 HEALTH_NEEDS = ("account_id", "as_of", "model", "score", "band", "change_7d", "change_30d")
 RISK_NEEDS = ("account_id", "as_of", "churn_probability", "horizon", "model", "model_version")
-BATCH_ROWS = 5_000
 
 
 def _check(what: str, table: pa.Table, needs: tuple[str, ...], as_of: date) -> None:
@@ -89,26 +87,6 @@ def churn_risk_rows(risk: pa.Table) -> Iterator[dict[str, Any]]:
                "model_version": row["model_version"]}
 
 
-def _insert(connection: Connection, table: Table, rows: Iterable[dict[str, Any]],
-            as_of: date) -> None:
-    """Insert `rows` (every row the same keys) with `as_of`, `BATCH_ROWS` at a time, by the
-    bulk path of `insert_arrow`: the values an ORM insert writes, without its per-row
-    statement work."""
-    rows = iter(rows)
-    batch = list(islice(rows, BATCH_ROWS))
-    if not batch:
-        return
-    names = list(batch[0])
-
-    def batches() -> Iterator[list[list[Any]]]:
-        current = batch
-        while current:
-            yield [[row[name] for row in current] for name in names]
-            current = list(islice(rows, BATCH_ROWS))
-
-    insert_columns(connection, table, names, as_of, batches())
-
-
 def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
                    churn_risk: pa.Table | None,
                    quality: QualityReport | None = None) -> tuple[int, int]:
@@ -128,8 +106,8 @@ def publish_health(engine: Engine, *, as_of: date, health_scores: pa.Table,
             replace_quality(connection, quality)
         connection.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
         connection.execute(delete(ChurnRisk).where(ChurnRisk.as_of == as_of))
-        _insert(connection, HealthScore.__table__, health_score_rows(health_scores), as_of)
+        insert_rows(connection, HealthScore.__table__, health_score_rows(health_scores), as_of)
         if churn_risk is not None:
-            _insert(connection, ChurnRisk.__table__, churn_risk_rows(churn_risk), as_of)
+            insert_rows(connection, ChurnRisk.__table__, churn_risk_rows(churn_risk), as_of)
         bump(connection, HEALTH)
     return health_scores.num_rows, 0 if churn_risk is None else churn_risk.num_rows
