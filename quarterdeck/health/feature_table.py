@@ -88,11 +88,11 @@ def day_usage(tables: Mapping[str, ir.Table], *, dates: Iterable[date], usage: i
     if not holds_results(engine):
         return None
     dates = sorted(set(dates))
-    accounts = usage.select("account_id").distinct()
-    facts = (kept_grid_usage(recent, accounts, dates, usage)
+    # Every account of `usage` (None).
+    facts = (kept_grid_usage(recent, None, dates, usage)
              if recent is not None and recent.holds(dates[0] - timedelta(days=REACH - 1),
                                                     dates[-1])
-             else grid_usage(tables, accounts, dates, usage))
+             else grid_usage(tables, None, dates, usage))
     return DayUsage(materialised(facts, engine), frozenset(dates))
 
 

@@ -45,6 +45,7 @@ from ibis.backends import BaseBackend
 from quarterdeck.health.usage_windows import (
     DISTINCT_WINDOWS,
     REACH,
+    accounts_of,
     grid_date,
     last_usage_days,
     mapped_events,
@@ -239,7 +240,7 @@ def kept_active_users(recent: RecentUsage, first: date, last: date) -> ir.Table:
     return hit.group_by("account_id").agg(active_users_30d=hit.user_id.nunique())
 
 
-def kept_grid_usage(recent: RecentUsage, accounts: ir.Table, dates: Sequence[date],
+def kept_grid_usage(recent: RecentUsage, accounts: ir.Table | None, dates: Sequence[date],
                     usage: ir.Table) -> ir.Table:
     """`grid_usage` from the kept recent usage (`quarterdeck.health.recent_usage`), the same
     rows: the events per account and day, and each user's and kind's days as bit masks, of
@@ -272,5 +273,5 @@ def kept_grid_usage(recent: RecentUsage, accounts: ir.Table, dates: Sequence[dat
             for what, h in hits.items()}
 
     windows = ibis.union(*[grid_date(per_day, distinct(i), d, i) for i, d in enumerate(dates)])
-    return with_last_day(windows.semi_join(accounts, "account_id"),
+    return with_last_day(windows.semi_join(accounts_of(usage, accounts), "account_id"),
                           last_usage_days(accounts, dates, usage))

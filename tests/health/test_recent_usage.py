@@ -58,8 +58,10 @@ def test_the_kept_usage_gives_the_facts_of_the_events(users, events, lookbacks):
     accounts = usage.select("account_id").distinct()
     recent = build_recent_usage(con, tables, as_of=T, usage_build=FIRST)
     assert recent is not None and recent.holds(dates[0] - timedelta(days=67), dates[-1])
-    assert _facts(con, kept_grid_usage(recent, accounts, dates, usage)) \
-        == _facts(con, grid_usage(tables, accounts, dates, usage))
+    expected = _facts(con, grid_usage(tables, accounts, dates, usage))
+    assert _facts(con, kept_grid_usage(recent, accounts, dates, usage)) == expected
+    # Every account of the usage (None), as the run asks: the same rows.
+    assert _facts(con, kept_grid_usage(recent, None, dates, usage)) == expected
     con.disconnect()
 
 
