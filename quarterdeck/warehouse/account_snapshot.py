@@ -117,9 +117,25 @@ def active_users_30d(tables: Mapping[str, ir.Table], start: date, as_of: date) -
 
 
 def arr_history(daily: ir.Table, *, as_of: date, months: int = HISTORY_MONTHS) -> ir.Table:
-    """ARR at each month end (and on the as-of day) over the last `months` months."""
+    """ARR at each month end (and on the as-of day) over the last `months` months, from
+    `daily` (account_daily, whose days end on `as_of`). The days are listed, not found by a
+    test of each row's date: the engine then picks them out of millions of rows at a glance."""
     since = (as_of.replace(day=1) - timedelta(days=31 * months)).replace(day=1)
-    d = daily.filter(daily.date >= since)
-    month_end = (d.date + ibis.interval(days=1)).day() == 1
-    d = d.filter(month_end | (d.date == as_of))
+    days = [*month_ends(since, as_of), as_of]
+    d = daily.filter(daily.date.isin(days))
     return d.select("account_id", month=d.date, arr=d.arr).order_by(["account_id", "month"])
+
+
+def month_ends(since: date, until: date) -> list[date]:
+    """The last day of every month from `since`'s to `until`'s that ends by `until`.
+
+    Example: month_ends(date(2026, 1, 15), date(2026, 3, 31)) → Jan 31, Feb 28, Mar 31."""
+    ends = []
+    start = since.replace(day=1)
+    while True:
+        following = (start + timedelta(days=32)).replace(day=1)
+        end = following - timedelta(days=1)
+        if end > until:
+            return ends
+        ends.append(end)
+        start = following
