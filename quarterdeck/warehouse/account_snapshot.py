@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from quarterdeck.metrics.periods import periods_between
 from quarterdeck.warehouse.subscription_mrr import day_after, subscription_mrr
 
 HISTORY_MONTHS = 36
@@ -130,12 +131,4 @@ def month_ends(since: date, until: date) -> list[date]:
     """The last day of every month from `since`'s to `until`'s that ends by `until`.
 
     Example: month_ends(date(2026, 1, 15), date(2026, 3, 31)) → Jan 31, Feb 28, Mar 31."""
-    ends = []
-    start = since.replace(day=1)
-    while True:
-        following = (start + timedelta(days=32)).replace(day=1)
-        end = following - timedelta(days=1)
-        if end > until:
-            return ends
-        ends.append(end)
-        start = following
+    return [p.end for p in periods_between(since, until, "month") if p.end <= until]
