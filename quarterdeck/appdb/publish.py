@@ -140,9 +140,20 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: da
     as an ORM insert), then straight to the driver: per-row statement building would dominate
     the time for the hundreds of thousands of ARR history rows of a large workspace.
     """
+    iso_dates = connection.dialect.name == "sqlite"
     insert_columns(connection, table, data.column_names, as_of, (
-        [_as_utc(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
+        [driver_values(batch.column(i), iso_dates=iso_dates) for i in range(batch.num_columns)]
         for batch in data.to_batches(max_chunksize=BATCH_ROWS) if batch.num_rows))
+
+
+def driver_values(array: pa.Array, *, iso_dates: bool) -> list[Any]:
+    """The Python values of an Arrow column for the database driver; with `iso_dates` (SQLite)
+    a date column as the ISO text the sqlite3 driver would store for each date, made by Arrow
+    for the whole column at once instead of a `date` object per value turned into text again
+    by the driver (about a tenth of the time)."""
+    if iso_dates and pa.types.is_date(array.type):
+        return array.cast(pa.string()).to_pylist()
+    return _as_utc(array).to_pylist()
 
 
 def insert_columns(connection: Connection, table: Table, names: Sequence[str], as_of: date,
@@ -153,6 +164,7 @@ def insert_columns(connection: Connection, table: Table, names: Sequence[str], a
     then to the driver as it is."""
     dialect = connection.dialect
     names = ["as_of", *names]
+    day: date | str = as_of.isoformat() if dialect.name == "sqlite" else as_of  # as stored
     processors = [_bind_processor(table.c[name].type, dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     column_list = ", ".join(quote(name) for name in names)
@@ -160,7 +172,7 @@ def insert_columns(connection: Connection, table: Table, names: Sequence[str], a
         copy_sql = f"COPY {quote(table.name)} ({column_list}) FROM STDIN"
         cursor = connection.connection.driver_connection.cursor()  # same transaction
         with cursor.copy(copy_sql) as copy:
-            for rows in _driver_rows(batches, as_of, processors):
+            for rows in _driver_rows(batches, day, processors):
                 for row in rows:
                     copy.write_row(row)
         return
@@ -169,7 +181,7 @@ def insert_columns(connection: Connection, table: Table, names: Sequence[str], a
         f"INSERT INTO {quote(table.name)} ({column_list}) "
         f"VALUES ({', '.join(marker for _ in names)})"
     )
-    for rows in _driver_rows(batches, as_of, processors):
+    for rows in _driver_rows(batches, day, processors):
         connection.exec_driver_sql(sql, rows)
 
 
@@ -202,7 +214,7 @@ def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect
 
 
 def _driver_rows(
-    batches: Iterable[list[list[Any]]], as_of: date,
+    batches: Iterable[list[list[Any]]], as_of: date | str,
     processors: list[Callable[[Any], Any] | None]
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of row tuples, `as_of` first, each value ready for the DB-API driver."""

@@ -8,6 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from quarterdeck.appdb import latest_as_of, make_engine, migrate, publish_snapshot, session
@@ -221,3 +223,39 @@ def test_history_with_an_arr_too_large_for_the_database_is_refused(engine: Engin
     with pytest.raises(PublishError, match="ARR of 10\\^16 or more"):
         _publish(engine, DAY, accounts_table([("a1", "Acme", "10")]), history)
     assert latest_as_of(engine) is None
+
+
+@given(days=st.lists(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
+                     max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_dates_turned_to_text_by_arrow_are_what_the_sqlite_driver_stores(days) -> None:
+    """SQLite stores a date as its ISO text (the sqlite3 driver's adapter); the bulk path
+    makes that text for a whole column in Arrow, and it must be the same text."""
+    from quarterdeck.appdb.publish import driver_values
+
+    for kind in (pa.date32(), pa.date64()):
+        column = pa.array([*days, None], kind)
+        assert driver_values(column, iso_dates=True) == [*(d.isoformat() for d in days), None]
+        assert driver_values(column, iso_dates=False) == [*days, None]
+
+
+def test_a_published_date_reads_back_the_same_through_sqlite_and_sqlalchemy(tmp_path) -> None:
+    import sqlite3
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    migrate(engine)
+    far = [("a-1", "Early", "1.00"), ("a-2", "Late", "2.00")]
+    accounts = accounts_table(far).set_column(
+        ACCOUNT_COLUMNS.index("renewal_date"), "renewal_date",
+        pa.array([date(999, 1, 2), date(9999, 12, 31)], pa.date32()))
+    _publish(engine, DAY, accounts, history_table([("a-1", date(2024, 5, 1), "12.00")]))
+    with session(engine) as db:
+        read = dict(db.execute(select(AccountSnapshot.account_id,
+                                       AccountSnapshot.renewal_date)).all())
+    assert read == {"a-1": date(999, 1, 2), "a-2": date(9999, 12, 31)}
+    engine.dispose()
+    with sqlite3.connect(tmp_path / "app.db") as raw:
+        stored = sorted(raw.execute("SELECT as_of, renewal_date, customer_since FROM "
+                                    "account_snapshots"))
+    assert stored == [("2024-06-30", "0999-01-02", "2022-03-01"),
+                      ("2024-06-30", "9999-12-31", "2022-03-01")]
