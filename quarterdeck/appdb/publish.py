@@ -140,7 +140,7 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table, as_of: da
     as an ORM insert), then straight to the driver: per-row statement building would dominate
     the time for the hundreds of thousands of ARR history rows of a large workspace.
     """
-    iso_dates = connection.dialect.name == "sqlite"
+    iso_dates = _dates_as_text(connection.dialect)
     insert_columns(connection, table, data.column_names, as_of, (
         [driver_values(batch.column(i), iso_dates=iso_dates) for i in range(batch.num_columns)]
         for batch in data.to_batches(max_chunksize=BATCH_ROWS) if batch.num_rows))
@@ -164,7 +164,7 @@ def insert_columns(connection: Connection, table: Table, names: Sequence[str], a
     then to the driver as it is."""
     dialect = connection.dialect
     names = ["as_of", *names]
-    day: date | str = as_of.isoformat() if dialect.name == "sqlite" else as_of  # as stored
+    day: date | str = as_of.isoformat() if _dates_as_text(dialect) else as_of
     processors = [_bind_processor(table.c[name].type, dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     column_list = ", ".join(quote(name) for name in names)
@@ -202,6 +202,12 @@ def insert_rows(connection: Connection, table: Table, rows: Iterable[dict[str, A
             current = list(islice(rows, BATCH_ROWS))
 
     insert_columns(connection, table, names, as_of, batches())
+
+
+def _dates_as_text(dialect: Dialect) -> bool:
+    """Whether the database keeps a date as its ISO text (SQLite, by the sqlite3 driver's
+    adapter), which the bulk path then hands it directly instead of a `date` per value."""
+    return dialect.name == "sqlite"
 
 
 def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect
